@@ -1,0 +1,17 @@
+"""`omnix-agent`: the daemon and its local tools. One verb per module."""
+
+from __future__ import annotations
+
+import click
+
+from omnix.shared.cli import LazyGroup
+
+COMMANDS = {
+    "run": "omnix.agent.cli.run:command",
+}
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="omnix")
+def main() -> None:
+    """Omnix agent: runs, schedules and records pipelines on this machine."""

@@ -1,0 +1,25 @@
+"""`omnix`: the terminal UI and the client commands. One verb per module."""
+
+from __future__ import annotations
+
+import click
+
+from omnix.shared.cli import LazyGroup
+
+COMMANDS = {
+    "validate": "omnix.tui.cli.validate:command",
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="omnix")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Omnix: edit, run and watch polyglot pipelines from the terminal."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
