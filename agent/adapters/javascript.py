@@ -125,10 +125,8 @@ class _Worker:
         """Ask the worker to exit (end of stdin); kill it if it does not."""
         with contextlib.suppress(ConnectionError, RuntimeError):
             self.stdin.close()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.proc.wait(), 2.0)
-        except TimeoutError:
-            pass
         await self.kill()
 
 
