@@ -160,7 +160,7 @@ function inferred(values, kind, where) {
 export function chooseType(values, hint, explicit, where) {
   const kind = columnKind(values, where);
   if (explicit) {
-    if (!fits(values, kind, explicit)) {
+    if (kind !== 'null' && !fits(values, kind, explicit)) {
       throw new TableError(`${where}: its ${kind} values do not fit the declared type ${typeName(explicit)} exactly`);
     }
     return explicit;

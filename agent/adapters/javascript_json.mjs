@@ -13,7 +13,7 @@ function revive(_key, value) {
   const tag = value[TAG];
   if (tag === 'bigint') return BigInt(value.v);
   if (tag === 'float') return Number(value.v); // "NaN", "Infinity", "-Infinity"
-  if (tag === 'object') return value.v; // a user object that itself has a "$omnix" key
+  if (tag === 'object') return Object.fromEntries(value.v); // a user object with a "$omnix" key
   return value;
 }
 

@@ -65,7 +65,8 @@ def _tag(value: Any) -> tuple[Any, bool]:
         tagged = {k: v for k, (v, _) in pairs.items()}
         changed = any(c for _, c in pairs.values())
         if TAG in value:
-            return {TAG: "object", "v": tagged}, True
+            # A user object that has the tag key travels as its entries, never as a tag.
+            return {TAG: "object", "v": [[k, v] for k, v in tagged.items()]}, True
         return tagged, changed
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
