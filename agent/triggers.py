@@ -15,7 +15,6 @@ from itertools import count, islice
 from typing import Protocol
 
 from apscheduler.triggers.base import BaseTrigger
-
 from omnix.agent.cron import CronError, CronExpression, FireTime, zone
 from omnix.shared.pipeline import Schedule
 

@@ -7,7 +7,6 @@ from itertools import islice, takewhile
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from omnix.agent.cron import CronError, CronExpression, FireTime
 
 BERLIN = ZoneInfo("Europe/Berlin")

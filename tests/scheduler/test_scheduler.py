@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from omnix.agent.scheduler import NotScheduled, PipelineScheduler
 from omnix.agent.triggers import ScheduleError
 from omnix.shared.pipeline import CatchUp, Schedule

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from omnix.agent.sdnotify import (
     READY,
     STOPPING,

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TextIO
 
 import pytest
-
 from omnix.agent.log_format import configure_logging, writes_to_journal
 
 

@@ -100,7 +100,7 @@ def test_unit_is_a_notify_service_with_watchdog_restart_and_reload(unit: str) ->
     assert value(unit, "Restart") == "on-failure"
     assert value(unit, "ExecReload") == "kill -HUP $MAINPID"
     assert value(unit, "ExecStart").startswith(f"{INSTALLED_BINARY} serve ")
-    assert value(unit, "DynamicUser") == "yes"
+    assert value(unit, "User") == value(unit, "Group") == "omnix"
 
 
 @pytest.mark.parametrize("unit", UNITS)
@@ -111,11 +111,9 @@ def test_unit_leaves_write_execute_memory_to_jit_runtimes(unit: str) -> None:
 def test_template_gives_each_instance_its_own_config_state_and_socket() -> None:
     unit = "omnix-agent@.service"
     assert value(unit, "StateDirectory") == "omnix/%i"
-    assert value(unit, "RuntimeDirectory") == "omnix/%i"
+    assert value(unit, "CacheDirectory") == "omnix/%i"
     exec_start = value(unit, "ExecStart")
-    assert "--config %E/omnix/%i.toml" in exec_start
-    assert "--state-dir %S/omnix/%i" in exec_start
-    assert "--listen unix:%t/omnix/%i/agent.sock" in exec_start
+    assert exec_start.endswith(" serve --config %E/omnix/%i.toml --state-dir %S/omnix/%i")
 
 
 def test_template_differs_from_the_single_unit_only_in_per_instance_settings() -> None:
@@ -123,10 +121,23 @@ def test_template_differs_from_the_single_unit_only_in_per_instance_settings() -
         "Description",
         "ExecStart",
         "StateDirectory",
-        "RuntimeDirectory",
         "CacheDirectory",
         "Environment",
     }
     single = [s for s in settings("omnix-agent.service") if s[1] not in per_instance]
     template = [s for s in settings("omnix-agent@.service") if s[1] not in per_instance]
     assert single == template
+
+
+def test_sysusers_file_creates_the_user_the_units_run_as(
+    require_binary: Callable[[str, str], str], tmp_path: Path
+) -> None:
+    sysusers = require_binary("systemd-sysusers", SYSTEMD_HINT)
+    (tmp_path / "etc").mkdir()
+    conf = UNITS_DIR / "omnix.sysusers.conf"
+    subprocess.run(
+        [sysusers, f"--root={tmp_path}", str(conf)], check=True, capture_output=True, timeout=60
+    )
+    passwd = (tmp_path / "etc" / "passwd").read_text()
+    user = value("omnix-agent.service", "User")
+    assert re.search(rf"^{user}:x:\d+:\d+:Omnix agent:/var/lib/omnix:", passwd, re.MULTILINE)
