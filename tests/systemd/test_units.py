@@ -100,12 +100,19 @@ def test_unit_is_a_notify_service_with_watchdog_restart_and_reload(unit: str) ->
     assert value(unit, "Restart") == "on-failure"
     assert value(unit, "ExecReload") == "kill -HUP $MAINPID"
     assert value(unit, "ExecStart").startswith(f"{INSTALLED_BINARY} serve ")
+    assert value(unit, "RestartPreventExitStatus") == "2"  # bad config: do not loop
     assert value(unit, "User") == value(unit, "Group") == "omnix"
 
 
 @pytest.mark.parametrize("unit", UNITS)
 def test_unit_leaves_write_execute_memory_to_jit_runtimes(unit: str) -> None:
     assert "MemoryDenyWriteExecute" not in {key for _, key, _ in settings(unit)}
+
+
+def test_single_unit_keeps_its_state_in_var_lib_omnix() -> None:
+    unit = "omnix-agent.service"
+    assert value(unit, "StateDirectory") == "omnix"
+    assert value(unit, "ExecStart") == f"{INSTALLED_BINARY} serve --state-dir %S/omnix"
 
 
 def test_template_gives_each_instance_its_own_config_state_and_socket() -> None:
