@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import click
-
 from omnix.shared.cli import LazyGroup
 
 COMMANDS = {
     "run": "omnix.agent.cli.run:command",
+    "license": "omnix.agent.cli.license:command",
 }
 
 
-@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="omnix")
 def main() -> None:
     """Omnix agent: runs, schedules and records pipelines on this machine."""
