@@ -176,10 +176,18 @@ class Entitlements:
         if ceiling is None or used + 1 <= ceiling:
             return
         upgrade = cheapest_tier_for_count(limit, used + 1, above=self.tier)
-        seats = " (licensed seats)" if ceiling != self.spec.limit(limit) else ""
+        tier_ceiling = self.spec.limit(limit)
+        if tier_ceiling is None or ceiling < tier_ceiling:  # held back by licensed seats
+            upgrade = self.tier
+            counted = f"{ceiling:,} licensed seats"
+            up_to = "" if tier_ceiling is None else f" (up to {tier_ceiling:,})"
+            offer = f"more seats on the {self.tier.title} tier lift it{up_to}"
+        else:
+            counted = f"{ceiling:,}"
+            offer = self._offer(limit, upgrade)
         raise LimitExceeded(
-            f"{limit.value}: {used:,} of {ceiling:,} used on the {self.tier.title} tier{seats}; "
-            f"{self._offer(limit, upgrade)} — {self._hint()}",
+            f"{limit.value}: {used:,} of {counted} used on the {self.tier.title} tier; {offer} — "
+            f"{self._hint()}",
             limit=limit,
             tier=self.tier,
             upgrade=upgrade,

@@ -14,6 +14,7 @@ own throwaway key, in-process.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import struct
 import unicodedata
@@ -41,6 +42,9 @@ SIGNATURE_BYTES = 64
 _HEADER = struct.Struct(">BB8sIIIB")  # version, tier, license id, seats, issued, expires, len
 _TIER_CODES = {Tier.FREE: 0, Tier.TEAM: 1, Tier.BUSINESS: 2, Tier.ENTERPRISE: 3}
 _MAX_U32 = 2**32 - 1
+_WHITESPACE = re.compile(r"\s")
+_NOT_BASE32 = re.compile(f"[^{ALPHABET}]")
+_TO_BITS = str.maketrans({c: f"{i:05b}" for i, c in enumerate(ALPHABET)})
 VENDOR_KEY_RESOURCE = "omnix-vendor-ed25519.pub.pem"
 FIX_HINT = "copy the whole key again exactly as it was issued, or ask Omnix for a new one"
 
@@ -130,7 +134,8 @@ def encode_groups(data: bytes) -> str:
     """`data` as base32 in dash-separated groups of five, zero bits filling the last group."""
     chars = _chars_for(len(data))
     value = int.from_bytes(data, "big") << (chars * 5 - len(data) * 8)
-    text = "".join(ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(chars)))
+    bits = format(value, f"0{chars * 5}b")
+    text = "".join(ALPHABET[int(bits[i : i + 5], 2)] for i in range(0, len(bits), 5))
     return "-".join(text[i : i + GROUP] for i in range(0, chars, GROUP))
 
 
@@ -203,7 +208,7 @@ def _decode_key(key: str) -> tuple[str, bytes]:
     """Split and decode a key string into its tier letter and payload + signature bytes."""
     if not key:
         raise InvalidLicenseKey("it is empty")
-    if any(c.isspace() for c in key):
+    if _WHITESPACE.search(key):
         raise InvalidLicenseKey("it contains spaces or line breaks inside it")
     if key.upper() != key:
         raise InvalidLicenseKey("it contains lower-case letters; keys are upper case throughout")
@@ -216,7 +221,7 @@ def _decode_key(key: str) -> tuple[str, bytes]:
         )
     groups = body.split("-")
     for number, group in enumerate(groups, start=1):
-        bad = [c for c in group if c not in ALPHABET]
+        bad = [c for c in group if c not in ALPHABET] if _NOT_BASE32.search(group) else []
         if bad:
             raise InvalidLicenseKey(f"group {number} contains {bad[0]!r}, which keys never contain")
         if len(group) != GROUP:
@@ -227,9 +232,7 @@ def _decode_key(key: str) -> tuple[str, bytes]:
 
 
 def _groups_to_bytes(chars: str) -> bytes:
-    value = 0
-    for c in chars:
-        value = value << 5 | ALPHABET.index(c)
+    value = int(chars.translate(_TO_BITS), 2)
     total_bits = len(chars) * 5
     header_bits = _HEADER.size * 8
     if total_bits < header_bits:
