@@ -123,9 +123,9 @@ class Entitlements:
         tier = self.tier.title
         if len(refused) == 1:
             node, lang = refused[0]
-            origin = "" if lang in BUILTIN_LANGUAGES else ", a language from a custom connector,"
+            origin = "," if lang in BUILTIN_LANGUAGES else ", a language from a custom connector,"
             offer = f"{upgrade.title} runs {lang}" if upgrade else f"no tier runs {lang}"
-            what = f"node '{node}' uses {lang}{origin} which the {tier} tier does not run"
+            what = f"pipeline '{pipeline.name}': node '{node}' uses {lang}{origin} which the {tier} tier does not run"
         else:
             listed = ", ".join(f"'{node}' uses {lang}" for node, lang in refused)
             offer = f"{upgrade.title} runs them all" if upgrade else "no tier runs them all"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -57,8 +58,8 @@ class LicenseStore:
         try:
             key = self.read_key()
         except InvalidLicenseKey as exc:
-            judged_at = now if newest_recorded is None else max(now, newest_recorded)
-            status = LicenseStatus(LicenseState.INVALID, judged_at, problem=exc.reason)
+            status = judge_key(None, now=now, newest_recorded=newest_recorded)
+            status = replace(status, state=LicenseState.INVALID, problem=exc.reason)
         else:
             status = judge_key(
                 key, now=now, newest_recorded=newest_recorded, verifier=self._verifier_in_use()

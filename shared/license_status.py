@@ -79,7 +79,7 @@ def judge_license(
     `newest_recorded` is the newest timestamp the agent has written (runs, audit log); a clock
     set back before it does not make time run backwards for licensing.
     """
-    judged_at = now if newest_recorded is None else max(now, newest_recorded)
+    judged_at = _judged_at(now, newest_recorded)
     if license is None:
         return LicenseStatus(LicenseState.ABSENT, judged_at)
     expires = license.terms.expires
@@ -105,6 +105,15 @@ def judge_key(
     try:
         license = (verifier or LicenseVerifier()).verify(key)
     except InvalidLicenseKey as exc:
-        judged_at = now if newest_recorded is None else max(now, newest_recorded)
-        return LicenseStatus(LicenseState.INVALID, judged_at, problem=exc.reason)
+        return LicenseStatus(
+            LicenseState.INVALID, _judged_at(now, newest_recorded), problem=exc.reason
+        )
     return judge_license(license, now=now, newest_recorded=newest_recorded)
+
+
+def _judged_at(now: datetime, newest_recorded: datetime | None) -> datetime:
+    """The later of the clock and the newest recorded timestamp: time never runs backwards."""
+    for moment in (now, newest_recorded):
+        if moment is not None and moment.utcoffset() is None:
+            raise ValueError("licensing needs times with a time zone (use datetime.now(UTC))")
+    return now if newest_recorded is None else max(now, newest_recorded)
