@@ -66,7 +66,7 @@ def format_report(
             f"Customer:     {terms.customer}",
             f"Licensed:     {terms.tier.title}, seats: {seats}",
             f"Issued:       {terms.issued.strftime(_TIME)}",
-            f"Expires:      {terms.expires.strftime(_TIME)} ({status.days_left} days left)",
+            f"Expires:      {terms.expires.strftime(_TIME)} ({status.remaining()})",
             f"License id:   {terms.license_id} (fingerprint {license.fingerprint[:16]})",
         ]
     included = [f.value for f in Feature if entitlements.has(f)]

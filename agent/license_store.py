@@ -89,7 +89,7 @@ class LicenseStore:
             raise LicenseNotInstallable(
                 f"this {license.tier.title} license for {license.terms.customer} expired at "
                 f"{license.terms.expires:%Y-%m-%d %H:%M} UTC (judged at "
-                f"{status.judged_at:%Y-%m-%d %H:%M} UTC) — ask Omnix for a renewed key"
+                f"{status.judged_at:%Y-%m-%d %H:%M} UTC)"
             )
         self._write(license.key + "\n")
         return status

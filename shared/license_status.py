@@ -54,6 +54,13 @@ class LicenseStatus:
             return None
         return (self.license.terms.expires - self.judged_at) // timedelta(days=1)
 
+    def remaining(self) -> str:
+        """The days left as people say it: "12 days left", "expires today", "expired"."""
+        days = self.days_left
+        if days is None or self.state is LicenseState.EXPIRED:
+            return "expired" if days is not None else "no expiry"
+        return "expires today" if days == 0 else f"{days} day{'s' if days != 1 else ''} left"
+
     def summary(self) -> str:
         """One line for people: what is installed and what it means."""
         if self.license is None:
@@ -65,8 +72,7 @@ class LicenseStatus:
         until = terms.expires.strftime("%Y-%m-%d %H:%M UTC")
         if self.state is LicenseState.EXPIRED:
             return f"the {title} license for {terms.customer} expired at {until}; running on the Free tier"
-        days = self.days_left
-        left = "expires today" if days == 0 else f"{days} day{'s' if days != 1 else ''} left"
+        left = self.remaining()
         note = "; renew it soon" if self.state is LicenseState.EXPIRING else ""
         return f"{title} license for {terms.customer}, valid until {until} ({left}){note}"
 

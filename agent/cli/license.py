@@ -129,15 +129,22 @@ def install(key: str, state_dir: Path | None) -> None:
     """Verify KEY and install it for this agent ("-" reads the key from stdin)."""
     text = sys.stdin.read() if key == "-" else key
     store = LicenseStore(state_dir or default_state_dir())
+    previous = store.status(now=datetime.now(UTC)).license
     try:
         status = store.install(text, now=datetime.now(UTC))
     except InvalidLicenseKey as exc:
         _fail(f"the license key is not valid: {exc.reason}", hint=exc.hint)
     except LicenseNotInstallable as exc:
-        _fail(str(exc), hint="install a license that has not expired")
+        _fail(str(exc), hint="ask Omnix for a renewed key and install that")
     except OSError as exc:
         _fail(f"cannot write {store.path}: {exc}", hint="check --state-dir and its permissions")
     click.echo(f"installed in {store.path}: {status.summary()}")
+    new = status.license
+    if previous is not None and new is not None and previous.fingerprint != new.fingerprint:
+        click.echo(
+            f"replaced the {previous.tier.title} license for {previous.terms.customer} "
+            f"(id {previous.terms.license_id})"
+        )
     if status.state is LicenseState.EXPIRING:
         click.echo("warning: this license expires within 14 days", err=True)
 

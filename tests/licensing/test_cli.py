@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from omnix.agent.cli import main
+from omnix.shared.tiers import Tier
 
 from .conftest import Issue
 
@@ -210,3 +211,21 @@ def test_license_is_a_registered_agent_command() -> None:
     result = agent("license", "--help")
     assert result.exit_code == 0
     assert all(verb in result.stdout for verb in ("issue", "install", "show"))
+
+
+@pytest.mark.usefixtures("trust_throwaway_key")
+def test_show_reports_an_expired_license_as_free_and_keeps_it(tmp_path: Path, issue: Issue) -> None:
+    key = issue(expires=datetime(2026, 11, 2, tzinfo=UTC))
+    (tmp_path / "license.key").write_text(key + "\n")
+    text = agent("license", "show", "--state-dir", str(tmp_path)).stdout
+    assert "Tier:         Free — the Team license for Acme expired at 2026-11-02 00:00 UTC" in text
+    assert "(expired)" in text
+    assert (tmp_path / "license.key").read_text() == key + "\n"
+
+
+@pytest.mark.usefixtures("trust_throwaway_key")
+def test_installing_over_a_license_says_which_one_it_replaced(tmp_path: Path, issue: Issue) -> None:
+    first = issue(tier=Tier.TEAM)
+    agent("license", "install", first, "--state-dir", str(tmp_path))
+    result = agent("license", "install", issue(tier=Tier.BUSINESS), "--state-dir", str(tmp_path))
+    assert "replaced the Team license for Acme" in result.stdout
