@@ -170,7 +170,7 @@ class LicenseVerifier:
     def verify(self, text: str) -> License:
         """The license `text` carries; `InvalidLicenseKey` saying what is wrong otherwise."""
         key = text.strip(SURROUNDING_WHITESPACE)
-        letter, data = _decode_key(key)
+        lettered, data = _decode_key(key)
         payload, signature = data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:]
         if not any(_signature_holds(k, payload, signature) for k in self._trusted):
             raise InvalidLicenseKey(
@@ -180,9 +180,9 @@ class LicenseVerifier:
                 "accepted, so a key from anyone else needs replacing with one from Omnix",
             )
         terms = _parse_payload(payload)
-        if terms.tier.letter != letter:
+        if terms.tier is not lettered:
             raise InvalidLicenseKey(
-                f"the tier letter {letter} does not match the {terms.tier.title} tier it was "
+                f"the tier letter {lettered.letter} does not match the {terms.tier.title} tier it was "
                 f"signed for (the key should start {KEY_PREFIX}{terms.tier.letter}-)"
             )
         canonical = key_string(terms.tier, payload + signature)
@@ -204,8 +204,8 @@ def _signature_holds(key: Ed25519PublicKey, payload: bytes, signature: bytes) ->
     return True
 
 
-def _decode_key(key: str) -> tuple[str, bytes]:
-    """Split and decode a key string into its tier letter and payload + signature bytes."""
+def _decode_key(key: str) -> tuple[Tier, bytes]:
+    """Split and decode a key string into the tier its letter names and payload + signature."""
     if not key:
         raise InvalidLicenseKey("it is empty")
     if _WHITESPACE.search(key):
@@ -215,10 +215,12 @@ def _decode_key(key: str) -> tuple[str, bytes]:
     if not key.startswith(KEY_PREFIX):
         raise InvalidLicenseKey(f"it does not start with {KEY_PREFIX}")
     letter, _, body = key[len(KEY_PREFIX) :].partition("-")
-    if letter not in {t.letter for t in Tier}:
+    try:
+        tier = Tier.from_letter(letter)
+    except ValueError:
         raise InvalidLicenseKey(
             f"{letter!r} after {KEY_PREFIX} is not a tier letter (F, T, B or E followed by -)"
-        )
+        ) from None
     groups = body.split("-")
     for number, group in enumerate(groups, start=1):
         bad = [c for c in group if c not in ALPHABET] if _NOT_BASE32.search(group) else []
@@ -228,7 +230,7 @@ def _decode_key(key: str) -> tuple[str, bytes]:
             raise InvalidLicenseKey(
                 f"group {number} has {len(group)} characters instead of {GROUP}"
             )
-    return letter, _groups_to_bytes("".join(groups))
+    return tier, _groups_to_bytes("".join(groups))
 
 
 def _groups_to_bytes(chars: str) -> bytes:
