@@ -116,9 +116,16 @@ class Entitlements:
 
     def check_languages(self, pipeline: Pipeline) -> None:
         """Raise `FeatureUnavailable` naming every node whose language the tier cannot run."""
+        refusal = self.language_refusal(pipeline)
+        if refusal is not None:
+            raise refusal
+
+    def language_refusal(self, pipeline: Pipeline) -> FeatureUnavailable | None:
+        """The error `check_languages` would raise, or None: for warning at deploy time that a
+        stored pipeline will not run on this tier."""
         refused = tuple((n.id, n.lang) for n in pipeline.nodes if not self.allows_language(n.lang))
         if not refused:
-            return
+            return None
         upgrade = self._upgrade_for_languages(lang for _, lang in refused)
         tier = self.tier.title
         if len(refused) == 1:
@@ -132,7 +139,7 @@ class Entitlements:
             what = (
                 f"pipeline '{pipeline.name}' needs languages the {tier} tier does not run: {listed}"
             )
-        raise FeatureUnavailable(
+        return FeatureUnavailable(
             f"{what}; {offer} — {self._hint()}", tier=self.tier, upgrade=upgrade, nodes=refused
         )
 
@@ -145,9 +152,11 @@ class Entitlements:
     def check_deploy(
         self, pipeline: Pipeline, pipeline_count: int, *, replaces_existing: bool = False
     ) -> None:
-        """Before storing a pipeline: its languages, and `pipeline_count` (pipelines stored now)
-        against the pipeline limit. A new version of a stored pipeline adds none."""
-        self.check_languages(pipeline)
+        """Before storing a pipeline: `pipeline_count` (pipelines stored now) against the
+        pipeline limit; a new version of a stored pipeline adds none. Languages are not checked
+        here: a pipeline that needs a higher tier is stored but cannot start (warn with
+        `language_refusal`)."""
+        del pipeline  # only the count matters; the pipeline is named for the callers' sake
         if not replaces_existing:
             self._check_room(Limit.PIPELINES, pipeline_count)
 

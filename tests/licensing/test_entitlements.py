@@ -174,7 +174,7 @@ def test_a_language_refusal_names_node_language_and_the_unlocking_tier() -> None
 
 def test_several_refused_nodes_are_listed_with_the_tier_that_runs_them_all() -> None:
     with pytest.raises(FeatureUnavailable) as caught:
-        Entitlements.free().check_deploy(pipeline("r", "go", "sql"), pipeline_count=0)
+        Entitlements.free().check_run_start(pipeline("r", "go", "sql"), runs_today=0)
     assert caught.value.upgrade is Tier.BUSINESS
     assert str(caught.value).startswith(
         "pipeline 'sales' needs languages the Free tier does not run: 'n0_r' uses r, "
@@ -241,3 +241,17 @@ def test_limit_messages_use_thousands_separators(entitlements_for: Make) -> None
     ):
         entitlements_for(Tier.BUSINESS).check_run_start(PLAIN, runs_today=10_000)
     assert format_limit(1_000) == "1,000"
+
+
+def test_a_pipeline_needing_a_higher_tier_deploys_but_cannot_start() -> None:
+    free = Entitlements.free()
+    needs_team = pipeline("python", "julia")
+    free.check_deploy(needs_team, pipeline_count=0)
+    refusal = free.language_refusal(needs_team)
+    assert refusal is not None and refusal.upgrade is Tier.TEAM
+    with pytest.raises(FeatureUnavailable):
+        free.check_run_start(needs_team, runs_today=0)
+
+
+def test_a_runnable_pipeline_has_no_language_refusal() -> None:
+    assert Entitlements.free().language_refusal(PLAIN) is None
