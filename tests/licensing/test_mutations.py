@@ -29,6 +29,7 @@ from .conftest import EXPIRES, ISSUED
 SEED = 20261125
 HEADER = 23
 SIGNATURE = 64
+GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493  # Ed25519's L
 
 Mutator = Callable[[random.Random, str, bytes, Tier], Iterator[str]]
 
@@ -156,9 +157,11 @@ def resigned(rng: random.Random, key: str, data: bytes, tier: Tier) -> Iterator[
     for _ in range(8):
         other = Ed25519PrivateKey.generate()
         yield key_string(tier, payload + other.sign(SIGNING_CONTEXT + payload))
-    # A fresh license signed by another key, and the signature moved onto other content.
     stranger = Ed25519PrivateKey.generate()
     yield sign_license(LicenseTerms("Acme", tier, ISSUED, EXPIRES), stranger)
+    # The same signature's S plus the group order: valid arithmetic, a second spelling.
+    r, s = data[-SIGNATURE:-32], int.from_bytes(data[-32:], "little")
+    yield key_string(tier, payload + r + (s + GROUP_ORDER).to_bytes(32, "little"))
 
 
 MUTATORS: tuple[Mutator, ...] = (
@@ -190,7 +193,7 @@ def test_no_mutated_key_is_accepted(
     signing_key: Ed25519PrivateKey, verifier: LicenseVerifier
 ) -> None:
     rng = random.Random(SEED)
-    started = time.perf_counter()
+    started = time.process_time()
     tried: Counter[str] = Counter()
     accepted: list[str] = []
     for key, tier in _genuine_keys(rng, signing_key):
@@ -206,11 +209,11 @@ def test_no_mutated_key_is_accepted(
                 except InvalidLicenseKey:
                     continue
                 accepted.append(mutant)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert accepted == []
     assert sum(tried.values()) >= 10_000, tried
     assert all(tried[m.__name__] >= 100 for m in MUTATORS), tried
-    assert elapsed < 10, f"{sum(tried.values())} mutants took {elapsed:.1f} s"
+    assert elapsed < 10, f"{sum(tried.values())} mutants took {elapsed:.1f} s of CPU"
 
 
 def test_the_vendor_verifier_refuses_every_throwaway_key(
