@@ -86,8 +86,8 @@ class Entitlements:
     def limit(self, limit: Limit) -> int | None:
         """The ceiling for `limit` (None: unlimited); users are also capped by licensed seats."""
         ceiling = self.spec.limit(limit)
-        license = self.status.license if self.status is not None else None
-        if limit is Limit.USERS and license is not None and self.tier is license.tier:
+        license = self.status.in_force if self.status is not None else None
+        if limit is Limit.USERS and license is not None:
             seats = license.terms.seats
             if seats is not None:
                 ceiling = seats if ceiling is None else min(seats, ceiling)
@@ -221,7 +221,7 @@ class Entitlements:
     def _hint(self) -> str:
         """What to do next, mentioning an installed license that no longer counts."""
         status = self.status
-        if status is None or status.state in (LicenseState.VALID, LicenseState.EXPIRING):
+        if status is None or status.in_force is not None:
             return INSTALL_HINT
         if status.state is LicenseState.EXPIRED and status.license is not None:
             terms = status.license.terms

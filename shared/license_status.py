@@ -41,11 +41,16 @@ class LicenseStatus:
     """Why the key is invalid, for INVALID."""
 
     @property
+    def in_force(self) -> License | None:
+        """The license while it holds (valid or expiring), else None."""
+        if self.state in (LicenseState.VALID, LicenseState.EXPIRING):
+            return self.license
+        return None
+
+    @property
     def tier(self) -> Tier:
         """The tier in force: the license's while it holds, Free otherwise."""
-        if self.license is not None and self.state in (LicenseState.VALID, LicenseState.EXPIRING):
-            return self.license.tier
-        return Tier.FREE
+        return Tier.FREE if self.in_force is None else self.in_force.tier
 
     @property
     def days_left(self) -> int | None:
