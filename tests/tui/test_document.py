@@ -6,7 +6,6 @@ import difflib
 from pathlib import Path
 
 import pytest
-
 from omnix.tui.document import DocumentError, PipelineDocument
 
 EXAMPLE = Path(__file__).with_name("sales.yaml")
