@@ -132,7 +132,9 @@ def layout_graph(
 
     widths = {node_id: box_width(node_id, lang) for node_id, lang in nodes.items()}
     ys = _place_rows(layers, chains)
-    layer_width = [max((widths.get(e, 1) for e in layer), default=1) for layer in layers]
+    layer_width = [
+        max((widths[e] if isinstance(e, str) else 1 for e in layer), default=1) for layer in layers
+    ]
     tracks = _tracks(layers, chains, ys)
     xs: list[int] = []
     x = 1
