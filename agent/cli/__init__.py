@@ -7,6 +7,10 @@ from omnix.shared.cli import LazyGroup
 
 COMMANDS = {
     "run": "omnix.agent.cli.run:command",
+    "serve": "omnix.agent.cli.serve:command",
+    "init": "omnix.agent.cli.init:command",
+    "stop": "omnix.agent.cli.stop:command",
+    "status": "omnix.agent.cli.status:command",
 }
 
 

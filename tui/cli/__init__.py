@@ -7,6 +7,11 @@ from omnix.shared.cli import LazyGroup
 
 COMMANDS = {
     "validate": "omnix.tui.cli.validate:command",
+    "run": "omnix.tui.cli.run:command",
+    "deploy": "omnix.tui.cli.deploy:command",
+    "runs": "omnix.tui.cli.runs:command",
+    "logs": "omnix.tui.cli.logs:command",
+    "cancel": "omnix.tui.cli.cancel:command",
 }
 
 
