@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,10 @@ class Daemon:
 
             self._engine = Engine(max_parallel=self.config.max_parallel_nodes or None)
         self._runs = RunManager(
-            self._store, self._engine, max_concurrent_runs=self.config.max_concurrent_runs
+            self._store,
+            self._engine,
+            max_concurrent_runs=self.config.max_concurrent_runs,
+            on_finished=self._run_finished,
         )
         await self._runs.start()
         if self._scheduler_factory is not None:
@@ -100,15 +103,19 @@ class Daemon:
             except Exception as exc:  # A stored version that no longer validates: skip it.
                 log.warning("pipeline %s is not scheduled: %s", pipeline_record.name, exc)
                 continue
+            fired = await records.last_fire(self._store, pipeline.name)
             self.schedules.set(
-                pipeline.name, pipeline.schedule, paused=pipeline_record.schedule_paused
+                pipeline.name,
+                pipeline.schedule,
+                paused=pipeline_record.schedule_paused,
+                last_fire=datetime.fromtimestamp(fired, UTC) if fired is not None else None,
             )
-        self.schedules.start()
+        await self.schedules.start()
         self.started_at = time.monotonic()
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain runs (see `RunManager.drain`), stop the engine, close the store."""
-        self.schedules.shutdown()
+        await self.schedules.shutdown()
         if self._runs is not None:
             await self._runs.drain(self.config.drain_grace_s if grace_s is None else grace_s)
         if self._engine is not None:
@@ -175,7 +182,7 @@ class Daemon:
     # -- schedules -------------------------------------------------------------------------
 
     async def set_schedule_paused(self, name: str, paused: bool) -> None:
-        self.schedules.set_paused(name, paused)
+        await self.schedules.set_paused(name, paused)
         await self.store.write(*records.pause_schedule_ops(name, paused))
 
     async def _fire(self, pipeline_name: str, scheduled_for: datetime) -> None:
@@ -186,10 +193,14 @@ class Daemon:
             *records.fire_ops(pipeline_name, scheduled_for.timestamp(), "fired", run.run_id)
         )
 
-    async def _missed(self, pipeline_name: str, scheduled_for: datetime) -> None:
+    async def _missed(self, pipeline_name: str, scheduled_for: datetime, reason: str) -> None:
         await self.store.write(
-            *records.fire_ops(pipeline_name, scheduled_for.timestamp(), "missed", None)
+            *records.fire_ops(pipeline_name, scheduled_for.timestamp(), "missed", None, reason)
         )
+
+    def _run_finished(self, pipeline_name: str, trigger: str) -> None:
+        if trigger == "schedule":
+            self.schedules.run_finished(pipeline_name)
 
     # -- status ----------------------------------------------------------------------------
 

@@ -366,12 +366,22 @@ def _run(row: sqlite3.Row) -> RunRecord:
 # -- schedules -----------------------------------------------------------------------------
 
 
-def fire_ops(pipeline: str, scheduled_for: float, outcome: str, run_id: str | None) -> list[Op]:
-    """Record a scheduled fire ("fired") or one missed while the agent was down ("missed")."""
+def fire_ops(
+    pipeline: str, scheduled_for: float, outcome: str, run_id: str | None, reason: str = ""
+) -> list[Op]:
+    """Record a scheduled fire ("fired") or a fire time that produced no run ("missed")."""
     return [
         (
             "INSERT OR IGNORE INTO schedule_fires (pipeline, scheduled_for, outcome, recorded_at,"
-            " run_id) VALUES (?, ?, ?, ?, ?)",
-            (pipeline, scheduled_for, outcome, time.time(), run_id),
+            " run_id, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (pipeline, scheduled_for, outcome, time.time(), run_id, reason),
         )
     ]
+
+
+async def last_fire(store: Store, pipeline: str) -> float | None:
+    """The latest fire time recorded for a pipeline, fired or missed."""
+    row = await store.fetch_one(
+        "SELECT MAX(scheduled_for) AS t FROM schedule_fires WHERE pipeline = ?", (pipeline,)
+    )
+    return float(row["t"]) if row is not None and row["t"] is not None else None

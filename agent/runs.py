@@ -56,6 +56,7 @@ class _ActiveRun:
     pipeline: Pipeline
     params: dict[str, Any]
     next_seq: int
+    trigger: str = "manual"
     history: list[SequencedEvent] = field(default_factory=list)
     watchers: set[asyncio.Queue[SequencedEvent | None]] = field(default_factory=set)
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
@@ -69,6 +70,8 @@ class _ActiveRun:
             queue.put_nowait(item)
 
     def finish(self) -> None:
+        if self.done.is_set():
+            return
         self.done.set()
         for queue in self.watchers:
             queue.put_nowait(None)
@@ -82,8 +85,16 @@ def new_run_id() -> str:
 class RunManager:
     """Queues, executes, records, streams and cancels runs. `await start()` before use."""
 
-    def __init__(self, store: Store, engine: PipelineRunner, *, max_concurrent_runs: int = 4):
+    def __init__(
+        self,
+        store: Store,
+        engine: PipelineRunner,
+        *,
+        max_concurrent_runs: int = 4,
+        on_finished: Callable[[str, str], None] | None = None,
+    ):
         self._store = store
+        self._on_finished = on_finished
         self._engine = engine
         self._max_concurrent = max_concurrent_runs
         self._active: dict[str, _ActiveRun] = {}
@@ -136,7 +147,7 @@ class RunManager:
             scheduled_for=scheduled_for,
             nodes=[NodeRecord(node.id, NodeStatus.PENDING) for node in pipeline.nodes],
         )
-        active = _ActiveRun(record.run_id, pipeline, merged, next_seq=2)
+        active = _ActiveRun(record.run_id, pipeline, merged, next_seq=2, trigger=trigger)
         queued = RunStateChanged(record.run_id, RunStatus.QUEUED, record.created_at)
         ops = [*records.insert_run_ops(record), *records.event_ops(1, queued)]
         await self._store.submit(ops, on_durable=lambda: active.publish((1, queued)))
@@ -155,8 +166,9 @@ class RunManager:
                 await asyncio.wait_for(active.done.wait(), wait_s)
         return await records.get_run(self._store, run_id, with_outputs=False)
 
-    async def watch(self, run_id: str) -> AsyncIterator[SequencedEvent]:
-        """The run's events from its start; live ones follow until the run is over."""
+    async def watch(self, run_id: str, *, follow: bool = True) -> AsyncIterator[SequencedEvent]:
+        """The run's events from its start; live ones follow until the run is over (unless
+        `follow` is False: then only what is recorded so far)."""
         active = self._active.get(run_id)
         if active is None:
             await records.get_run(self._store, run_id, with_outputs=False)  # NotFound
@@ -172,7 +184,7 @@ class RunManager:
         try:
             for item in snapshot:
                 yield item
-            if finished:
+            if finished or not follow:
                 return
             while (next_item := await queue.get()) is not None:
                 yield next_item
@@ -213,8 +225,7 @@ class RunManager:
                 log.exception("run %s failed inside the agent", run_id)
                 await self._record_final(active, RunStatus.FAILED, "internal error in the agent")
             finally:
-                self._active.pop(run_id, None)
-                active.finish()
+                self._finish(active)
 
     async def _execute(self, active: _ActiveRun) -> None:
         def on_event(event: RunEvent) -> None:
@@ -265,8 +276,13 @@ class RunManager:
 
     async def _finish_unstarted(self, active: _ActiveRun, status: RunStatus, reason: str) -> None:
         await self._record_final(active, status, reason)
+        self._finish(active)
+
+    def _finish(self, active: _ActiveRun) -> None:
         self._active.pop(active.run_id, None)
         active.finish()
+        if self._on_finished is not None:
+            self._on_finished(active.pipeline.name, active.trigger)
 
     # -- recovery --------------------------------------------------------------------------
 
@@ -297,6 +313,7 @@ class RunManager:
             run.params,
             next_seq=await records.last_seq(self._store, run.run_id) + 1,
             history=await records.load_events(self._store, run.run_id),
+            trigger=run.trigger,
         )
         self._active[run.run_id] = active
         self._queue.put_nowait(run.run_id)

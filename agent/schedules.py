@@ -2,8 +2,9 @@
 
 This is the one place the scheduler (`omnix.agent.scheduler.PipelineScheduler`) plugs in.
 `ScheduleBook` keeps the schedule of every deployed pipeline, rebuilt from the store at
-start, and mirrors each change into the scheduler, whose `fire` callback starts a run and
-whose `record_missed` callback records a fire missed while the agent was down.
+start, and mirrors each change into the scheduler. The scheduler calls back `fire` (start a
+run) and `record_missed` (record a fire time that produced no run); the daemon reports the
+end of every fired run with `run_finished`.
 """
 
 from __future__ import annotations
@@ -20,19 +21,26 @@ from omnix.shared.pipeline import Schedule
 
 log = logging.getLogger(__name__)
 
-FireCallback = Callable[[str, datetime], Awaitable[None]]
+Fire = Callable[[str, datetime], Awaitable[None]]
+RecordMissed = Callable[[str, datetime, str], Awaitable[None]]
 
 
 class SchedulerPort(Protocol):
-    """What the book needs of the scheduler."""
+    """What the book needs of `PipelineScheduler`."""
 
-    def set_schedule(self, pipeline_name: str, schedule: Schedule) -> None: ...
-    def remove(self, pipeline_name: str) -> None: ...
-    def pause(self, pipeline_name: str) -> None: ...
-    def resume(self, pipeline_name: str) -> None: ...
-    def next_fire_times(self, pipeline_name: str, n: int) -> list[datetime]: ...
-    def start(self) -> None: ...
-    def shutdown(self) -> None: ...
+    def set_schedule(
+        self, pipeline: str, schedule: Schedule, *, last_fire: datetime | None
+    ) -> None: ...
+    def remove(self, pipeline: str) -> None: ...
+    def pause(self, pipeline: str) -> None: ...
+    async def resume(self, pipeline: str) -> None: ...
+    def run_finished(self, pipeline: str) -> None: ...
+    def next_fire_times(self, pipeline: str, n: int) -> list[datetime]: ...
+    async def start(self) -> None: ...
+    async def shutdown(self) -> None: ...
+
+
+SchedulerFactory = Callable[[Fire, RecordMissed], SchedulerPort]
 
 
 @dataclass(slots=True)
@@ -42,17 +50,14 @@ class ScheduleEntry:
     paused: bool
 
 
-SchedulerFactory = Callable[[FireCallback, FireCallback], SchedulerPort]
-
-
 def default_scheduler_factory() -> SchedulerFactory | None:
-    """The scheduler when this build has one, else None (schedules are kept but never fire)."""
+    """The scheduler when this build has one, else None (schedules are kept, never fire)."""
     try:
         from omnix.agent.scheduler import PipelineScheduler  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
 
-    def build(fire: FireCallback, record_missed: FireCallback) -> SchedulerPort:
+    def build(fire: Fire, record_missed: RecordMissed) -> SchedulerPort:
         scheduler: SchedulerPort = PipelineScheduler(fire=fire, record_missed=record_missed)
         return scheduler
 
@@ -66,28 +71,42 @@ class ScheduleBook:
         self._scheduler = scheduler
         self._entries: dict[str, ScheduleEntry] = {}
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Start firing: fire times missed while the agent was down follow each catchup."""
         if self._scheduler is not None:
-            self._scheduler.start()
+            await self._scheduler.start()
 
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
         if self._scheduler is not None:
-            self._scheduler.shutdown()
+            await self._scheduler.shutdown()
 
-    def set(self, pipeline_name: str, schedule: Schedule | None, *, paused: bool = False) -> None:
-        """Schedule a pipeline (None removes its schedule)."""
+    def set(
+        self,
+        pipeline_name: str,
+        schedule: Schedule | None,
+        *,
+        paused: bool = False,
+        last_fire: datetime | None = None,
+    ) -> None:
+        """Schedule a pipeline (None removes its schedule). `last_fire` is the latest fire
+        time recorded for it (fired or missed), from which missed ones are caught up."""
         if schedule is None:
             self.remove(pipeline_name)
             return
         self._entries[pipeline_name] = ScheduleEntry(pipeline_name, schedule, paused)
         if self._scheduler is not None:
-            self._scheduler.set_schedule(pipeline_name, schedule)
+            self._scheduler.set_schedule(pipeline_name, schedule, last_fire=last_fire)
             if paused:
                 self._scheduler.pause(pipeline_name)
 
     def remove(self, pipeline_name: str) -> None:
         if self._entries.pop(pipeline_name, None) is not None and self._scheduler is not None:
             self._scheduler.remove(pipeline_name)
+
+    def run_finished(self, pipeline_name: str) -> None:
+        """A run the scheduler fired has ended: frees its slot (max_active_runs)."""
+        if self._scheduler is not None:
+            self._scheduler.run_finished(pipeline_name)
 
     def entries(self) -> list[ScheduleEntry]:
         return sorted(self._entries.values(), key=lambda e: e.pipeline_name)
@@ -98,11 +117,14 @@ class ScheduleBook:
             raise NotFound(f"pipeline {pipeline_name!r} is not deployed with a schedule")
         return entry
 
-    def set_paused(self, pipeline_name: str, paused: bool) -> ScheduleEntry:
+    async def set_paused(self, pipeline_name: str, paused: bool) -> ScheduleEntry:
         entry = self.entry(pipeline_name)
         entry.paused = paused
         if self._scheduler is not None:
-            (self._scheduler.pause if paused else self._scheduler.resume)(pipeline_name)
+            if paused:
+                self._scheduler.pause(pipeline_name)
+            else:
+                await self._scheduler.resume(pipeline_name)
         return entry
 
     def next_fire_times(self, pipeline_name: str, n: int) -> list[datetime]:

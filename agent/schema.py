@@ -84,6 +84,7 @@ MIGRATIONS: tuple[str, ...] = (
         outcome TEXT NOT NULL,
         recorded_at REAL NOT NULL,
         run_id TEXT,
+        reason TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (pipeline, scheduled_for, outcome)
     ) WITHOUT ROWID;
     """,

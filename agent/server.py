@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from omnix.agent.api.auth import TokenAuthInterceptor
+from omnix.agent.api.decoding import DecodeErrorInterceptor
 from omnix.agent.api.pipelines import PipelineServicer
 from omnix.agent.api.runs import RunServicer
 from omnix.agent.api.schedules import ScheduleServicer
@@ -70,7 +71,9 @@ class AgentServer:
         ]
 
     def _build(self, interceptors: list[Any]) -> grpc.aio.Server:
-        server = grpc.aio.server(interceptors=interceptors, options=self._options())
+        server = grpc.aio.server(
+            interceptors=[*interceptors, DecodeErrorInterceptor()], options=self._options()
+        )
         pipeline_pb2_grpc.add_PipelineServiceServicer_to_server(
             PipelineServicer(self._daemon), server
         )

@@ -127,10 +127,13 @@ class AgentClient:
                 raise self.unreachable(exc.details() or "") from None
             raise
 
-    def watch(self, run_id: str) -> Iterator[run_pb2.WatchRunResponse]:
-        """The run's events from its start, until it ends."""
+    def watch(self, run_id: str, *, follow: bool = True) -> Iterator[run_pb2.WatchRunResponse]:
+        """The run's events from its start, until it ends (or, without `follow`, until the
+        recorded history is sent)."""
         stream = self.runs.WatchRun(
-            run_pb2.WatchRunRequest(run_id=run_id), timeout=WATCH_TIMEOUT_S, metadata=self.metadata
+            run_pb2.WatchRunRequest(run_id=run_id, history_only=not follow),
+            timeout=WATCH_TIMEOUT_S if follow else self.timeout_s,
+            metadata=self.metadata,
         )
         try:
             yield from stream

@@ -77,5 +77,7 @@ class RunServicer:
     async def WatchRun(
         self, request: run_pb2.WatchRunRequest, context: Context
     ) -> AsyncIterator[run_pb2.WatchRunResponse]:
-        async for item in self._daemon.runs.watch(_run_id(request.run_id)):
+        async for item in self._daemon.runs.watch(
+            _run_id(request.run_id), follow=not request.history_only
+        ):
             yield convert.event_message(item)

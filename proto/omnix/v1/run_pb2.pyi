@@ -117,10 +117,12 @@ class CancelRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
 
 class WatchRunRequest(_message.Message):
-    __slots__ = ("run_id",)
+    __slots__ = ("run_id", "history_only")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_ONLY_FIELD_NUMBER: _ClassVar[int]
     run_id: str
-    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+    history_only: bool
+    def __init__(self, run_id: _Optional[str] = ..., history_only: _Optional[bool] = ...) -> None: ...
 
 class RunStateChange(_message.Message):
     __slots__ = ("status", "at", "reason")
