@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -44,9 +45,13 @@ class RunningAgent:
         return (self.state_dir / "admin.token").read_text().strip()
 
     def channel(self, target: str | None = None) -> grpc.Channel:
-        channel = grpc.insecure_channel(
-            target or self.address, options=[("grpc.max_send_message_length", 64 << 20)]
-        )
+        options = [
+            ("grpc.max_send_message_length", 64 << 20),
+            # Not the process-wide pool: a dead agent's connection backoff must not leak
+            # into channels to the agent restarted on the same socket.
+            ("grpc.use_local_subchannel_pool", 1),
+        ]
+        channel = grpc.insecure_channel(target or self.address, options=options)
         self.channels.append(channel)
         return channel
 
@@ -64,10 +69,15 @@ class RunningAgent:
         reply = stub.GetRun(run_pb2.GetRunRequest(run_id=run_id, include_outputs=True), timeout=10)
         return reply.run
 
-    def kill(self, sig: int = signal.SIGKILL) -> None:
+    def kill(self) -> None:
+        """SIGKILL the agent like a crash, then its orphaned workers (this test started them)."""
+        workers = descendants(self.process.pid)
         if self.process.poll() is None:
-            self.process.send_signal(sig)
+            self.process.kill()
         self.process.wait(timeout=30)
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def close(self) -> None:
         for channel in self.channels:
@@ -82,10 +92,29 @@ class RunningAgent:
                 self.process.wait(timeout=10)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def wait_serving(target: str, process: subprocess.Popen[bytes], log: Path) -> None:
     """Block until the health service says SERVING (bounded), failing early if it died."""
     deadline = time.monotonic() + START_TIMEOUT_S
-    with grpc.insecure_channel(target) as channel:
+    with grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -135,7 +164,8 @@ def short_tmp() -> Iterator[Path]:
     """A temporary directory with a short path: unix socket paths are limited to 107 bytes."""
     path = Path(tempfile.mkdtemp(prefix="ox", dir="/tmp"))
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    if not os.environ.get("OMNIX_KEEP_TMP"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
