@@ -48,7 +48,7 @@ class DecodeErrorInterceptor(_Interceptor):
                 return _Undecodable(exc)
 
         if handler.unary_unary is not None:
-            unary = handler.unary_unary
+            unary: Any = handler.unary_unary  # an async function on a grpc.aio server
 
             async def checked_unary(
                 request: Any, context: grpc.aio.ServicerContext[Any, Any]
@@ -63,7 +63,7 @@ class DecodeErrorInterceptor(_Interceptor):
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
-            stream = handler.unary_stream
+            stream: Any = handler.unary_stream  # an async generator on a grpc.aio server
 
             async def checked_stream(
                 request: Any, context: grpc.aio.ServicerContext[Any, Any]

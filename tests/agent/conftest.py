@@ -67,7 +67,8 @@ class RunningAgent:
         for _ in stub.WatchRun(run_pb2.WatchRunRequest(run_id=run_id), timeout=timeout_s):
             pass
         reply = stub.GetRun(run_pb2.GetRunRequest(run_id=run_id, include_outputs=True), timeout=10)
-        return reply.run
+        run: run_pb2.Run = reply.run
+        return run
 
     def kill(self) -> None:
         """SIGKILL the agent like a crash, then its orphaned workers (this test started them)."""
@@ -92,6 +93,14 @@ class RunningAgent:
                 self.process.wait(timeout=10)
 
 
+class Pollable(Protocol):
+    """What `wait_serving` needs of a process: `poll()` and `returncode`."""
+
+    returncode: int | Any
+
+    def poll(self) -> int | None: ...
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below `pid`, from /proc."""
     children: dict[int, list[int]] = {}
@@ -111,7 +120,7 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def wait_serving(target: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_serving(target: str, process: Pollable, log: Path) -> None:
     """Block until the health service says SERVING (bounded), failing early if it died."""
     deadline = time.monotonic() + START_TIMEOUT_S
     with grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:

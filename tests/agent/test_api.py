@@ -104,7 +104,8 @@ def test_an_invalid_pipeline_is_invalid_argument_with_its_problems(
             run_pb2.StartRunRequest(pipeline_source=source, source_path="p.yaml"), timeout=10
         )
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "p.yaml:" in raised.value.details() and "cobol" in raised.value.details()
+    details = raised.value.details() or ""
+    assert "p.yaml:" in details and "cobol" in details
 
 
 def test_an_unknown_run_is_not_found(module_agent: RunningAgent) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,7 +99,7 @@ def test_omnix_run_prints_the_same_document_as_omnix_agent_run(
     assert remote.returncode == local.returncode == 0, remote.stderr + local.stderr
 
     def comparable(text: str) -> dict[str, object]:
-        document = json.loads(text)
+        document: dict[str, Any] = json.loads(text)
         document.pop("run_id")
         for node in document["nodes"].values():
             node.pop("duration_s")

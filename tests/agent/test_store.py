@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 
@@ -37,7 +38,7 @@ async def test_a_burst_of_writes_commits_in_few_batches_in_submission_order(tmp_
                     ("r", i, 0.0, "n", "stdout", str(i)),
                 )
             ],
-            on_durable=lambda i=i: order.append(i),
+            on_durable=functools.partial(order.append, i),
         )
         for i in range(500)
     ]
