@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import PipelineInvalid, Problem, known_languages, parse_pipeline
+from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.components.code_editor import CodeEditor
 from omnix.tui.components.dialogs import AddNodeDialog, ConfirmDialog
 from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.inspector import Inspector
+from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.problems import ProblemsPanel
 from omnix.tui.document import PipelineDocument, Validation
 from textual import on, work
@@ -30,6 +33,22 @@ STARTER_CODE = {
     "javascript": "// upstream outputs are variables named after their nodes\nnull\n",
     "sql": "SELECT 1 AS one\n",
 }
+
+
+class RunEventReceived(Message):
+    """A run state or node state change arrived from the agent."""
+
+    def __init__(self, event: RunStateChanged | NodeStateChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RunEnded(Message):
+    """The run's event stream ended; `error` says why when it could not run or was cut off."""
+
+    def __init__(self, error: str | None = None) -> None:
+        super().__init__()
+        self.error = error
 
 
 class Validated(Message):
@@ -63,17 +82,22 @@ class EditorApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_node", "Add"),
         Binding("c", "connect", "Connect"),
-        Binding("d,delete", "delete", "Delete"),
+        Binding("d,delete", "delete", "Del"),
         Binding("e", "edit_code", "Code"),
         Binding("enter", "enter", "Code/confirm", show=False),
         Binding("escape", "cancel_connect", "Cancel", show=False),
         Binding("ctrl+s", "save", "Save"),
+        Binding("r", "run", "Run"),
+        Binding("x", "cancel_run", "Stop"),
         Binding("q", "quit_editor", "Quit"),
     ]
 
-    def __init__(self, document: PipelineDocument) -> None:
+    def __init__(self, document: PipelineDocument, agent: str | None = None) -> None:
         super().__init__()
         self.document = document
+        self.agent = agent
+        self.run_id: str | None = None
+        self._run_status: RunStatus | None = None
         self.validation: Validation | None = None
         self.connect_from: str | None = None
         self._version = 0
@@ -85,8 +109,29 @@ class EditorApp(App[None]):
         with Horizontal(id="main"):
             yield GraphCanvas(id="graph")
             yield Inspector(id="inspector")
-        yield ProblemsPanel(id="problems")
-        yield Footer()
+        with Horizontal(id="bottom"):
+            yield ProblemsPanel(id="problems")
+            yield LogPanel(id="log")
+        yield Footer(compact=True)
+
+    @property
+    def run_status(self) -> RunStatus | None:
+        """The latest status of the run started here (None before the first run)."""
+        return self._run_status
+
+    @run_status.setter
+    def run_status(self, status: RunStatus | None) -> None:
+        self._run_status = status
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show Run or Stop in the footer, whichever applies now."""
+        running = self.run_status is not None and not self.run_status.is_final
+        if action == "run":
+            return not running
+        if action == "cancel_run":
+            return running
+        return True
 
     def on_mount(self) -> None:
         self.canvas.border_title = self.document.path.name
@@ -117,6 +162,9 @@ class EditorApp(App[None]):
     def _show_selection(self) -> None:
         inspector = self.query_one(Inspector)
         selected = self.canvas.selected
+        log = self.query_one(LogPanel)
+        if selected != log.node_id and selected is not None:
+            log.show(selected)
         if selected is not None:
             node = self.document.node(selected)
             inspector.show_node(selected, dict(node), self.document.needs(selected))
@@ -291,6 +339,99 @@ class EditorApp(App[None]):
             ConfirmDialog("Unsaved changes. Quit without saving?", "Quit", "Stay"), answered
         )
 
+    # -- running on the agent --------------------------------------------------------
+
+    def action_run(self) -> None:
+        """Run the pipeline as it is in the editor on the agent, showing states live."""
+        if self.run_status is not None and not self.run_status.is_final:
+            self.notify("a run is already in progress (x cancels it)", severity="warning")
+            return
+        if self.validation is None or not self.validation.ok:
+            count = len(self.validation.problems) if self.validation else 0
+            self.notify(
+                f"fix the {count} problem(s) first: nothing runs until the file validates",
+                severity="error",
+            )
+            return
+        self.canvas.clear_states()
+        for node_id in self.canvas.looks:
+            self.canvas.set_state(node_id, NodeStatus.PENDING)
+        log = self.query_one(LogPanel)
+        log.reset()
+        log.show(self.canvas.selected)
+        self.query_one("#bottom").add_class("-run")
+        self.run_id, self.run_status = None, RunStatus.QUEUED
+        self.sub_title = f"{self.document.path} · run queued"
+        self.watch_run(self.document.dumps(), str(self.document.path))
+
+    @work(thread=True, exclusive=True, group="run")
+    def watch_run(self, source: str, path: str) -> None:
+        """Start a run on the agent and relay its events until it ends."""
+        from omnix.tui.runs import RemoteRun, RunUnavailable
+
+        try:
+            with RemoteRun(self.agent) as run:
+                self.run_id = run.start(source, path)
+                for event in run.events():
+                    self.deliver(event)
+        except RunUnavailable as exc:
+            self.post_message(RunEnded(str(exc)))
+            return
+        self.post_message(RunEnded())
+
+    def deliver(self, event: RunEvent) -> None:
+        """Show one run event; safe to call from the worker thread."""
+        if isinstance(event, NodeLog):
+            log = self.query_one(LogPanel)
+            log.append(event.node_id, event.text)
+            log.post_message(LogPanel.LogsGrew(event.node_id))
+        else:
+            self.post_message(RunEventReceived(event))
+
+    def on_run_event_received(self, message: RunEventReceived) -> None:
+        event = message.event
+        if isinstance(event, NodeStateChanged):
+            final = event.status.is_final
+            self.canvas.set_state(event.node_id, event.status, event.duration_s if final else None)
+            if event.error:
+                self.deliver(
+                    NodeLog(event.run_id, event.node_id, "stderr", f"{event.error}\n", event.at)
+                )
+            return
+        self.run_status = event.status
+        reason = f" ({event.reason})" if event.reason else ""
+        self.sub_title = f"{self.document.path} · run {event.status.value}{reason}"
+        if event.status.is_final:
+            succeeded = event.status is RunStatus.SUCCEEDED
+            message_text = f"run {event.status.value}{reason}"
+            self.notify(message_text, severity="information" if succeeded else "error")
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", timeout=10)
+        if self.run_status is not None and not self.run_status.is_final:
+            self.run_status = RunStatus.FAILED if message.error else self.run_status
+            if message.error:
+                self.sub_title = f"{self.document.path} · run not finished: {message.error}"
+
+    def action_cancel_run(self) -> None:
+        """Cancel the run in progress."""
+        if self.run_id is None or self.run_status is None or self.run_status.is_final:
+            self.notify("no run in progress", severity="warning")
+            return
+        self.cancel_on_agent(self.run_id)
+
+    @work(thread=True, group="cancel")
+    def cancel_on_agent(self, run_id: str) -> None:
+        """Ask the agent to cancel; the state change arrives through the run's events."""
+        from omnix.tui.runs import RemoteRun, RunUnavailable
+
+        try:
+            with RemoteRun(self.agent) as run:
+                run.cancel(run_id)
+        except RunUnavailable as exc:
+            self.post_message(RunEnded(str(exc)))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
@@ -308,6 +449,8 @@ class EditorApp(App[None]):
         yield SystemCommand(
             "Next edge  (])", "Select an edge of the selected node", self.canvas.action_next_edge
         )
+        yield SystemCommand("Run  (r)", "Run the pipeline on the agent", self.action_run)
+        yield SystemCommand("Cancel run  (x)", "Cancel the run in progress", self.action_cancel_run)
         yield SystemCommand("Quit  (q)", "Leave the editor", self.action_quit_editor)
 
 
