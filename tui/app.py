@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
-from omnix.shared.pipeline import PipelineInvalid, Problem, known_languages, parse_pipeline
+from omnix.shared.events import NodeStateChanged, RunEvent
+from omnix.shared.pipeline import known_languages
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.components.code_editor import CodeEditor
 from omnix.tui.components.dialogs import AddNodeDialog, ConfirmDialog
@@ -19,7 +19,14 @@ from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.inspector import Inspector
 from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.problems import ProblemsPanel
-from omnix.tui.document import PipelineDocument, Validation
+from omnix.tui.components.run_events import (
+    RunEnded,
+    RunEventReceived,
+    describe_run_state,
+    relay,
+    show_node_event,
+)
+from omnix.tui.document import PipelineDocument, Validation, problem_nodes, validate_text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -35,20 +42,19 @@ STARTER_CODE = {
 }
 
 
-class RunEventReceived(Message):
-    """A run state or node state change arrived from the agent."""
-
-    def __init__(self, event: RunStateChanged | NodeStateChanged) -> None:
-        super().__init__()
-        self.event = event
-
-
-class RunEnded(Message):
-    """The run's event stream ended; `error` says why when it could not run or was cut off."""
-
-    def __init__(self, error: str | None = None) -> None:
-        super().__init__()
-        self.error = error
+PALETTE = [
+    ("Add node  (a)", "Add a node after the selected one", "add_node"),
+    ("Connect  (c)", "Connect the selected node to another", "connect"),
+    ("Delete  (d)", "Remove the selected node or edge", "delete"),
+    ("Edit code  (e)", "Edit the selected node's code", "edit_code"),
+    ("Save  (ctrl+s)", "Write the pipeline file", "save"),
+    ("Fit  (f)", "Centre the graph", "fit"),
+    ("Next edge  (])", "Select an edge of the selected node", "next_edge"),
+    ("Run  (r)", "Run the pipeline on the agent", "run"),
+    ("Cancel run  (x)", "Cancel the run in progress", "cancel_run"),
+    ("Quit  (q)", "Leave the editor", "quit_editor"),
+]
+"""Every editor action in the command palette, with the key that does it."""
 
 
 class Validated(Message):
@@ -58,20 +64,6 @@ class Validated(Message):
         super().__init__()
         self.version = version
         self.validation = validation
-
-
-def problem_nodes(problems: Iterable[Problem], known: Iterable[str]) -> set[str]:
-    """Nodes to flag on the graph: the ones problems name, and every member of a cycle."""
-    ids = set(known)
-    flagged: set[str] = set()
-    for problem in problems:
-        if problem.node in ids:
-            flagged.add(problem.node)
-        if problem.message.startswith("cycle:"):
-            # The validator names the cycle's first node and spells the path `a -> b -> a`.
-            path = problem.message[6:].replace("→", "->")
-            flagged |= {part.strip() for part in path.split("->")} & ids
-    return flagged
 
 
 class EditorApp(App[None]):
@@ -176,15 +168,7 @@ class EditorApp(App[None]):
     @work(thread=True, exclusive=True, group="validate")
     def validate(self, version: int, text: str) -> None:
         """Validate one version of the text off the UI thread."""
-        path = self.document.path
-        base_dir = path.parent if path.parent.is_dir() else None
-        try:
-            pipeline = parse_pipeline(text, path=str(path), base_dir=base_dir)
-        except PipelineInvalid as exc:
-            validation = Validation(None, tuple(exc.problems))
-        else:
-            validation = Validation(pipeline, ())
-        self.post_message(Validated(version, validation))
+        self.post_message(Validated(version, validate_text(text, self.document.path)))
 
     def on_validated(self, message: Validated) -> None:
         if message.version != self._version:
@@ -381,30 +365,18 @@ class EditorApp(App[None]):
 
     def deliver(self, event: RunEvent) -> None:
         """Show one run event; safe to call from the worker thread."""
-        if isinstance(event, NodeLog):
-            log = self.query_one(LogPanel)
-            log.append(event.node_id, event.text)
-            log.post_message(LogPanel.LogsGrew(event.node_id))
-        else:
-            self.post_message(RunEventReceived(event))
+        relay(event, self, self.query_one(LogPanel))
 
     def on_run_event_received(self, message: RunEventReceived) -> None:
         event = message.event
         if isinstance(event, NodeStateChanged):
-            final = event.status.is_final
-            self.canvas.set_state(event.node_id, event.status, event.duration_s if final else None)
-            if event.error:
-                self.deliver(
-                    NodeLog(event.run_id, event.node_id, "stderr", f"{event.error}\n", event.at)
-                )
+            show_node_event(event, self.canvas, self.query_one(LogPanel))
             return
         self.run_status = event.status
-        reason = f" ({event.reason})" if event.reason else ""
-        self.sub_title = f"{self.document.path} · run {event.status.value}{reason}"
+        self.sub_title = f"{self.document.path} · {describe_run_state(event)}"
         if event.status.is_final:
             succeeded = event.status is RunStatus.SUCCEEDED
-            message_text = f"run {event.status.value}{reason}"
-            self.notify(message_text, severity="information" if succeeded else "error")
+            self.notify(describe_run_state(event), severity="information" if succeeded else "error")
 
     def on_run_ended(self, message: RunEnded) -> None:
         if message.error:
@@ -434,24 +406,9 @@ class EditorApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "Add node  (a)", "Add a node after the selected one", self.action_add_node
-        )
-        yield SystemCommand(
-            "Connect  (c)", "Connect the selected node to another", self.action_connect
-        )
-        yield SystemCommand("Delete  (d)", "Remove the selected node or edge", self.action_delete)
-        yield SystemCommand(
-            "Edit code  (e)", "Edit the selected node's code", self.action_edit_code
-        )
-        yield SystemCommand("Save  (ctrl+s)", "Write the pipeline file", self.action_save)
-        yield SystemCommand("Fit  (f)", "Centre the graph", self.canvas.action_fit)
-        yield SystemCommand(
-            "Next edge  (])", "Select an edge of the selected node", self.canvas.action_next_edge
-        )
-        yield SystemCommand("Run  (r)", "Run the pipeline on the agent", self.action_run)
-        yield SystemCommand("Cancel run  (x)", "Cancel the run in progress", self.action_cancel_run)
-        yield SystemCommand("Quit  (q)", "Leave the editor", self.action_quit_editor)
+        for title, help_text, action in PALETTE:
+            target = self.canvas if action in ("fit", "next_edge") else self
+            yield SystemCommand(title, help_text, getattr(target, f"action_{action}"))
 
 
 def _lang(value: object) -> str:

@@ -8,8 +8,9 @@ from typing import Protocol
 
 from omnix.shared.events import NodeStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
-from omnix.tui.app import EditorApp, RunEventReceived
+from omnix.tui.app import EditorApp
 from omnix.tui.components.log_panel import LogPanel
+from omnix.tui.components.run_events import RunEventReceived
 from omnix.tui.document import PipelineDocument
 from textual.message import Message
 from textual.pilot import Pilot
