@@ -351,14 +351,14 @@ class EditorApp(App[None]):
     @work(thread=True, exclusive=True, group="run")
     def watch_run(self, source: str, path: str) -> None:
         """Start a run on the agent and relay its events until it ends."""
-        from omnix.tui.runs import RemoteRun, RunUnavailable
+        from omnix.tui.session import AgentError, AgentSession
 
         try:
-            with RemoteRun(self.agent) as run:
-                self.run_id = run.start(source, path)
-                for event in run.events():
+            with AgentSession(self.agent) as session:
+                self.run_id = session.start_source(source, path)
+                for event in session.events(self.run_id):
                     self.deliver(event)
-        except RunUnavailable as exc:
+        except AgentError as exc:
             self.post_message(RunEnded(str(exc)))
             return
         self.post_message(RunEnded())
@@ -396,12 +396,12 @@ class EditorApp(App[None]):
     @work(thread=True, group="cancel")
     def cancel_on_agent(self, run_id: str) -> None:
         """Ask the agent to cancel; the state change arrives through the run's events."""
-        from omnix.tui.runs import RemoteRun, RunUnavailable
+        from omnix.tui.session import AgentError, AgentSession
 
         try:
-            with RemoteRun(self.agent) as run:
-                run.cancel(run_id)
-        except RunUnavailable as exc:
+            with AgentSession(self.agent) as session:
+                session.cancel(run_id)
+        except AgentError as exc:
             self.post_message(RunEnded(str(exc)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
