@@ -159,6 +159,8 @@ class Picture:
 
 
 def _seconds(value: float) -> str:
+    if value < 1:
+        return f"{value * 1000:.0f}ms"
     if value < 10:
         return f"{value:.1f}s"
     if value < 600:

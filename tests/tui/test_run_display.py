@@ -41,7 +41,7 @@ async def test_node_states_change_symbol_and_show_durations(editor: EditorApp) -
         editor.deliver(node_event("report", NodeStatus.UPSTREAM_FAILED))
         await pilot.pause()
         text = editor.canvas.picture.text()  # type: ignore[union-attr]
-        assert "✔ extract" in text and "0.4s" in text
+        assert "✔ extract" in text and "420ms" in text
         assert "✘ totals" in text and "1.5s" in text
         assert "⊘ report" in text
 
