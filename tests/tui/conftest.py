@@ -65,9 +65,10 @@ def _wait_serving(agent: Agent, log: Path) -> None:
     raise AssertionError(f"agent not serving after 30 s:\n{log.read_text()}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def agent() -> Iterator[Agent]:
-    """A real agent for the editor to run pipelines on; stopped (and reaped) afterwards."""
+    """A real agent for the TUI to talk to, shared by the session's tests (starting one
+    costs seconds); stopped and reaped at the end."""
     # A short path: unix socket paths are limited to 107 bytes.
     state_dir = Path(tempfile.mkdtemp(prefix="oxtui", dir="/tmp"))
     log = state_dir / "agent.log"
