@@ -57,7 +57,7 @@ class GraphCanvas(ScrollView, can_focus=True):
     GraphCanvas > .graph--running { color: $warning; }
     GraphCanvas > .graph--succeeded { color: $success; }
     GraphCanvas > .graph--failed { color: $error; text-style: bold; }
-    GraphCanvas > .graph--upstream-failed { color: $secondary; }
+    GraphCanvas > .graph--upstream-failed { color: $error-lighten-2; text-style: italic; }
     GraphCanvas > .graph--cancelled { color: $text-disabled; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
