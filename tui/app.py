@@ -33,6 +33,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header
 
 STARTER_CODE = {
@@ -41,6 +42,8 @@ STARTER_CODE = {
     "sql": "SELECT 1 AS one\n",
 }
 
+
+INSPECTOR_DELAY_S = 0.08
 
 PALETTE = [
     ("Add node  (a)", "Add a node after the selected one", "add_node"),
@@ -93,6 +96,7 @@ class EditorApp(App[None]):
         self.validation: Validation | None = None
         self.connect_from: str | None = None
         self._version = 0
+        self._inspector_timer: Timer | None = None
 
     # -- composition -----------------------------------------------------------------
 
@@ -152,7 +156,10 @@ class EditorApp(App[None]):
         self.validate(self._version, doc.dumps())
 
     def _show_selection(self) -> None:
-        inspector = self.query_one(Inspector)
+        inspectors = self.query(Inspector)
+        if not inspectors:
+            return  # a late timer while a dialog is up or the app is closing
+        inspector = inspectors.first()
         selected = self.canvas.selected
         log = self.query_one(LogPanel)
         if selected != log.node_id and selected is not None:
@@ -182,7 +189,15 @@ class EditorApp(App[None]):
     @on(GraphCanvas.NodeSelected)
     @on(GraphCanvas.EdgeSelected)
     def _selection_changed(self) -> None:
-        self._show_selection()
+        selected = self.canvas.selected
+        log = self.query_one(LogPanel)
+        if selected is not None and selected != log.node_id:
+            log.show(selected)
+        # Filling the inspector re-lays out a dozen widgets: while the arrow keys repeat,
+        # only the box highlight follows each press and the form catches up once they stop.
+        if self._inspector_timer is not None:
+            self._inspector_timer.stop()
+        self._inspector_timer = self.set_timer(INSPECTOR_DELAY_S, self._show_selection)
 
     @on(GraphCanvas.NodeMoved)
     def _node_moved(self, message: GraphCanvas.NodeMoved) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omnix.tui.app import EditorApp
+from omnix.tui.app import INSPECTOR_DELAY_S, EditorApp
 from omnix.tui.components.code_editor import CodeEditor
 from omnix.tui.components.dialogs import AddNodeDialog, ConfirmDialog
 from omnix.tui.components.graph import GraphCanvas
+from omnix.tui.components.inspector import Inspector
 from omnix.tui.components.problems import ProblemsPanel
 from omnix.tui.document import PipelineDocument
 from textual.pilot import Pilot
@@ -251,3 +252,13 @@ async def test_an_invalid_file_opens_and_lists_its_problems(tmp_path: Path) -> N
         lines = problem_lines(app)
         assert any("cobol" in line for line in lines), lines
         assert app.canvas.looks["a"].problem
+
+
+async def test_the_inspector_follows_the_selection_once_keys_stop(editor: EditorApp) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "right")
+        # The form is filled on a short timer after the last move; wait that timer out.
+        await pilot.pause(INSPECTOR_DELAY_S * 3)
+        assert editor.query_one(Inspector).node_id == "report"
+        assert editor.query_one("#field-id", Input).value == "report"
