@@ -12,7 +12,7 @@ from omnix.tui.components.inspector import Inspector
 from omnix.tui.components.problems import ProblemsPanel
 from omnix.tui.document import PipelineDocument
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 
 SIZE = (100, 30)
 
@@ -262,3 +262,21 @@ async def test_the_inspector_follows_the_selection_once_keys_stop(editor: Editor
         await pilot.pause(INSPECTOR_DELAY_S * 3)
         assert editor.query_one(Inspector).node_id == "report"
         assert editor.query_one("#field-id", Input).value == "report"
+
+
+async def test_the_inspector_changes_the_language(editor: EditorApp) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor.query_one("#field-lang", Select).value = "r"
+        await settle(pilot)
+        assert editor.document.field("extract", "lang") == "r"
+        assert editor.canvas.looks["extract"].lang == "r"
+
+
+async def test_selecting_another_node_does_not_mark_the_file_changed(editor: EditorApp) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right")
+        await pilot.pause(INSPECTOR_DELAY_S * 3)
+        await settle(pilot)
+        assert not editor.document.dirty
