@@ -16,10 +16,10 @@ class OutputError(Exception):
     """A node produced something that is neither a table nor a JSON value."""
 
 
-def read_table(data: bytes) -> pa.Table:
+def read_table(data: bytes | memoryview) -> pa.Table:
     """A table value: Arrow IPC stream bytes, or a JSON array of row objects."""
-    if data[:1] == b"[":
-        return pa.Table.from_pylist(json.loads(data))
+    if bytes(data[:1]) == b"[":
+        return pa.Table.from_pylist(json.loads(bytes(data)))
     with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
         return reader.read_all()
 
