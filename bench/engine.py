@@ -52,15 +52,17 @@ def interpreter_start_ms(repeat: int) -> float:
     return statistics.median(times) * 1000
 
 
-async def worker_round_trip_ms(samples: int = 2000) -> float:
-    """A ping through a warm worker: the floor for anything a node does."""
+async def worker_round_trip_ms(samples: int = 2000, blob_size: int = 0) -> float:
+    """A request through a warm worker and back (a ping, or an echo of `blob_size` bytes):
+    the floor for anything a node does, and for passing a table of that size on."""
     argv = [sys.executable, "-m", "omnix.agent.worker"]
     worker = await WorkerProcess.spawn("bench", argv, env=minimal_env())
+    blobs = [b"x" * blob_size] if blob_size else []
     try:
         times = []
         for _ in range(samples):
             start = time.perf_counter()
-            await worker.request({"op": "ping"})
+            await worker.request({"op": "echo" if blobs else "ping"}, blobs)
             times.append(time.perf_counter() - start)
         return statistics.median(times) * 1000
     finally:
@@ -216,7 +218,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-table", action="store_true")
+    parser.add_argument("--only-table", action="store_true")
     args = parser.parse_args()
+    if args.only_table:
+        print(f"floor: 35 MB echo round trip {await worker_round_trip_ms(7, 35_000_000):.0f} ms")
+        print(f"1M x 5 table: {await bench_table(max(1, args.repeat // 2))}")
+        return
     print(f"cpus: {os.cpu_count()}, python {sys.version.split()[0]}")
     rss = await bench_rss()
     print(f"engine RSS: {rss}")
@@ -229,6 +236,7 @@ async def main() -> None:
     for parallel in (2, os.cpu_count() or 2):
         print(f"wide 1000, max_parallel={parallel}: {await bench_wide(args.repeat, parallel)}")
     if not args.skip_table:
+        print(f"floor: 35 MB echo round trip {await worker_round_trip_ms(7, 35_000_000):.0f} ms")
         print(f"1M x 5 table: {await bench_table(max(1, args.repeat // 2))}")
     print(f"peak RSS of the agent process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")
 
