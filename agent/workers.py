@@ -107,6 +107,7 @@ class WorkerProcess(asyncio.SubprocessProtocol):
         self._request: _Request | None = None
         self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.returncode: int | None = None
+        self._killed = False
 
     @classmethod
     async def spawn(
@@ -225,7 +226,8 @@ class WorkerProcess(asyncio.SubprocessProtocol):
 
     @property
     def alive(self) -> bool:
-        return self.returncode is None and not self._exited.done()
+        """Running and usable: False from the moment it is killed, before it has exited."""
+        return self.returncode is None and not self._killed and not self._exited.done()
 
     @property
     def stderr_tail(self) -> str:
@@ -265,6 +267,7 @@ class WorkerProcess(asyncio.SubprocessProtocol):
 
     def kill(self) -> None:
         """SIGKILL the worker's whole process group (it and everything the user's code started)."""
+        self._killed = True
         if self.pid:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)

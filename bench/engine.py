@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import resource
 import shutil
@@ -103,7 +104,7 @@ async def bench_chain(repeat: int) -> dict[str, float]:
             totals.append(time.perf_counter() - start)
             assert document.status is RunStatus.SUCCEEDED
             assert document.nodes["n199"].output == 199
-            gaps += [b - a for a, b in zip(done, done[1:], strict=False)]
+            gaps += [b - a for a, b in itertools.pairwise(done)]
     gaps.sort()
     return {
         "p50_ms": statistics.median(gaps) * 1000,
