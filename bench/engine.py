@@ -149,7 +149,7 @@ def table_pipeline() -> Pipeline:
                 id="filtered",
                 lang="sql",
                 needs=("source",),
-                code="SELECT id, \"group\", amount * 2 AS amount, label, flag FROM source",
+                code='SELECT id, "group", amount * 2 AS amount, label, flag FROM source',
             ),
             Node(
                 id="shaped",
@@ -239,7 +239,9 @@ async def main() -> None:
     if not args.skip_table:
         print(f"floor: 35 MB echo round trip {await worker_round_trip_ms(7, 35_000_000):.0f} ms")
         print(f"1M x 5 table: {await bench_table(max(1, args.repeat // 2))}")
-    print(f"peak RSS of the agent process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")
+    print(
+        f"peak RSS of the agent process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":
