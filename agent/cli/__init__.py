@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-
 from omnix.shared.cli import LazyGroup
 
 COMMANDS = {
@@ -11,7 +10,9 @@ COMMANDS = {
 }
 
 
-@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="omnix")
 def main() -> None:
     """Omnix agent: runs, schedules and records pipelines on this machine."""

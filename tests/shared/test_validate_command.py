@@ -1,0 +1,48 @@
+"""`omnix validate`: exit 0 for valid files, 2 with FILE:LINE: messages otherwise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+VALID = "omnix: 1\nname: ok\nnodes:\n  - {id: a, lang: python, code: '1'}\n"
+INVALID = "omnix: 1\nname: bad\nnodes:\n  - {id: a, lang: python, code: '1', needs: [b]}\n"
+
+
+def omnix(*args: str) -> subprocess.CompletedProcess[str]:
+    code = "from omnix.tui.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_valid_files_exit_zero(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(VALID)
+    result = omnix("validate", str(tmp_path / "ok.yaml"))
+    assert result.returncode == 0 and "ok (ok, 1 nodes)" in result.stdout
+
+
+def test_invalid_file_exits_two_with_file_line_messages(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(VALID)
+    (tmp_path / "bad.yaml").write_text(INVALID)
+    result = omnix("validate", str(tmp_path / "ok.yaml"), str(tmp_path / "bad.yaml"))
+    assert result.returncode == 2
+    assert f"{tmp_path / 'bad.yaml'}:4: node 'a': `needs` names no node: 'b'" in result.stderr
+
+
+def test_validate_does_not_import_textual_or_grpc(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(VALID)
+    code = (
+        "import sys\nfrom omnix.tui.cli import main\n"
+        "try:\n    main(['validate', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+        "heavy = {'textual', 'grpc', 'pandas'} & {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "ok.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip().endswith("[]"), result.stdout + result.stderr
