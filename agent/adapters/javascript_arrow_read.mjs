@@ -326,6 +326,17 @@ export function checkNames(names, where) {
 
 function concat(parts, n) {
   if (parts.length === 1) return parts[0];
+  const Typed = parts.length > 0 && ArrayBuffer.isView(parts[0]) ? parts[0].constructor : null;
+  if (Typed && parts.every((p) => p.constructor === Typed)) {
+    // Number columns stay unboxed in one typed array (a generic array would box each double).
+    const out = new Typed(n);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
   const out = new Array(n);
   let at = 0;
   for (const part of parts) for (let i = 0; i < part.length; i++) out[at++] = part[i];
