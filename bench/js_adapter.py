@@ -18,7 +18,6 @@ import time
 
 import numpy as np
 import pyarrow as pa
-
 from omnix.agent.adapters.base import NodeTask, Value
 from omnix.agent.adapters.javascript import WORKER_ENV, JavaScriptAdapter
 from omnix.shared.pipeline import Node
@@ -82,7 +81,9 @@ async def cold_start_ms(repeat: int) -> tuple[float, float]:
     return statistics.median(firsts), statistics.median(restarts)
 
 
-async def per_node_ms(adapter: JavaScriptAdapter, code: str, inputs: dict[str, Value], repeat: int) -> float:
+async def per_node_ms(
+    adapter: JavaScriptAdapter, code: str, inputs: dict[str, Value], repeat: int
+) -> float:
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -106,9 +107,20 @@ async def main() -> None:
     ]
     adapter = JavaScriptAdapter()
     await adapter.start()
-    small = {"t": Value("table", arrow_bytes(pa.table({"region": ["n", "s", "n"], "amount": [10, 20, 5]})))}
-    rows.append(("warm node `1` (fresh context, round trip)", await per_node_ms(adapter, "1", {}, 200)))
-    rows.append(("warm node, 3-row table in and out", await per_node_ms(adapter, "t.filter(r => r.amount > 5)", small, 200)))
+    small = {
+        "t": Value(
+            "table", arrow_bytes(pa.table({"region": ["n", "s", "n"], "amount": [10, 20, 5]}))
+        )
+    }
+    rows.append(
+        ("warm node `1` (fresh context, round trip)", await per_node_ms(adapter, "1", {}, 200))
+    )
+    rows.append(
+        (
+            "warm node, 3-row table in and out",
+            await per_node_ms(adapter, "t.filter(r => r.amount > 5)", small, 200),
+        )
+    )
 
     table = big_table(args.rows)
     data = arrow_bytes(table)

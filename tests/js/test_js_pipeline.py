@@ -62,7 +62,7 @@ async def test_tables_cross_python_sql_javascript_and_back(
         doc = await engine.run(pipeline, on_event=events.append)
     assert doc.status == RunStatus.SUCCEEDED, doc.dumps()
     assert doc.nodes["report"].output == "north=15,south=20"
-    dtypes, first_id, last_day = doc.nodes["check"].output  # type: ignore[misc]
+    dtypes, first_id, last_day = doc.nodes["check"].output
     assert dtypes["share"] == "float64"
     assert dtypes["last_day"].startswith("datetime64")
     assert dtypes["id"] == "int64"
