@@ -8,13 +8,13 @@ SIGTERM: running nodes are killed, nothing is left behind).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
 from typing import Any
 
 import click
+from omnix.shared.outputs import final_output_lines
 from omnix.shared.params import ParamError, parse_params
 from omnix.shared.pipeline import Pipeline, PipelineInvalid, load_pipeline
 from omnix.shared.progress import ProgressRenderer
@@ -24,7 +24,6 @@ from omnix.shared.status import RunStatus
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
-_SHOWN_ROWS = 20
 
 
 @click.command("run")
@@ -91,15 +90,5 @@ async def _run(
 
 def _print_outputs(pipeline: Pipeline, document: RunDocument) -> None:
     """The outputs of the final nodes (those nothing else needs), tables cut to a few rows."""
-    needed = {upstream for node in pipeline.nodes for upstream in node.needs}
-    for node in pipeline.nodes:
-        result = document.nodes[node.id]
-        if node.id in needed or result.status != "succeeded":
-            continue
-        output = result.output
-        more = ""
-        if isinstance(output, list) and len(output) > _SHOWN_ROWS:
-            more = f"\n  ... {len(output) - _SHOWN_ROWS} more (use --json for everything)"
-            output = output[:_SHOWN_ROWS]
-        text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
-        click.echo(f"{node.id}: {text}{more}")
+    for line in final_output_lines(pipeline, document):
+        click.echo(line)
