@@ -134,14 +134,18 @@ class BatchReader {
     }
     // int64/uint64: JS numbers while every value is a safe integer, else the whole column as BigInt.
     const words = view(data, Int32Array, 2 * n);
-    const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const hi = type.signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0;
-      const v = hi * TWO_32 + (words[2 * i] >>> 0);
-      if (!Number.isSafeInteger(v) && !(validity && isNull(validity, i))) {
+      if (!Number.isSafeInteger(hi * TWO_32 + (words[2 * i] >>> 0)) && !(validity && isNull(validity, i))) {
         return withNulls(view(data, type.signed ? BigInt64Array : BigUint64Array, n), n, validity, true);
       }
-      out[i] = v;
+    }
+    // Convert in place: each double takes the 8 bytes its int64 came from, so a column
+    // costs no new memory (and no external-memory pressure that would trigger full GCs).
+    const out = new Float64Array(words.buffer, words.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const hi = type.signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0;
+      out[i] = hi * TWO_32 + (words[2 * i] >>> 0);
     }
     return withNulls(out, n, validity);
   }

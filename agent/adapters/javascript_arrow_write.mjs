@@ -9,6 +9,8 @@ import { checkNames } from './javascript_arrow_read.mjs';
 
 const TWO_32 = 4294967296;
 const EMPTY = new Uint8Array(0);
+const ZEROS = new Uint8Array(8);
+const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 function validity(values, n) {
   let nulls = 0;
@@ -92,7 +94,8 @@ class ColumnWriter {
     if (type.id === 'float') {
       this.buffers.push(bytesOf(data));
     } else {
-      const words = new Int32Array(2 * n);
+      // In place: each int64 takes the 8 bytes its double came from.
+      const words = new Int32Array(data.buffer, data.byteOffset, 2 * n);
       for (let i = 0; i < n; i++) {
         const v = data[i];
         words[2 * i] = v >>> 0;
@@ -306,7 +309,7 @@ return { data, bitmap, nulls, integers };`);
 }
 
 /**
- * Encode rows (plain objects) as an Arrow IPC stream. `hints` maps a column name to an
+ * Encode rows (plain objects) as an Arrow IPC stream, returned as a list of byte chunks. `hints` maps a column name to an
  * upstream field; `declared` maps a column name to a type given to omnix.table.
  */
 export function writeTable(rows, hints, declared = new Map()) {
@@ -339,15 +342,14 @@ export function writeTable(rows, hints, declared = new Map()) {
     [1, 'offset', () => b.int64PairVector(writer.nodes)],
     [2, 'offset', () => b.int64PairVector(layout)],
   ]), bodyLength);
-  const parts = [...schema, ...batch];
-  const total = parts.reduce((s, p) => s + p.length, 0) + bodyLength + 8;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  // The stream as a list of chunks, written out one after another: copying 40 MB of
+  // buffers into one more buffer would cost time and a full GC's worth of external memory.
+  const chunks = [...schema, ...batch];
+  for (const buffer of writer.buffers) {
+    chunks.push(buffer);
+    const pad = (8 - (buffer.length % 8)) % 8;
+    if (pad) chunks.push(ZEROS.subarray(0, pad));
   }
-  writer.buffers.forEach((buffer, i) => out.set(buffer, at + layout[i][0]));
-  new DataView(out.buffer).setInt32(at + bodyLength, -1, true); // end-of-stream marker
-  return out;
+  chunks.push(END_OF_STREAM);
+  return chunks;
 }

@@ -17,13 +17,16 @@ import { writeTable } from './javascript_arrow_write.mjs';
 import { JSONValueError, parseJSON, toJSONText } from './javascript_json.mjs';
 import { rowBuilder } from './javascript_rows.mjs';
 
+/** Send one frame; `blob` is bytes or a list of byte chunks making up one blob. */
 function send(header, blob) {
-  const head = Buffer.from(JSON.stringify({ ...header, blobs: blob ? [blob.length] : [] }));
+  const chunks = blob === undefined ? [] : Array.isArray(blob) ? blob : [blob];
+  const length = chunks.reduce((sum, c) => sum + c.length, 0);
+  const head = Buffer.from(JSON.stringify({ ...header, blobs: blob === undefined ? [] : [length] }));
   const prefix = Buffer.allocUnsafe(4);
   prefix.writeUInt32LE(head.length);
   // stdout is a pipe, written synchronously on Linux: log lines leave while user code runs.
   process.stdout.write(Buffer.concat([prefix, head]));
-  if (blob) process.stdout.write(blob);
+  for (const chunk of chunks) if (chunk.length) process.stdout.write(chunk);
 }
 
 /** A table with declared column types: `omnix.table(rows, {column: "type", ...})`. */
