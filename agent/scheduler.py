@@ -192,6 +192,18 @@ class PipelineScheduler:
         if entry.backlog and not entry.paused:
             self._spawn(self._locked_drain(entry))
 
+    async def fire_due(self, pipeline: str) -> None:
+        """Fire, queue or record what is due for `pipeline` as of the clock.
+
+        The timer calls this when a fire time comes; calling it at any other time is
+        harmless (nothing is due twice).
+        """
+        entry = self._entries.get(pipeline)
+        if entry is None or entry.paused:
+            return
+        async with entry.lock:
+            await self._handle_due(entry, self._clock(), WHILE_LATE, current=True)
+
     # -- queries ------------------------------------------------------------------------
 
     def next_fire_times(self, pipeline: str, n: int) -> list[datetime]:
@@ -223,6 +235,9 @@ class PipelineScheduler:
         """Catch up on fire times missed while the agent was down, then fire on schedule."""
         if self._aps is not None:
             raise RuntimeError("the scheduler is already running")
+        # APScheduler logs two INFO lines per fire and one per schedule change; the daemon
+        # logs runs itself, so only its warnings are worth a journal line.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._aps = AsyncIOScheduler(timezone="UTC")
         self._aps.start()
         for entry in list(self._entries.values()):
@@ -288,18 +303,6 @@ class PipelineScheduler:
             await self._handle_due(entry, self._clock(), reason, current=False)
         if self._entries.get(entry.name) is entry:
             self._arm(entry)
-
-    async def fire_due(self, pipeline: str) -> None:
-        """Fire, queue or record what is due for `pipeline` as of the clock.
-
-        The timer calls this when a fire time comes; calling it at any other time is
-        harmless (nothing is due twice).
-        """
-        entry = self._entries.get(pipeline)
-        if entry is None or entry.paused:
-            return
-        async with entry.lock:
-            await self._handle_due(entry, self._clock(), WHILE_LATE, current=True)
 
     async def _handle_due(
         self, entry: _Entry, now: datetime, reason: str, *, current: bool
