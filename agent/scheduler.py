@@ -64,8 +64,8 @@ from itertools import islice
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from omnix.agent.cron import FireTime
 from omnix.agent.triggers import FireTimeSource, SourceTrigger, fire_time_source, utc_now
+from omnix.shared.cron import FireTime
 from omnix.shared.pipeline import Schedule
 
 log = logging.getLogger(__name__)

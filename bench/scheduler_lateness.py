@@ -18,8 +18,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
-from omnix.agent.cron import CronExpression
 from omnix.agent.scheduler import PipelineScheduler
+from omnix.shared.cron import CronExpression
 from omnix.shared.pipeline import Schedule
 
 

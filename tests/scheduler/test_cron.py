@@ -7,7 +7,8 @@ from itertools import islice, pairwise, takewhile
 from zoneinfo import ZoneInfo
 
 import pytest
-from omnix.agent.cron import CronError, CronExpression, FireTime
+from omnix.shared.cron import CronError, CronExpression, FireTime
+from omnix.shared.pipeline import PipelineInvalid, parse_pipeline
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -99,15 +100,15 @@ class TestRejectedExpressions:
         [
             ("0 0 * *", "expected 5 fields"),
             ("0 0 * * * *", "expected 5 fields"),
-            ("0 0 * * 8", "day of week field '8': 8 is outside 0-7 (0 and 7 are both Sunday)"),
-            ("61 * * * *", "minute field '61': 61 is outside 0-59"),
+            ("0 0 * * 8", "day of week field '8': 8 is out of range 0-7 (0 and 7 are both Sunday)"),
+            ("61 * * * *", "minute field '61': 61 is out of range 0-59"),
             ("0 0 L * *", "L, W, #, ? and H are not standard cron"),
             ("0 0 * * 1#2", "cannot read '1#2'"),
             ("0/15 * * * *", "write 0-59/15"),
             ("0 5-2 * * *", "runs backwards"),
             ("*/0 * * * *", "a step of 0"),
             ("0 0 * foo *", "'foo' is not a number or a name (jan, feb"),
-            ("0 0 31 2 *", "never fires"),
+            ("0 0 31 2 *", "it never fires"),
             ("@reboot", "unknown alias '@reboot'"),
         ],
     )
@@ -296,3 +297,14 @@ def test_day_rule_matches_an_independent_vixie_oracle_for_a_year(
         if vixie_day_matches(day, dom, dom_field.startswith("*"), dow, dow_field.startswith("*"))
     }
     assert fired == expected
+
+
+@pytest.mark.parametrize("expr", ["0/15 * * * *", "0 0 L * *", "0 0 31 2 *", "@reboot"])
+def test_pipeline_validation_refuses_what_the_scheduler_cannot_run(expr: str) -> None:
+    text = f"omnix: 1\nname: p\nschedule:\n  cron: '{expr}'\nnodes:\n  - {{id: a, lang: python, code: '1'}}\n"
+    with pytest.raises(PipelineInvalid) as caught:
+        parse_pipeline(text, languages=frozenset({"python"}))
+    with pytest.raises(CronError) as direct:
+        CronExpression(expr)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.message) == (4, str(direct.value))

@@ -359,7 +359,7 @@ class TestQueries:
     @pytest.mark.parametrize(
         ("schedule", "fragment"),
         [
-            (Schedule(cron="0 0 * * 8"), "8 is outside 0-7"),
+            (Schedule(cron="0 0 * * 8"), "8 is out of range 0-7"),
             (Schedule(), "exactly one of cron: and every:"),
             (Schedule(every_s=0), "positive duration"),
             (Schedule(cron="@daily", max_active_runs=0), "max_active_runs: 0"),
