@@ -44,8 +44,8 @@ are handled individually (the latest ones); anything older is reported in one
 
 Other operations: `remove`, `pause` (no fires until `resume`), `next_fire_times`,
 `preview` (with DST flags), `schedules()` (a listing for `omnix runs`/the TUI).
-`set_schedule` on a pipeline that already has one replaces it from now on (no catch-up
-for the new timing).
+`set_schedule` with the schedule a pipeline already has is a no-op (redeploying code keeps
+an `every:` cadence); a different schedule applies from now on, without catch-up.
 
 APScheduler (AsyncIOScheduler, in-memory job store) is only the alarm clock: each job's
 trigger is a `SourceTrigger` over our cron or interval source, and which fire times are
@@ -142,16 +142,21 @@ class PipelineScheduler:
         """Schedule `pipeline` (or replace its schedule); raises ScheduleError if unusable.
 
         A new pipeline set while running with a `last_fire` in the past catches up in the
-        background (`await settled()` waits for it).
+        background (`await settled()` waits for it). Setting the schedule a pipeline
+        already has changes nothing (an `every:` cadence keeps its phase); a different one
+        applies from now on, or, while paused, to the times a later `resume` catches up.
         """
         now = self._clock()
         if last_fire is not None and last_fire.utcoffset() is None:
             raise ValueError("last_fire must be timezone-aware")
         entry = self._entries.get(pipeline)
         if entry is not None:
-            entry.schedule = schedule
-            entry.source = fire_time_source(schedule, anchor=now)
-            entry.handled_through = max(entry.handled_through, now)
+            if schedule == entry.schedule:
+                return
+            source = fire_time_source(schedule, anchor=now)
+            entry.schedule, entry.source = schedule, source
+            if not entry.paused:
+                entry.handled_through = max(entry.handled_through, now)
             self._arm(entry)
             return
         since = last_fire if last_fire is not None else now

@@ -350,6 +350,29 @@ class TestQueries:
         assert recorder.fired == []
         assert scheduler.next_fire_times("p", 1) == [clock.now.replace(second=0) + MINUTE]
 
+    async def test_setting_the_same_schedule_again_keeps_the_cadence(
+        self, scheduler: PipelineScheduler, clock: FakeClock
+    ) -> None:
+        anchor = clock.now - timedelta(seconds=7)
+        scheduler.set_schedule("p", Schedule(every_s=30), last_fire=anchor)
+        before = scheduler.next_fire_times("p", 2)
+        clock.now += timedelta(seconds=5)
+        scheduler.set_schedule("p", Schedule(every_s=30), last_fire=anchor)
+        assert scheduler.next_fire_times("p", 2) == before
+
+    async def test_schedule_changed_while_paused_is_caught_up_on_resume(
+        self, scheduler: PipelineScheduler, recorder: Recorder, clock: FakeClock
+    ) -> None:
+        scheduler.set_schedule("p", hourly("none"), last_fire=None)
+        await scheduler.start()
+        scheduler.pause("p")
+        base = clock.now.replace(second=0)
+        scheduler.set_schedule("p", every_minute("none"), last_fire=None)
+        clock.now = base + 2 * MINUTE
+        await scheduler.resume("p")
+        assert recorder.missed_at == [base + MINUTE, base + 2 * MINUTE]
+        assert "paused" in recorder.missed[0][2]
+
     async def test_removed_pipeline_is_not_scheduled(self, scheduler: PipelineScheduler) -> None:
         scheduler.set_schedule("p", hourly(), last_fire=None)
         scheduler.remove("p")
