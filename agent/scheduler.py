@@ -261,6 +261,7 @@ class PipelineScheduler:
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+            await asyncio.sleep(0)  # APScheduler shuts down in a loop callback: let it run
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
