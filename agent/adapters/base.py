@@ -36,6 +36,8 @@ class NodeTask:
     attempt: int = 1
     env: Mapping[str, str] = field(default_factory=dict)
     """Extra environment (the node's `env` and resolved `secrets`)."""
+    workdir: str | None = None
+    """Directory the node runs in: the pipeline file's folder, when there is one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,13 @@ import click
 from omnix.shared.cli import LazyGroup
 
 COMMANDS = {
+    "edit": "omnix.tui.cli.edit:command",
     "validate": "omnix.tui.cli.validate:command",
+    "run": "omnix.tui.cli.run:command",
+    "deploy": "omnix.tui.cli.deploy:command",
+    "runs": "omnix.tui.cli.runs:command",
+    "logs": "omnix.tui.cli.logs:command",
+    "cancel": "omnix.tui.cli.cancel:command",
 }
 
 

@@ -1,0 +1,92 @@
+"""Translation between the agent's records and events and `omnix.v1` messages."""
+
+from __future__ import annotations
+
+import json
+
+from omnix.agent.records import PipelineRecord, RunRecord, SequencedEvent, VersionRecord
+from omnix.shared.events import NodeLog, NodeStateChanged
+from omnix.shared.status import NodeStatus, RunStatus
+from omnix.v1 import pipeline_pb2, run_pb2, status_pb2
+
+RUN_STATUS: dict[RunStatus, status_pb2.RunStatus] = {
+    s: getattr(status_pb2, f"RUN_STATUS_{s.name}") for s in RunStatus
+}
+NODE_STATUS: dict[NodeStatus, status_pb2.NodeStatus] = {
+    s: getattr(status_pb2, f"NODE_STATUS_{s.name}") for s in NodeStatus
+}
+
+
+def pipeline_message(record: PipelineRecord, *, scheduled: bool) -> pipeline_pb2.Pipeline:
+    return pipeline_pb2.Pipeline(
+        name=record.name,
+        description=record.description,
+        latest_version=record.latest_version,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        scheduled=scheduled,
+    )
+
+
+def version_message(record: VersionRecord) -> pipeline_pb2.PipelineVersion:
+    return pipeline_pb2.PipelineVersion(
+        version=record.version,
+        deployed_at=record.deployed_at,
+        source_sha256=record.source_sha256,
+        source=record.source,
+    )
+
+
+def run_message(record: RunRecord) -> run_pb2.Run:
+    return run_pb2.Run(
+        run_id=record.run_id,
+        pipeline=record.pipeline,
+        version=record.version,
+        status=RUN_STATUS[record.status],
+        reason=record.reason,
+        params_json=json.dumps(record.params),
+        created_at=record.created_at,
+        started_at=record.started_at or 0.0,
+        finished_at=record.finished_at or 0.0,
+        trigger=record.trigger,
+        nodes=[
+            run_pb2.NodeResult(
+                node_id=n.node_id,
+                status=NODE_STATUS[n.status],
+                attempts=n.attempts,
+                duration_s=n.duration_s,
+                output_json=n.output_json or "",
+                error=n.error or "",
+            )
+            for n in record.nodes
+        ],
+    )
+
+
+def event_message(item: SequencedEvent) -> run_pb2.WatchRunResponse:
+    seq, event = item
+    message = run_pb2.WatchRunResponse(run_id=event.run_id, sequence=seq)
+    if isinstance(event, NodeLog):
+        message.log.CopyFrom(
+            run_pb2.NodeLogChunk(
+                node_id=event.node_id, stream=event.stream, text=event.text, at=event.at
+            )
+        )
+    elif isinstance(event, NodeStateChanged):
+        message.node_state.CopyFrom(
+            run_pb2.NodeStateChange(
+                node_id=event.node_id,
+                status=NODE_STATUS[event.status],
+                attempt=event.attempt,
+                at=event.at,
+                duration_s=event.duration_s,
+                error=event.error or "",
+            )
+        )
+    else:
+        message.run_state.CopyFrom(
+            run_pb2.RunStateChange(
+                status=RUN_STATUS[event.status], at=event.at, reason=event.reason or ""
+            )
+        )
+    return message

@@ -1,0 +1,83 @@
+"""RunService: start, inspect, list, cancel and watch runs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from omnix.agent import records
+from omnix.agent.api import convert
+from omnix.agent.api.errors import BadRequest, streaming, unary
+from omnix.agent.daemon import Daemon
+from omnix.v1 import run_pb2
+
+Context = grpc.aio.ServicerContext[Any, Any]
+MAX_PAGE = 1000
+
+
+def _run_id(value: str) -> str:
+    if not value:
+        raise BadRequest("run_id is empty: give a run id (omnix runs lists them)")
+    if len(value) > 100 or not value.isalnum():
+        raise BadRequest(f"run_id {value[:100]!r} is not a run id (letters and digits)")
+    return value
+
+
+class RunServicer:
+    """The servicer; registered with the generated add_*_to_server function."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self._daemon = daemon
+
+    @unary
+    async def StartRun(
+        self, request: run_pb2.StartRunRequest, context: Context
+    ) -> run_pb2.StartRunResponse:
+        params = dict(request.params)
+        which = request.WhichOneof("pipeline")
+        if which == "pipeline_name" and request.pipeline_name:
+            run = await self._daemon.start_deployed(request.pipeline_name, request.version, params)
+        elif which == "pipeline_source" and request.pipeline_source.strip():
+            run = await self._daemon.start_inline(
+                request.pipeline_source, request.source_path, params
+            )
+        else:
+            raise BadRequest("set pipeline_name (a deployed pipeline) or pipeline_source")
+        return run_pb2.StartRunResponse(run=convert.run_message(run))
+
+    @unary
+    async def GetRun(
+        self, request: run_pb2.GetRunRequest, context: Context
+    ) -> run_pb2.GetRunResponse:
+        run = await records.get_run(
+            self._daemon.store, _run_id(request.run_id), with_outputs=request.include_outputs
+        )
+        return run_pb2.GetRunResponse(run=convert.run_message(run))
+
+    @unary
+    async def ListRuns(
+        self, request: run_pb2.ListRunsRequest, context: Context
+    ) -> run_pb2.ListRunsResponse:
+        if request.page_size < 0 or request.page_size > MAX_PAGE:
+            raise BadRequest(f"page_size must be between 0 and {MAX_PAGE}, not {request.page_size}")
+        runs = await records.list_runs(
+            self._daemon.store, request.pipeline_name, request.page_size or 100
+        )
+        return run_pb2.ListRunsResponse(runs=[convert.run_message(r) for r in runs])
+
+    @unary
+    async def CancelRun(
+        self, request: run_pb2.CancelRunRequest, context: Context
+    ) -> run_pb2.CancelRunResponse:
+        run = await self._daemon.runs.cancel(_run_id(request.run_id))
+        return run_pb2.CancelRunResponse(run=convert.run_message(run))
+
+    @streaming
+    async def WatchRun(
+        self, request: run_pb2.WatchRunRequest, context: Context
+    ) -> AsyncIterator[run_pb2.WatchRunResponse]:
+        async for item in self._daemon.runs.watch(
+            _run_id(request.run_id), follow=not request.history_only
+        ):
+            yield convert.event_message(item)

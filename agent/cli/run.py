@@ -1,0 +1,94 @@
+"""`omnix-agent run FILE [--param k=v]... [--json]`: run a pipeline in this process, no daemon.
+
+Exit status: 0 the run succeeded, 1 it failed, 2 the file or a parameter is invalid
+(problems printed as FILE:LINE: message on stderr), 130 it was interrupted (Ctrl-C or
+SIGTERM: running nodes are killed, nothing is left behind).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from typing import Any
+
+import click
+from omnix.shared.outputs import final_output_lines
+from omnix.shared.params import ParamError, parse_params
+from omnix.shared.pipeline import Pipeline, PipelineInvalid, load_pipeline
+from omnix.shared.progress import ProgressRenderer
+from omnix.shared.rundoc import RunDocument
+from omnix.shared.status import RunStatus
+
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+
+
+@click.command("run")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--param",
+    "-p",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a pipeline parameter (repeatable); typed like its default.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the run document as JSON on stdout; progress and logs go to stderr.",
+)
+def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
+    """Run the pipeline FILE here, in-process, and show its progress."""
+    try:
+        pipeline = load_pipeline(file)
+    except PipelineInvalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        params = parse_params(assignments, pipeline.params)
+    except ParamError as exc:
+        click.echo(f"{file}: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    progress_stream = sys.stderr if as_json else sys.stdout
+    renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
+    document = asyncio.run(_run(pipeline, params, renderer))
+    renderer.finish()
+    if as_json:
+        sys.stdout.write(document.dumps() + "\n")
+    else:
+        _print_outputs(pipeline, document)
+    if document.status is RunStatus.SUCCEEDED:
+        sys.exit(0)
+    sys.exit(EXIT_INTERRUPTED if document.status is RunStatus.CANCELLED else EXIT_FAILED)
+
+
+async def _run(
+    pipeline: Pipeline, params: dict[str, Any], renderer: ProgressRenderer
+) -> RunDocument:
+    # Imported here so `--help` and invalid files never pay for the engine.
+    from omnix.agent.engine import Engine
+
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, cancel.set)
+    try:
+        async with Engine(secrets=os.environ.get) as engine:
+            return await engine.run(
+                pipeline, params=params, on_event=renderer.handle, cancel=cancel
+            )
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def _print_outputs(pipeline: Pipeline, document: RunDocument) -> None:
+    """The outputs of the final nodes (those nothing else needs), tables cut to a few rows."""
+    for line in final_output_lines(pipeline, document):
+        click.echo(line)

@@ -1,0 +1,170 @@
+"""`omnix-agent status`: what `systemctl status` would show, with Nagios exit codes.
+
+The first line is always the Nagios plugin form (`OMNIX OK - ... | perfdata`). Exit codes:
+0 OK, 1 WARNING (store unhealthy or the queue is long), 2 CRITICAL (unreachable or not
+serving), 3 UNKNOWN (the agent answered, but not as expected: refused the token, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from omnix.agent.config import (
+    TOKEN_FILE,
+    ConfigError,
+    load_config,
+    resolve_state_dir,
+    socket_path,
+)
+from omnix.v1 import agent_pb2, agent_pb2_grpc
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+LABELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
+
+
+def _token(state_dir: Path) -> str:
+    token = os.environ.get("OMNIX_TOKEN", "")
+    if token:
+        return token
+    try:
+        return (state_dir / TOKEN_FILE).read_text().strip()
+    except OSError:
+        return ""
+
+
+def probe(address: str, token: str, timeout_s: float) -> tuple[int, str, dict[str, Any]]:
+    """(exit code, summary, details) for the agent at `address`."""
+    started = time.monotonic()
+    metadata = [("authorization", f"Bearer {token}")] if token else []
+    with grpc.insecure_channel(address) as channel:
+        try:
+            health = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout_s
+            )
+        except grpc.RpcError as exc:
+            return CRITICAL, f"no agent answers at {address} ({exc.code().name})", {}
+        if health.status != health_pb2.HealthCheckResponse.SERVING:
+            return CRITICAL, f"agent at {address} is not serving (draining?)", {}
+        try:
+            reply = agent_pb2_grpc.AgentServiceStub(channel).GetStatus(
+                agent_pb2.GetStatusRequest(), timeout=timeout_s, metadata=metadata
+            )
+        except grpc.RpcError as exc:
+            return UNKNOWN, f"agent at {address} refused GetStatus: {exc.details()}", {}
+    latency_ms = (time.monotonic() - started) * 1000
+    details = {
+        "address": address,
+        "version": reply.version,
+        "pid": reply.pid,
+        "uptime_s": round(reply.uptime_s, 3),
+        "state_dir": reply.state_dir,
+        "listen_addresses": list(reply.listen_addresses),
+        "pipelines": reply.pipelines,
+        "running_runs": reply.running_runs,
+        "queued_runs": reply.queued_runs,
+        "license_tier": reply.license_tier,
+        "store": {
+            "ok": reply.store.ok,
+            "detail": reply.store.detail,
+            "path": reply.store.path,
+            "size_bytes": reply.store.size_bytes,
+            "schema_version": reply.store.schema_version,
+        },
+        "schedules": [
+            {
+                "pipeline": s.pipeline_name,
+                "paused": s.paused,
+                "next_fire_at": s.next_fire_at or None,
+            }
+            for s in reply.schedules
+        ],
+        "latency_ms": round(latency_ms, 2),
+    }
+    return OK, "", details
+
+
+def evaluate(details: dict[str, Any], warn_queued: int) -> tuple[int, str]:
+    if not details["store"]["ok"]:
+        return WARNING, f"store unhealthy: {details['store']['detail']}"
+    if details["queued_runs"] >= warn_queued:
+        return WARNING, f"{details['queued_runs']} runs queued"
+    return OK, (
+        f"agent {details['version']} up {details['uptime_s']:.0f}s, "
+        f"{details['running_runs']} running, {details['queued_runs']} queued"
+    )
+
+
+def perfdata(details: dict[str, Any]) -> str:
+    if not details:
+        return ""
+    return (
+        f" | running={details['running_runs']} queued={details['queued_runs']}"
+        f" pipelines={details['pipelines']} uptime={details['uptime_s']}s"
+        f" latency={details['latency_ms']}ms store_bytes={details['store']['size_bytes']}B"
+    )
+
+
+@click.command()
+@click.option("--address", help="unix:/path or host:port (default: the state dir's socket).")
+@click.option("--state-dir", help="The agent's state dir, to find its socket and token.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--nagios", is_flag=True, help="Print only the one-line Nagios form.")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds per call.")
+@click.option("--warn-queued", default=100, show_default=True, help="WARNING at this queue.")
+def command(
+    address: str | None,
+    state_dir: str | None,
+    config_path: str | None,
+    as_json: bool,
+    nagios: bool,
+    timeout: float,
+    warn_queued: int,
+) -> None:
+    """Is the agent up, and how is it? Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
+    try:
+        state = resolve_state_dir(state_dir, load_config(config_path))
+    except ConfigError as exc:
+        click.echo(f"OMNIX UNKNOWN - {exc}")
+        sys.exit(UNKNOWN)
+    target = address or f"unix:{socket_path(state)}"
+    code, summary, details = probe(target, _token(state), timeout)
+    if code == OK:
+        code, summary = evaluate(details, warn_queued)
+    if as_json:
+        click.echo(json.dumps({"status": LABELS[code], "summary": summary, **details}))
+        sys.exit(code)
+    click.echo(f"OMNIX {LABELS[code]} - {summary}{perfdata(details)}")
+    if details and not nagios:
+        click.echo(f"  address:    {details['address']} (pid {details['pid']})")
+        click.echo(f"  listening:  {', '.join(details['listen_addresses'])}")
+        click.echo(f"  state dir:  {details['state_dir']}")
+        store = details["store"]
+        click.echo(
+            f"  store:      {'ok' if store['ok'] else 'NOT OK'} - {store['detail']} "
+            f"({store['size_bytes']} bytes, schema {store['schema_version']})"
+        )
+        click.echo(f"  pipelines:  {details['pipelines']}")
+        click.echo(
+            f"  runs:       {details['running_runs']} running, {details['queued_runs']} queued"
+        )
+        click.echo(f"  license:    {details['license_tier']}")
+        for schedule in details["schedules"]:
+            when = schedule["next_fire_at"]
+            next_fire = (
+                "paused"
+                if schedule["paused"]
+                else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+                if when
+                else "-"
+            )
+            click.echo(f"  schedule:   {schedule['pipeline']} next {next_fire}")
+    sys.exit(code)

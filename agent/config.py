@@ -1,0 +1,223 @@
+"""The agent's configuration: a TOML file (`/etc/omnix/agent.toml`) read into `AgentConfig`.
+
+Every field has a default, so an empty or missing file is a working configuration. Unknown
+keys are errors: a typo must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import itertools
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path("/etc/omnix/agent.toml")
+SOCKET_NAME = "agent.sock"
+TOKEN_FILE = "admin.token"
+PID_FILE = "agent.pid"
+DB_FILE = "agent.db"
+
+
+class ConfigError(Exception):
+    """The configuration file is wrong; the message names the file, the key and the fix."""
+
+
+@dataclass(slots=True)
+class AgentConfig:
+    """Settings of one agent, as read from its TOML file."""
+
+    state_dir: str = ""
+    """Where the agent keeps its database, socket and admin token. Empty: `$STATE_DIRECTORY`
+    under systemd, else `~/.local/share/omnix`. `--state-dir` overrides it."""
+
+    listen: list[str] = field(default_factory=list)
+    """Extra TCP addresses (`host:port`) to serve on, besides the unix socket in the state dir.
+    Plaintext is allowed on loopback only; other hosts need `tls_cert` and `tls_key`.
+    Clients on TCP must send the admin token."""
+
+    tls_cert: str = ""
+    """PEM certificate chain for TCP listeners. Empty: plaintext (loopback only)."""
+
+    tls_key: str = ""
+    """PEM private key matching `tls_cert`."""
+
+    max_concurrent_runs: int = 4
+    """Runs executing at once; further runs wait in the queue, oldest first."""
+
+    max_parallel_nodes: int = 0
+    """Nodes executing at once within one run; 0 lets the engine pick (CPU count)."""
+
+    max_message_mb: int = 16
+    """Largest request a client may send, in MiB; larger ones get RESOURCE_EXHAUSTED."""
+
+    drain_grace_s: float = 10.0
+    """On SIGTERM, how long running nodes may keep going before they are cancelled."""
+
+    durable_fsync: bool = False
+    """False: every acknowledged state survives the agent being killed (SQLite WAL,
+    synchronous=NORMAL). True: it also survives power loss (synchronous=FULL), at an fsync
+    per write batch."""
+
+    log_level: str = "info"
+    """debug, info, warning or error; logs go to stderr (journald under systemd)."""
+
+    source: str = ""
+    """The file this configuration was read from; empty for the defaults. Not a TOML key."""
+
+    def tcp_listeners(self) -> list[str]:
+        """The TCP addresses, checked: plaintext only on loopback."""
+        for address in self.listen:
+            host = split_host_port(address)[0]
+            if not (self.tls_cert and self.tls_key) and not is_loopback(host):
+                raise ConfigError(
+                    f"{self.source or 'config'}: listen address {address!r} is not loopback; "
+                    "set tls_cert and tls_key to serve TCP beyond this machine"
+                )
+        return list(self.listen)
+
+
+def split_host_port(address: str) -> tuple[str, int]:
+    """`"127.0.0.1:7443"` or `"[::1]:7443"` -> host and port; ConfigError when malformed."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ConfigError(f"listen address {address!r} is not host:port (e.g. 127.0.0.1:7443)")
+    return host.strip("[]"), int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback IP addresses."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_KEYS = {f.name: f for f in dataclasses.fields(AgentConfig) if f.name != "source"}
+
+
+def load_config(path: str | Path | None) -> AgentConfig:
+    """Read `path`, or `/etc/omnix/agent.toml` when it exists and `path` is None, else defaults."""
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.exists():
+            return AgentConfig()
+        path = DEFAULT_CONFIG_PATH
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _from_mapping(data, str(path))
+
+
+def _from_mapping(data: dict[str, Any], source: str) -> AgentConfig:
+    config = AgentConfig(source=source)
+    for key, value in data.items():
+        spec = _KEYS.get(key)
+        if spec is None:
+            known = ", ".join(sorted(_KEYS))
+            raise ConfigError(f"{source}: unknown key {key!r} (known keys: {known})")
+        default = getattr(config, key)
+        expected: type = type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
+            raise ConfigError(
+                f"{source}: {key} must be a {expected.__name__}, not {type(value).__name__}"
+            )
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{source}: {key} must be a list of strings")
+        setattr(config, key, value)
+    if config.log_level not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"{source}: log_level must be debug, info, warning or error")
+    if config.max_concurrent_runs < 1 or config.max_message_mb < 1:
+        raise ConfigError(f"{source}: max_concurrent_runs and max_message_mb must be >= 1")
+    config.tcp_listeners()
+    return config
+
+
+def resolve_state_dir(flag: str | None, config: AgentConfig) -> Path:
+    """Precedence: `--state-dir`, the config's `state_dir`, `$STATE_DIRECTORY` (systemd),
+    then `~/.local/share/omnix`."""
+    if flag:
+        return Path(flag).expanduser().absolute()
+    if config.state_dir:
+        return Path(config.state_dir).expanduser().absolute()
+    systemd_dir = os.environ.get("STATE_DIRECTORY")
+    if systemd_dir:
+        # systemd may pass several colon-separated directories; the first is ours.
+        return Path(systemd_dir.split(":")[0])
+    return Path.home() / ".local" / "share" / "omnix"
+
+
+def socket_path(state_dir: Path) -> Path:
+    """The unix socket the agent serves on."""
+    return state_dir / SOCKET_NAME
+
+
+def field_docs() -> dict[str, str]:
+    """Each TOML key's documentation: the docstring under its field in `AgentConfig`."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(AgentConfig)))
+    body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
+    docs: dict[str, str] = {}
+    for previous, node in itertools.pairwise(body):
+        if (
+            isinstance(previous, ast.AnnAssign)
+            and isinstance(previous.target, ast.Name)
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            docs[previous.target.id] = inspect.cleandoc(node.value.value)
+    return {key: docs.get(key, "") for key in _KEYS}
+
+
+def render_default_config() -> str:
+    """A TOML file listing every key with its documentation and default, commented out."""
+    defaults = AgentConfig()
+    lines = ["# Omnix agent configuration. Every key is optional; defaults are shown.", ""]
+    for key, doc in field_docs().items():
+        lines.extend(f"# {line}".rstrip() for line in doc.splitlines())
+        lines.append(f"# {key} = {_toml_value(getattr(defaults, key))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def ensure_admin_token(state_dir: Path) -> str:
+    """The admin token in `admin.token` (mode 0600), created on first use."""
+    import secrets
+
+    path = state_dir / TOKEN_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    token = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    return token

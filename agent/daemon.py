@@ -1,0 +1,236 @@
+"""The agent as one object: `Daemon(config, state_dir)`, `await start()`, `await stop()`.
+
+It owns the store, the engine, the run manager and the schedules, and offers the operations
+the gRPC servicers translate. Decisions live here; `omnix.agent.api` only translates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from omnix.agent import records
+from omnix.agent.api.errors import BadRequest
+from omnix.agent.config import DB_FILE, AgentConfig
+from omnix.agent.records import PipelineRecord, RunRecord, VersionRecord
+from omnix.agent.runs import RunManager
+from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
+from omnix.agent.store import Store, StoreHealth
+from omnix.shared.pipeline import parse_pipeline
+
+log = logging.getLogger(__name__)
+
+MAX_PARAMS = 1000
+
+
+@dataclass(slots=True)
+class AgentStatus:
+    """What `GetStatus` reports."""
+
+    version: str
+    uptime_s: float
+    pid: int
+    state_dir: str
+    listen_addresses: list[str]
+    pipelines: int
+    running_runs: int
+    queued_runs: int
+    store: StoreHealth
+    license_tier: str
+
+
+class Daemon:
+    """One agent: store, engine, runs and schedules, started and stopped together."""
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        state_dir: Path,
+        *,
+        scheduler_factory: SchedulerFactory | None = None,
+        engine: Any = None,
+    ) -> None:
+        self.config = config
+        self.state_dir = state_dir
+        self.listen_addresses: list[str] = []
+        self.started_at = time.monotonic()
+        self._scheduler_factory = scheduler_factory or default_scheduler_factory()
+        self._deploy_lock = asyncio.Lock()
+        self._store: Store | None = None
+        self._runs: RunManager | None = None
+        self._engine: Any = engine
+        self.schedules = ScheduleBook(None)
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "Daemon.start() first"
+        return self._store
+
+    @property
+    def runs(self) -> RunManager:
+        assert self._runs is not None, "Daemon.start() first"
+        return self._runs
+
+    async def start(self) -> None:
+        """Open the store, recover in-flight runs, start the engine and the schedules."""
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._store = await Store.open(self.state_dir / DB_FILE, fsync=self.config.durable_fsync)
+        if self._engine is None:
+            from omnix.agent.engine import Engine  # Pulls in the adapters: load it late.
+
+            self._engine = Engine(max_parallel=self.config.max_parallel_nodes or None)
+        self._runs = RunManager(
+            self._store,
+            self._engine,
+            max_concurrent_runs=self.config.max_concurrent_runs,
+            on_finished=self._run_finished,
+        )
+        await self._runs.start()
+        if self._scheduler_factory is not None:
+            self.schedules = ScheduleBook(self._scheduler_factory(self._fire, self._missed))
+        for pipeline_record in await records.list_pipelines(self._store):
+            latest = await records.get_version(self._store, pipeline_record.name)
+            try:
+                pipeline = parse_pipeline(latest.source, path=latest.path)
+            except Exception as exc:  # A stored version that no longer validates: skip it.
+                log.warning("pipeline %s is not scheduled: %s", pipeline_record.name, exc)
+                continue
+            fired = await records.last_fire(self._store, pipeline.name)
+            self.schedules.set(
+                pipeline.name,
+                pipeline.schedule,
+                paused=pipeline_record.schedule_paused,
+                last_fire=datetime.fromtimestamp(fired, UTC) if fired is not None else None,
+            )
+        await self.schedules.start()
+        self.started_at = time.monotonic()
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Drain runs (see `RunManager.drain`), stop the engine, close the store."""
+        await self.schedules.shutdown()
+        if self._runs is not None:
+            await self._runs.drain(self.config.drain_grace_s if grace_s is None else grace_s)
+        if self._engine is not None:
+            await self._engine.close()
+        if self._store is not None:
+            await self._store.close()
+
+    # -- pipelines -------------------------------------------------------------------------
+
+    async def deploy(self, source: str, path: str) -> tuple[PipelineRecord, int]:
+        """Validate and store a new version; (re)schedule it."""
+        pipeline = parse_pipeline(source, path=path or "<deployed>")
+        async with self._deploy_lock:  # Versions are latest + 1: one deploy at a time.
+            try:
+                current = await records.get_pipeline(self.store, pipeline.name)
+                version, paused = current.latest_version + 1, current.schedule_paused
+            except records.NotFound:
+                version, paused = 1, False
+            await self.store.write(
+                *records.deploy_ops(
+                    pipeline.name, pipeline.description, source, path or "<deployed>", version
+                )
+            )
+        self.schedules.set(pipeline.name, pipeline.schedule, paused=paused)
+        return await records.get_pipeline(self.store, pipeline.name), version
+
+    async def delete(self, name: str) -> None:
+        await records.get_pipeline(self.store, name)  # NotFound
+        await self.store.write(*records.delete_pipeline_ops(name))
+        self.schedules.remove(name)
+
+    async def pipeline_versions(self, name: str) -> tuple[PipelineRecord, list[VersionRecord]]:
+        return await records.get_pipeline(self.store, name), await records.list_versions(
+            self.store, name
+        )
+
+    # -- runs ------------------------------------------------------------------------------
+
+    async def start_deployed(
+        self,
+        name: str,
+        version: int,
+        params: dict[str, str],
+        *,
+        trigger: str = "manual",
+        scheduled_for: float | None = None,
+    ) -> RunRecord:
+        if version < 0:
+            raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
+        stored = await records.get_version(self.store, name, version)
+        pipeline = parse_pipeline(stored.source, path=stored.path)
+        return await self.runs.submit(
+            pipeline,
+            version=stored.version,
+            params=decode_params(params),
+            trigger=trigger,
+            scheduled_for=scheduled_for,
+        )
+
+    async def start_inline(self, source: str, path: str, params: dict[str, str]) -> RunRecord:
+        pipeline = parse_pipeline(source, path=path or "<inline>")
+        return await self.runs.submit(pipeline, params=decode_params(params))
+
+    # -- schedules -------------------------------------------------------------------------
+
+    async def set_schedule_paused(self, name: str, paused: bool) -> None:
+        await self.schedules.set_paused(name, paused)
+        await self.store.write(*records.pause_schedule_ops(name, paused))
+
+    async def _fire(self, pipeline_name: str, scheduled_for: datetime) -> None:
+        run = await self.start_deployed(
+            pipeline_name, 0, {}, trigger="schedule", scheduled_for=scheduled_for.timestamp()
+        )
+        await self.store.write(
+            *records.fire_ops(pipeline_name, scheduled_for.timestamp(), "fired", run.run_id)
+        )
+
+    async def _missed(self, pipeline_name: str, scheduled_for: datetime, reason: str) -> None:
+        await self.store.write(
+            *records.fire_ops(pipeline_name, scheduled_for.timestamp(), "missed", None, reason)
+        )
+
+    def _run_finished(self, pipeline_name: str, trigger: str) -> None:
+        if trigger == "schedule":
+            self.schedules.run_finished(pipeline_name)
+
+    # -- status ----------------------------------------------------------------------------
+
+    async def status(self) -> AgentStatus:
+        return AgentStatus(
+            version=package_version("omnix"),
+            uptime_s=time.monotonic() - self.started_at,
+            pid=os.getpid(),
+            state_dir=str(self.state_dir),
+            listen_addresses=list(self.listen_addresses),
+            pipelines=len(await records.list_pipelines(self.store)),
+            running_runs=self.runs.running,
+            queued_runs=self.runs.queued,
+            store=await self.store.health(),
+            license_tier="free",
+        )
+
+
+def decode_params(params: dict[str, str]) -> dict[str, Any]:
+    """Parameter overrides arrive as JSON text per value; BadRequest names a bad one."""
+    if len(params) > MAX_PARAMS:
+        raise BadRequest(f"at most {MAX_PARAMS} parameters per run, got {len(params)}")
+    decoded: dict[str, Any] = {}
+    for key, text in params.items():
+        if not key:
+            raise BadRequest("a parameter has an empty name")
+        try:
+            decoded[key] = json.loads(text)
+        except ValueError:
+            raise BadRequest(
+                f'parameter {key!r}: {text[:80]!r} is not JSON text (send 5, "north", true)'
+            ) from None
+    return decoded

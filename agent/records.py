@@ -1,0 +1,387 @@
+"""What the agent stores, as typed records, and the SQL that reads and writes them.
+
+Writers here return `Op` lists for `Store.submit`, so callers decide what commits together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from omnix.agent.store import Op, Store
+from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
+from omnix.shared.status import NodeStatus, RunStatus
+
+
+class NotFound(Exception):
+    """The named pipeline, version or run does not exist."""
+
+
+@dataclass(slots=True)
+class PipelineRecord:
+    name: str
+    description: str
+    latest_version: int
+    created_at: float
+    updated_at: float
+    schedule_paused: bool
+
+
+@dataclass(slots=True)
+class VersionRecord:
+    pipeline: str
+    version: int
+    source: str
+    source_sha256: str
+    path: str
+    deployed_at: float
+
+
+@dataclass(slots=True)
+class NodeRecord:
+    node_id: str
+    status: NodeStatus
+    attempts: int = 0
+    duration_s: float | None = None
+    error: str | None = None
+    output_json: str | None = None
+
+
+@dataclass(slots=True)
+class RunRecord:
+    run_id: str
+    pipeline: str
+    version: int
+    status: RunStatus
+    params: dict[str, Any]
+    trigger: str
+    created_at: float
+    source: str = ""
+    source_path: str = ""
+    reason: str = ""
+    scheduled_for: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    nodes: list[NodeRecord] = field(default_factory=list)
+
+
+SequencedEvent = tuple[int, RunEvent]
+"""An event and its position in its run (from 1)."""
+
+
+# -- pipelines -----------------------------------------------------------------------------
+
+
+async def get_pipeline(store: Store, name: str) -> PipelineRecord:
+    row = await store.fetch_one("SELECT * FROM pipelines WHERE name = ?", (name,))
+    if row is None:
+        raise NotFound(f"no pipeline named {name!r} is deployed (omnix deploy FILE deploys one)")
+    return _pipeline(row)
+
+
+async def list_pipelines(store: Store) -> list[PipelineRecord]:
+    return [_pipeline(r) for r in await store.fetch_all("SELECT * FROM pipelines ORDER BY name")]
+
+
+async def list_versions(store: Store, name: str) -> list[VersionRecord]:
+    rows = await store.fetch_all(
+        "SELECT * FROM pipeline_versions WHERE pipeline = ? ORDER BY version", (name,)
+    )
+    return [_version(r) for r in rows]
+
+
+async def get_version(store: Store, name: str, version: int = 0) -> VersionRecord:
+    """The given version of a pipeline; 0 for the newest."""
+    if version:
+        row = await store.fetch_one(
+            "SELECT * FROM pipeline_versions WHERE pipeline = ? AND version = ?", (name, version)
+        )
+    else:
+        row = await store.fetch_one(
+            "SELECT * FROM pipeline_versions WHERE pipeline = ? ORDER BY version DESC LIMIT 1",
+            (name,),
+        )
+    if row is None:
+        what = f"version {version} of pipeline {name!r}" if version else f"pipeline {name!r}"
+        raise NotFound(f"no {what} is deployed")
+    return _version(row)
+
+
+def deploy_ops(name: str, description: str, source: str, path: str, version: int) -> list[Op]:
+    """Store `source` as `version` of pipeline `name` (the caller picks version = latest + 1)."""
+    now = time.time()
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    return [
+        (
+            "INSERT INTO pipelines (name, description, latest_version, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+            " description = excluded.description, latest_version = excluded.latest_version,"
+            " updated_at = excluded.updated_at",
+            (name, description, version, now, now),
+        ),
+        (
+            "INSERT INTO pipeline_versions (pipeline, version, source, source_sha256, path,"
+            " deployed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (name, version, source, digest, path, now),
+        ),
+    ]
+
+
+def delete_pipeline_ops(name: str) -> list[Op]:
+    return [
+        ("DELETE FROM pipeline_versions WHERE pipeline = ?", (name,)),
+        ("DELETE FROM pipelines WHERE name = ?", (name,)),
+    ]
+
+
+def pause_schedule_ops(name: str, paused: bool) -> list[Op]:
+    return [("UPDATE pipelines SET schedule_paused = ? WHERE name = ?", (int(paused), name))]
+
+
+def _pipeline(row: sqlite3.Row) -> PipelineRecord:
+    return PipelineRecord(
+        row["name"],
+        row["description"],
+        row["latest_version"],
+        row["created_at"],
+        row["updated_at"],
+        bool(row["schedule_paused"]),
+    )
+
+
+def _version(row: sqlite3.Row) -> VersionRecord:
+    return VersionRecord(
+        row["pipeline"],
+        row["version"],
+        row["source"],
+        row["source_sha256"],
+        row["path"],
+        row["deployed_at"],
+    )
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def insert_run_ops(run: RunRecord) -> list[Op]:
+    """The queued run with its pending nodes."""
+    ops: list[Op] = [
+        (
+            "INSERT INTO runs (run_id, pipeline, version, source, source_path, status, reason,"
+            " params_json, trigger, scheduled_for, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                run.run_id,
+                run.pipeline,
+                run.version,
+                run.source,
+                run.source_path,
+                str(run.status),
+                run.reason,
+                json.dumps(run.params),
+                run.trigger,
+                run.scheduled_for,
+                run.created_at,
+            ),
+        )
+    ]
+    ops.extend(
+        (
+            "INSERT INTO node_states (run_id, node_id, position, status, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (run.run_id, node.node_id, position, str(node.status), run.created_at),
+        )
+        for position, node in enumerate(run.nodes)
+    )
+    return ops
+
+
+def event_ops(seq: int, event: RunEvent) -> list[Op]:
+    """Record one event: append it to the run's history and update the current state."""
+    if isinstance(event, NodeLog):
+        return [
+            (
+                "INSERT INTO logs (run_id, seq, at, node_id, stream, text) VALUES (?,?,?,?,?,?)",
+                (event.run_id, seq, event.at, event.node_id, event.stream, event.text),
+            )
+        ]
+    if isinstance(event, NodeStateChanged):
+        return [
+            (
+                "INSERT INTO run_events (run_id, seq, at, node_id, status, attempt, duration_s,"
+                " error) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    event.run_id,
+                    seq,
+                    event.at,
+                    event.node_id,
+                    str(event.status),
+                    event.attempt,
+                    event.duration_s,
+                    event.error,
+                ),
+            ),
+            (
+                "UPDATE node_states SET status = ?, attempts = MAX(attempts, ?),"
+                " duration_s = COALESCE(?, duration_s), error = ?, updated_at = ?"
+                " WHERE run_id = ? AND node_id = ?",
+                (
+                    str(event.status),
+                    event.attempt,
+                    event.duration_s,
+                    event.error,
+                    event.at,
+                    event.run_id,
+                    event.node_id,
+                ),
+            ),
+        ]
+    started = event.at if event.status is RunStatus.RUNNING else None
+    finished = event.at if event.status.is_final else None
+    return [
+        (
+            "INSERT INTO run_events (run_id, seq, at, status, reason) VALUES (?,?,?,?,?)",
+            (event.run_id, seq, event.at, str(event.status), event.reason),
+        ),
+        (
+            "UPDATE runs SET status = ?, reason = COALESCE(?, reason),"
+            " started_at = COALESCE(started_at, ?), finished_at = COALESCE(?, finished_at)"
+            " WHERE run_id = ?",
+            (str(event.status), event.reason, started, finished, event.run_id),
+        ),
+    ]
+
+
+def node_output_ops(run_id: str, outputs: dict[str, str]) -> list[Op]:
+    """Store each node's output (JSON text) once the run is over."""
+    return [
+        (
+            "UPDATE node_states SET output_json = ? WHERE run_id = ? AND node_id = ?",
+            (output, run_id, node_id),
+        )
+        for node_id, output in outputs.items()
+    ]
+
+
+async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> RunRecord:
+    row = await store.fetch_one("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+    if row is None:
+        raise NotFound(f"no run with id {run_id!r} (omnix runs lists them)")
+    run = _run(row)
+    columns = "node_id, status, attempts, duration_s, error" + (
+        ", output_json" if with_outputs else ", NULL AS output_json"
+    )
+    nodes = await store.fetch_all(
+        f"SELECT {columns} FROM node_states WHERE run_id = ? ORDER BY position", (run_id,)
+    )
+    run.nodes = [
+        NodeRecord(
+            n["node_id"],
+            NodeStatus(n["status"]),
+            n["attempts"],
+            n["duration_s"],
+            n["error"],
+            n["output_json"],
+        )
+        for n in nodes
+    ]
+    return run
+
+
+async def list_runs(store: Store, pipeline: str = "", limit: int = 100) -> list[RunRecord]:
+    """Runs newest first, with their nodes but without outputs."""
+    where, params = ("WHERE pipeline = ?", (pipeline,)) if pipeline else ("", ())
+    rows = await store.fetch_all(
+        f"SELECT run_id FROM runs {where} ORDER BY seq DESC LIMIT ?", (*params, limit)
+    )
+    return [await get_run(store, r["run_id"], with_outputs=False) for r in rows]
+
+
+async def runs_in_status(store: Store, statuses: Sequence[RunStatus]) -> list[RunRecord]:
+    """Runs in the given statuses, oldest first, without outputs."""
+    marks = ",".join("?" * len(statuses))
+    rows = await store.fetch_all(
+        f"SELECT run_id FROM runs WHERE status IN ({marks}) ORDER BY seq",
+        [str(s) for s in statuses],
+    )
+    return [await get_run(store, r["run_id"], with_outputs=False) for r in rows]
+
+
+async def load_events(store: Store, run_id: str) -> list[SequencedEvent]:
+    """A run's recorded history, state changes and logs merged in order."""
+    events: list[SequencedEvent] = []
+    for r in await store.fetch_all("SELECT * FROM run_events WHERE run_id = ?", (run_id,)):
+        if r["node_id"] is None:
+            events.append(
+                (r["seq"], RunStateChanged(run_id, RunStatus(r["status"]), r["at"], r["reason"]))
+            )
+        else:
+            state = NodeStateChanged(
+                run_id,
+                r["node_id"],
+                NodeStatus(r["status"]),
+                r["attempt"] or 0,
+                r["at"],
+                r["duration_s"],
+                r["error"],
+            )
+            events.append((r["seq"], state))
+    for r in await store.fetch_all("SELECT * FROM logs WHERE run_id = ?", (run_id,)):
+        events.append((r["seq"], NodeLog(run_id, r["node_id"], r["stream"], r["text"], r["at"])))
+    events.sort(key=lambda item: item[0])
+    return events
+
+
+async def last_seq(store: Store, run_id: str) -> int:
+    row = await store.fetch_one(
+        "SELECT MAX(s) AS s FROM (SELECT MAX(seq) AS s FROM run_events WHERE run_id = ?"
+        " UNION ALL SELECT MAX(seq) FROM logs WHERE run_id = ?)",
+        (run_id, run_id),
+    )
+    return int(row["s"]) if row is not None and row["s"] is not None else 0
+
+
+def _run(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        run_id=row["run_id"],
+        pipeline=row["pipeline"],
+        version=row["version"],
+        status=RunStatus(row["status"]),
+        params=json.loads(row["params_json"]),
+        trigger=row["trigger"],
+        created_at=row["created_at"],
+        source=row["source"],
+        source_path=row["source_path"],
+        reason=row["reason"],
+        scheduled_for=row["scheduled_for"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+# -- schedules -----------------------------------------------------------------------------
+
+
+def fire_ops(
+    pipeline: str, scheduled_for: float, outcome: str, run_id: str | None, reason: str = ""
+) -> list[Op]:
+    """Record a scheduled fire ("fired") or a fire time that produced no run ("missed")."""
+    return [
+        (
+            "INSERT OR IGNORE INTO schedule_fires (pipeline, scheduled_for, outcome, recorded_at,"
+            " run_id, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (pipeline, scheduled_for, outcome, time.time(), run_id, reason),
+        )
+    ]
+
+
+async def last_fire(store: Store, pipeline: str) -> float | None:
+    """The latest fire time recorded for a pipeline, fired or missed."""
+    row = await store.fetch_one(
+        "SELECT MAX(scheduled_for) AS t FROM schedule_fires WHERE pipeline = ?", (pipeline,)
+    )
+    return float(row["t"]) if row is not None and row["t"] is not None else None

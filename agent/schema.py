@@ -1,0 +1,93 @@
+"""The agent database's schema, as forward-only migrations.
+
+`MIGRATIONS[i]` takes the database from version i to i + 1. A released migration is never
+edited: a change is a new entry at the end. The store applies the missing ones at start.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: pipelines and their versions, runs, node states, run events, logs, schedule fires.
+    """
+    CREATE TABLE pipelines (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        latest_version INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        schedule_paused INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE pipeline_versions (
+        pipeline TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        source_sha256 TEXT NOT NULL,
+        path TEXT NOT NULL,
+        deployed_at REAL NOT NULL,
+        PRIMARY KEY (pipeline, version)
+    ) WITHOUT ROWID;
+    CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL UNIQUE,
+        pipeline TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        source_path TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        params_json TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        scheduled_for REAL,
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL
+    );
+    CREATE INDEX runs_by_pipeline ON runs (pipeline, seq);
+    CREATE INDEX runs_by_status ON runs (status);
+    CREATE TABLE node_states (
+        run_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        duration_s REAL,
+        error TEXT,
+        output_json TEXT,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (run_id, node_id)
+    ) WITHOUT ROWID;
+    -- State changes and log chunks share one sequence per run, so a replay merges them.
+    CREATE TABLE run_events (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at REAL NOT NULL,
+        node_id TEXT,
+        status TEXT NOT NULL,
+        attempt INTEGER,
+        duration_s REAL,
+        error TEXT,
+        reason TEXT,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE logs (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at REAL NOT NULL,
+        node_id TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE schedule_fires (
+        pipeline TEXT NOT NULL,
+        scheduled_for REAL NOT NULL,
+        outcome TEXT NOT NULL,
+        recorded_at REAL NOT NULL,
+        run_id TEXT,
+        reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (pipeline, scheduled_for, outcome)
+    ) WITHOUT ROWID;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

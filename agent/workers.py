@@ -1,0 +1,404 @@
+"""Warm worker subprocesses and the pool that keeps them.
+
+A worker is a long-lived subprocess (Python with pandas/DuckDB preloaded, or any other
+runtime speaking the frame protocol of `omnix.agent.frames`). Requests go to its stdin,
+replies come back on a dedicated pipe, and its stdout/stderr are the user's log. After
+each request the worker writes a random per-worker marker on stdout and stderr, so a
+request is complete only when its reply and every byte of its output have arrived.
+
+Each worker leads its own session (process group): killing it with `kill` takes down
+everything the user's code started too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Literal
+
+from omnix.agent.adapters.base import LogSink
+from omnix.agent.frames import FrameBuffer, Header, encode_frame
+
+Stream = Literal["stdout", "stderr"]
+_STREAMS: dict[int, Stream] = {1: "stdout", 2: "stderr"}
+_TAIL_BYTES = 4096
+
+
+class WorkerCrashed(Exception):
+    """The worker process died or broke the protocol; it cannot be used again."""
+
+
+class _Output:
+    """One of the worker's output streams: splits it at end-of-request markers."""
+
+    def __init__(self, stream: Stream, marker: bytes) -> None:
+        self.stream = stream
+        self.marker = marker
+        self.pending = b""
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.tail = bytearray()
+
+    def feed(self, data: bytes, sink: LogSink | None) -> int:
+        """Forward user output to `sink`; return how many markers were seen."""
+        data = self.pending + data
+        self.pending = b""
+        seen = 0
+        while True:
+            index = data.find(self.marker)
+            if index < 0:
+                break
+            self._emit(data[:index], sink, final=True)
+            data = data[index + len(self.marker) :]
+            seen += 1
+        # Hold back a suffix that could be the start of a marker split across reads.
+        keep = 0
+        for size in range(min(len(data), len(self.marker) - 1), 0, -1):
+            if self.marker.startswith(data[-size:]):
+                keep = size
+                break
+        if keep:
+            self.pending = data[-keep:]
+            data = data[:-keep]
+        self._emit(data, sink, final=False)
+        return seen
+
+    def _emit(self, data: bytes, sink: LogSink | None, *, final: bool) -> None:
+        if data:
+            self.tail += data
+            del self.tail[:-_TAIL_BYTES]
+        text = self.decoder.decode(data, final=final)
+        if text and sink is not None:
+            sink(self.stream, text)
+
+
+class _Request:
+    """A request in flight: done when the reply and both output markers have arrived."""
+
+    def __init__(self, future: asyncio.Future[tuple[Header, list[bytes]]], log: LogSink | None):
+        self.future = future
+        self.log = log
+        self.reply: tuple[Header, list[bytes]] | None = None
+        self.markers = 0
+
+    def maybe_finish(self) -> None:
+        if self.reply is not None and self.markers >= 2 and not self.future.done():
+            self.future.set_result(self.reply)
+
+
+class WorkerProcess(asyncio.SubprocessProtocol):
+    """One warm worker subprocess; one request at a time."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.pid = 0
+        self._marker_token = secrets.token_hex(12)
+        marker = f"\x1e{self._marker_token}\x1e".encode()
+        self._outputs = {fd: _Output(stream, marker) for fd, stream in _STREAMS.items()}
+        self._frames = FrameBuffer()
+        self._transport: asyncio.SubprocessTransport | None = None
+        self._stdin: asyncio.WriteTransport | None = None
+        self._request: _Request | None = None
+        self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.returncode: int | None = None
+
+    @classmethod
+    async def spawn(
+        cls,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str | None = None,
+        ready_timeout: float = 60.0,
+    ) -> WorkerProcess:
+        """Start `argv` (which gets `--reply-fd N --marker TOKEN` appended) and wait until it is ready."""
+        loop = asyncio.get_running_loop()
+        worker = cls(name)
+        reply_read, reply_write = os.pipe()
+        try:
+            transport, _ = await loop.subprocess_exec(
+                lambda: worker,
+                *argv,
+                "--reply-fd",
+                str(reply_write),
+                "--marker",
+                worker._marker_token,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(reply_write,),
+                start_new_session=True,
+                env=dict(env),
+                cwd=cwd,
+            )
+        except BaseException:
+            os.close(reply_read)
+            raise
+        finally:
+            os.close(reply_write)
+        worker._transport = transport
+        worker.pid = transport.get_pid()
+        stdin = transport.get_pipe_transport(0)
+        assert isinstance(stdin, asyncio.WriteTransport)
+        worker._stdin = stdin
+        await loop.connect_read_pipe(
+            lambda: _ReplyPipe(worker), os.fdopen(reply_read, "rb", buffering=0)
+        )
+        try:
+            await asyncio.wait_for(worker.request({"op": "ping"}), ready_timeout)
+        except BaseException:
+            worker.kill()
+            raise
+        return worker
+
+    # -- asyncio.SubprocessProtocol -------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.SubprocessTransport)
+        self._transport = transport
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        output = self._outputs.get(fd)
+        if output is None:
+            return
+        request = self._request
+        seen = output.feed(data, request.log if request else None)
+        if seen and request is not None:
+            request.markers += seen
+            request.maybe_finish()
+
+    def process_exited(self) -> None:
+        self.returncode = self._transport.get_returncode() if self._transport else -1
+        if not self._exited.done():
+            self._exited.set_result(self.returncode or 0)
+        self._fail(self._crash_message())
+
+    # -- protocol ---------------------------------------------------------------------------
+
+    def reply_received(self, data: bytes) -> None:
+        """Called by the reply pipe with raw bytes."""
+        for frame in self._frames.feed(data):
+            request = self._request
+            if request is None:
+                continue
+            request.reply = frame
+            request.maybe_finish()
+
+    def reply_closed(self) -> None:
+        if self.returncode is None:
+            # Usually the process is exiting and `process_exited` follows with its status;
+            # one that closed its reply pipe but lives on cannot answer any more.
+            asyncio.get_running_loop().call_later(1.0, self._kill_if_alive)
+
+    def _kill_if_alive(self) -> None:
+        if self.alive:
+            self.kill()
+
+    @property
+    def alive(self) -> bool:
+        return self.returncode is None and not self._exited.done()
+
+    @property
+    def stderr_tail(self) -> str:
+        return bytes(self._outputs[2].tail).decode("utf-8", "replace")
+
+    async def request(
+        self, header: Header, blobs: Sequence[bytes] = (), log: LogSink | None = None
+    ) -> tuple[Header, list[bytes]]:
+        """Send one request and wait for its reply; user output streams to `log` meanwhile."""
+        if not self.alive or self._stdin is None:
+            raise WorkerCrashed(self._crash_message())
+        if self._request is not None:
+            raise RuntimeError(f"{self.name} worker is busy")
+        future: asyncio.Future[tuple[Header, list[bytes]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._request = _Request(future, log)
+        try:
+            self._stdin.write(encode_frame(header, tuple(blobs)))
+            return await future
+        finally:
+            self._request = None
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group (it and everything the user's code started)."""
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+        self._fail(f"the {self.name} worker was killed")
+
+    async def wait(self) -> int:
+        """Wait for the process to exit; its exit status."""
+        return await asyncio.shield(self._exited)
+
+    async def close(self, grace: float = 2.0) -> None:
+        """Ask the worker to exit (end of input), kill it if it does not within `grace` seconds."""
+        if self.alive and self._stdin is not None:
+            self._stdin.close()
+            try:
+                await asyncio.wait_for(self.wait(), grace)
+            except TimeoutError:
+                self.kill()
+        if self.alive:
+            self.kill()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wait(), grace)
+        # Kill leftovers the user's code may have started in the worker's process group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if self.pid:
+                os.killpg(self.pid, signal.SIGKILL)
+        if self._transport is not None:
+            self._transport.close()
+
+    def _fail(self, message: str) -> None:
+        request = self._request
+        if request is not None and not request.future.done():
+            request.future.set_exception(WorkerCrashed(message))
+
+    def _crash_message(self) -> str:
+        code = self.returncode
+        status = (
+            f"was killed by signal {-code}"
+            if code is not None and code < 0
+            else f"exited with status {code}"
+        )
+        tail = self.stderr_tail.strip()
+        return f"the {self.name} worker {status}" + (f":\n{tail}" if tail else "")
+
+
+class _ReplyPipe(asyncio.Protocol):
+    def __init__(self, worker: WorkerProcess) -> None:
+        self._worker = worker
+
+    def data_received(self, data: bytes) -> None:
+        self._worker.reply_received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._worker.reply_closed()
+
+
+class WorkerPool:
+    """Up to `max_size` warm workers; more start on demand, dead ones are replaced."""
+
+    def __init__(self, spawn: Callable[[], Awaitable[WorkerProcess]], max_size: int) -> None:
+        self._spawn = spawn
+        self._max_size = max(1, max_size)
+        self._idle: list[WorkerProcess] = []
+        self._all: set[WorkerProcess] = set()
+        self._starting = 0
+        self._waiters: list[asyncio.Future[None]] = []
+        self._spawns: set[asyncio.Task[None]] = set()
+        self._error: BaseException | None = None
+        self._closed = False
+
+    async def start(self) -> None:
+        """Make sure one worker is warm; raise what spawning it raised."""
+        if not self._all and not self._starting:
+            self._starting += 1
+            try:
+                worker = await self._spawn()
+            finally:
+                self._starting -= 1
+            self._add(worker)
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[WorkerProcess]:
+        """A worker for the caller alone; returned to the pool afterwards if it is still alive."""
+        worker = await self._take()
+        try:
+            yield worker
+        finally:
+            self._give_back(worker)
+
+    async def _take(self) -> WorkerProcess:
+        while True:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive:
+                    return worker
+                self._all.discard(worker)
+            if len(self._all) + self._starting < self._max_size:
+                self._error = None
+                self._starting += 1
+                self._track(self._spawn_one())
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            if self._error is not None and not self._idle:
+                raise self._error
+
+    async def _spawn_one(self) -> None:
+        try:
+            worker = await self._spawn()
+        except BaseException as exc:
+            self._starting -= 1
+            self._error = exc
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self._starting -= 1
+        if self._closed:
+            await worker.close()
+            return
+        self._add(worker)
+
+    def _add(self, worker: WorkerProcess) -> None:
+        self._all.add(worker)
+        self._idle.append(worker)
+        self._wake_one()
+
+    def _give_back(self, worker: WorkerProcess) -> None:
+        if worker.alive and not self._closed:
+            self._idle.append(worker)
+            self._wake_one()
+            return
+        self._all.discard(worker)
+        self._track(worker.close())
+        if not self._closed and len(self._all) + self._starting < self._max_size:
+            # Replace a worker that was killed (timeout, cancel) so the next node finds one warm.
+            self._starting += 1
+            self._track(self._spawn_one())
+        self._wake_one()
+
+    def _track(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._spawns.add(task)
+        task.add_done_callback(self._spawns.discard)
+
+    def _wake_one(self) -> None:
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for diagnostics and tests)."""
+        return [worker.pid for worker in self._all if worker.alive]
+
+    async def close(self) -> None:
+        """Stop every worker and any still starting."""
+        self._closed = True
+        for task in list(self._spawns):
+            task.cancel()
+        await asyncio.gather(*self._spawns, return_exceptions=True)
+        workers, self._all, self._idle = list(self._all), set(), []
+        await asyncio.gather(*(worker.close() for worker in workers), return_exceptions=True)
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)

@@ -1,0 +1,204 @@
+"""The `omnix` client verbs and the `omnix-agent` tools, as a user runs them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import RunningAgent, environment, python_pipeline, wait_serving
+
+BIN = Path(sys.executable).parent
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    program, *rest = args
+    return subprocess.run(
+        [str(BIN / program), *rest],
+        capture_output=True,
+        text=True,
+        env=env or environment(),
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def pipeline_file(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.yaml"
+    path.write_text(python_pipeline("clidemo", nodes=2, code="[{'x': 1}, {'x': 2}]"))
+    return path
+
+
+@pytest.fixture
+def home(short_tmp: Path) -> Iterator[Path]:
+    """A HOME whose default agent is ours to stop (killed at teardown if a test did not)."""
+    yield short_tmp
+    pid_file = short_tmp / ".local/share/omnix/agent.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_omnix_run_starts_a_local_agent_when_none_runs_and_stop_stops_it(
+    home: Path, pipeline_file: Path
+) -> None:
+    env = environment(HOME=str(home))
+    result = cli("omnix", "run", str(pipeline_file), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["status"] == "succeeded"
+    state_dir = home / ".local/share/omnix"
+    pid = int((state_dir / "agent.pid").read_text())
+    wait_serving(f"unix:{state_dir / 'agent.sock'}", _Alive(pid), state_dir / "agent.log")
+
+    again = cli("omnix", "run", str(pipeline_file), "--json", env=env)  # reuses that agent
+    assert again.returncode == 0 and int((state_dir / "agent.pid").read_text()) == pid
+
+    stopped = cli("omnix-agent", "stop", env=env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert _exited(pid)
+    assert not (state_dir / "agent.sock").exists()
+
+
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie waiting for init (which reaps the auto-started agent, not us)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+class _Alive:
+    """Enough of Popen for `wait_serving` to watch a process that is not our child."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        return None if Path(f"/proc/{self.pid}").exists() else -1
+
+
+def test_omnix_run_prints_the_same_document_as_omnix_agent_run(
+    module_agent: RunningAgent, pipeline_file: Path
+) -> None:
+    remote = cli("omnix", "run", str(pipeline_file), "--json", "--agent", module_agent.address)
+    local = cli("omnix-agent", "run", str(pipeline_file), "--json")
+    assert remote.returncode == local.returncode == 0, remote.stderr + local.stderr
+
+    def comparable(text: str) -> dict[str, object]:
+        document: dict[str, Any] = json.loads(text)
+        document.pop("run_id")
+        for node in document["nodes"].values():
+            node.pop("duration_s")
+        return document
+
+    assert comparable(remote.stdout) == comparable(local.stdout)
+    assert "n0" in remote.stderr  # live progress goes to stderr with --json
+
+
+def test_omnix_run_of_an_invalid_file_exits_2_with_file_and_line(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(python_pipeline().replace("lang: python", "lang: cobol", 1))
+    result = cli("omnix", "run", str(bad), "--agent", module_agent.address)
+    assert result.returncode == 2
+    assert f"{bad}:" in result.stderr and "cobol" in result.stderr
+
+
+def test_omnix_run_exits_1_when_a_node_fails(module_agent: RunningAgent, tmp_path: Path) -> None:
+    failing = tmp_path / "fail.yaml"
+    failing.write_text(python_pipeline("failing", nodes=1, code="raise ValueError('boom')"))
+    result = cli("omnix", "run", str(failing), "--json", "--agent", module_agent.address)
+    assert result.returncode == 1
+    assert "boom" in json.loads(result.stdout)["nodes"]["n0"]["error"]
+
+
+def test_an_unreachable_named_agent_is_one_line_and_exit_2(
+    short_tmp: Path, pipeline_file: Path
+) -> None:
+    address = f"unix:{short_tmp}/nobody.sock"
+    result = cli("omnix", "run", str(pipeline_file), "--agent", address)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and address in lines[0] and "Traceback" not in result.stderr
+
+
+def test_omnix_runs_lists_documents_newest_first_without_outputs(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    path = tmp_path / "listed.yaml"
+    path.write_text(python_pipeline("clilisted", nodes=1))
+    ids = []
+    for _ in range(2):
+        run = cli("omnix", "run", str(path), "--json", "--agent", module_agent.address)
+        ids.append(json.loads(run.stdout)["run_id"])
+    result = cli("omnix", "runs", "clilisted", "--json", "--agent", module_agent.address)
+    documents = json.loads(result.stdout)
+    assert [d["run_id"] for d in documents] == ids[::-1]
+    assert all("output" not in node for d in documents for node in d["nodes"].values())
+
+
+def test_omnix_logs_prints_each_nodes_output_lines(
+    module_agent: RunningAgent, pipeline_file: Path
+) -> None:
+    run = cli("omnix", "run", str(pipeline_file), "--json", "--agent", module_agent.address)
+    run_id = json.loads(run.stdout)["run_id"]
+    result = cli("omnix", "logs", run_id, "--agent", module_agent.address)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == ["n0 | node 0", "n1 | node 1"]
+
+
+def test_omnix_deploy_reports_the_new_version(module_agent: RunningAgent, tmp_path: Path) -> None:
+    path = tmp_path / "deployed.yaml"
+    path.write_text(python_pipeline("clideployed"))
+    first = cli("omnix", "deploy", str(path), "--agent", module_agent.address)
+    second = cli("omnix", "deploy", str(path), "--agent", module_agent.address)
+    assert first.stdout.strip() == "deployed clideployed version 1"
+    assert second.stdout.strip() == "deployed clideployed version 2"
+
+
+def test_status_is_ok_with_nagios_first_line_and_perfdata(module_agent: RunningAgent) -> None:
+    result = cli("omnix-agent", "status", "--state-dir", str(module_agent.state_dir))
+    assert result.returncode == 0, result.stdout
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("OMNIX OK - ") and " | running=" in first
+
+
+def test_status_json_reports_store_and_listeners(module_agent: RunningAgent) -> None:
+    result = cli("omnix-agent", "status", "--address", module_agent.address, "--json")
+    document = json.loads(result.stdout)
+    assert result.returncode == 0 and document["status"] == "OK"
+    assert document["store"]["ok"] and module_agent.tcp_address in document["listen_addresses"]
+
+
+def test_status_of_an_unreachable_agent_is_critical_exit_2(short_tmp: Path) -> None:
+    result = cli("omnix-agent", "status", "--state-dir", str(short_tmp), "--nagios")
+    assert result.returncode == 2
+    assert result.stdout.startswith("OMNIX CRITICAL - no agent answers at unix:")
+
+
+def test_init_creates_a_private_token_and_a_documented_config(short_tmp: Path) -> None:
+    state = short_tmp / "state"
+    result = cli("omnix-agent", "init", "--state-dir", str(state))
+    assert result.returncode == 0, result.stderr
+    assert (state / "admin.token").stat().st_mode & 0o777 == 0o600
+    assert "# max_concurrent_runs = 4" in (state / "agent.toml").read_text()
+
+
+def test_serve_refuses_plaintext_tcp_beyond_loopback(short_tmp: Path) -> None:
+    result = cli("omnix-agent", "serve", "--state-dir", str(short_tmp), "--listen", "0.0.0.0:0")
+    assert result.returncode == 2 and "not loopback" in result.stderr

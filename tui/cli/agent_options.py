@@ -1,0 +1,45 @@
+"""What every client command shares: the `--agent` option, connecting, and turning gRPC
+errors into one line a person can act on (exit 2), never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TypeVar
+
+import click
+import grpc
+from omnix.tui.client import AgentClient, AgentUnreachable, connect
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def agent_option(function: F) -> F:
+    """`--agent ADDR`: unix:/path or host:port (default: $OMNIX_AGENT, config, local agent)."""
+    return click.option(
+        "--agent",
+        "agent",
+        metavar="ADDR",
+        help="Agent address: unix:/path or host:port (default: $OMNIX_AGENT, config, local).",
+    )(function)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"omnix: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def agent_client(agent: str | None) -> Iterator[AgentClient]:
+    """A connected client; any failure to reach or use the agent exits with one line."""
+    try:
+        with connect(agent) as client:
+            yield client
+    except AgentUnreachable as exc:
+        fail(str(exc))
+    except grpc.RpcError as exc:
+        code = exc.code() if hasattr(exc, "code") else None
+        details = exc.details() if hasattr(exc, "details") else str(exc)
+        name = code.name if isinstance(code, grpc.StatusCode) else "ERROR"
+        fail(f"the agent refused: {details} [{name}]")

@@ -1,0 +1,89 @@
+"""`omnix run FILE`: run a pipeline file on an agent, streaming node states and logs live.
+
+Same output, `--json` document and exit status as `omnix-agent run` (0 succeeded, 1 failed,
+2 invalid input or no agent, 130 cancelled); the run happens on the agent, which records it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from omnix.shared.outputs import final_output_lines
+from omnix.shared.params import ParamError, parse_params
+from omnix.shared.pipeline import PipelineInvalid, load_pipeline
+from omnix.shared.progress import ProgressRenderer
+from omnix.shared.status import RunStatus
+from omnix.tui.cli.agent_options import agent_client, agent_option
+from omnix.tui.wire import document_from_run, event_from_message
+from omnix.v1 import run_pb2
+
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--param",
+    "-p",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a pipeline parameter (repeatable); typed like its default.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the run document as JSON on stdout; progress and logs go to stderr.",
+)
+@agent_option
+def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str | None) -> None:
+    """Run FILE on an agent (a local one starts when none runs) and show its progress."""
+    # Validate here first: problems point into the user's file without a round trip.
+    try:
+        pipeline = load_pipeline(file)
+    except PipelineInvalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        params = parse_params(assignments, pipeline.params)
+    except ParamError as exc:
+        click.echo(f"{file}: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    request = run_pb2.StartRunRequest(
+        pipeline_source=pipeline.source,
+        source_path=str(file),
+        params={key: json.dumps(value) for key, value in params.items()},
+    )
+    renderer = ProgressRenderer(
+        sys.stderr if as_json else sys.stdout, node_ids=[node.id for node in pipeline.nodes]
+    )
+    with agent_client(agent) as client:
+        run_id = client.call(client.runs.StartRun, request).run.run_id
+        try:
+            for message in client.watch(run_id):
+                event = event_from_message(message)
+                if event is not None:
+                    renderer.handle(event)
+        except KeyboardInterrupt:
+            # Ctrl-C cancels the run on the agent too, like an in-process run.
+            client.call(client.runs.CancelRun, run_pb2.CancelRunRequest(run_id=run_id))
+        final = client.call(
+            client.runs.GetRun, run_pb2.GetRunRequest(run_id=run_id, include_outputs=True)
+        )
+    renderer.finish()
+    document = document_from_run(final.run)
+    if as_json:
+        sys.stdout.write(document.dumps() + "\n")
+    else:
+        for line in final_output_lines(pipeline, document):
+            click.echo(line)
+    if document.status is RunStatus.SUCCEEDED:
+        sys.exit(0)
+    sys.exit(EXIT_INTERRUPTED if document.status is RunStatus.CANCELLED else EXIT_FAILED)

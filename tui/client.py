@@ -1,0 +1,230 @@
+"""The gRPC client of an agent: address resolution, deadlines, auto-start of a local agent.
+
+Addresses are `unix:/path` or `host:port`. Precedence: the `--agent` flag, `$OMNIX_AGENT`,
+`agent` in `~/.config/omnix/client.toml`, then the local default
+`unix:~/.local/share/omnix/agent.sock`. Only the local default auto-starts an agent (like
+tmux starts its server): a named address that does not answer is an error to report.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from omnix.v1 import (
+    agent_pb2,
+    agent_pb2_grpc,
+    pipeline_pb2,
+    pipeline_pb2_grpc,
+    run_pb2,
+    run_pb2_grpc,
+    schedule_pb2_grpc,
+)
+
+DEFAULT_TIMEOUT_S = 10.0
+WATCH_TIMEOUT_S = 7 * 24 * 3600.0
+"""A WatchRun deadline too: a stream left open by a vanished client must end some day."""
+AUTOSTART_TIMEOUT_S = 15.0
+MAX_MESSAGE = 256 * 1024 * 1024
+
+
+class AgentUnreachable(Exception):
+    """No agent answers at the address; the message names it and says what to do."""
+
+
+def default_state_dir() -> Path:
+    return Path.home() / ".local" / "share" / "omnix"
+
+
+def default_address() -> str:
+    return f"unix:{default_state_dir() / 'agent.sock'}"
+
+
+def client_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "omnix" / "client.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAddress:
+    """Where the agent is and how to reach it."""
+
+    target: str
+    token: str = ""
+    autostart: bool = False
+    """True only for the local default: the client may start the agent itself."""
+
+    @property
+    def unix_socket(self) -> Path | None:
+        return Path(self.target[len("unix:") :]) if self.target.startswith("unix:") else None
+
+
+def resolve_address(flag: str | None = None) -> AgentAddress:
+    """The agent address by precedence: flag, $OMNIX_AGENT, client config, local default."""
+    config: dict[str, Any] = {}
+    path = client_config_path()
+    if path.exists():
+        try:
+            config = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise AgentUnreachable(f"{path}: cannot read the client config: {exc}") from None
+    token = os.environ.get("OMNIX_TOKEN") or str(config.get("token", ""))
+    for candidate in (flag, os.environ.get("OMNIX_AGENT"), config.get("agent")):
+        if candidate:
+            target = str(candidate)
+            if target.startswith("unix:"):
+                target = "unix:" + str(Path(target[5:]).expanduser().absolute())
+            return AgentAddress(target, token, autostart=target == default_address())
+    return AgentAddress(default_address(), token, autostart=True)
+
+
+class AgentClient:
+    """One connection to one agent. Every call has a deadline; use as a context manager."""
+
+    def __init__(self, address: AgentAddress, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.address = address
+        self.timeout_s = timeout_s
+        options = [
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+        ]
+        self._channel = grpc.insecure_channel(address.target, options=options)
+        self.pipelines = pipeline_pb2_grpc.PipelineServiceStub(self._channel)
+        self.runs = run_pb2_grpc.RunServiceStub(self._channel)
+        self.schedules = schedule_pb2_grpc.ScheduleServiceStub(self._channel)
+        self.agent = agent_pb2_grpc.AgentServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    def __enter__(self) -> AgentClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    @property
+    def metadata(self) -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {self.address.token}")] if self.address.token else []
+
+    def call(self, method: Any, request: Any, *, timeout_s: float | None = None) -> Any:
+        """A unary call with the deadline and the token; connection failures become
+        `AgentUnreachable`, other errors stay `grpc.RpcError` for the caller to explain."""
+        try:
+            return method(request, timeout=timeout_s or self.timeout_s, metadata=self.metadata)
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAVAILABLE:
+                raise self.unreachable(exc.details() or "") from None
+            raise
+
+    def watch(self, run_id: str, *, follow: bool = True) -> Iterator[run_pb2.WatchRunResponse]:
+        """The run's events from its start, until it ends (or, without `follow`, until the
+        recorded history is sent)."""
+        stream = self.runs.WatchRun(
+            run_pb2.WatchRunRequest(run_id=run_id, history_only=not follow),
+            timeout=WATCH_TIMEOUT_S if follow else self.timeout_s,
+            metadata=self.metadata,
+        )
+        try:
+            yield from stream
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAVAILABLE:
+                raise self.unreachable(exc.details() or "") from None
+            raise
+        finally:
+            stream.cancel()
+
+    def is_serving(self, timeout_s: float = 1.0, *, wait_for_ready: bool = False) -> bool:
+        """Whether the agent's health service says SERVING."""
+        try:
+            reply = self._health.Check(
+                health_pb2.HealthCheckRequest(service=""),
+                timeout=timeout_s,
+                wait_for_ready=wait_for_ready,
+            )
+        except grpc.RpcError:
+            return False
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    def unreachable(self, detail: str) -> AgentUnreachable:
+        hint = (
+            "start one with `omnix-agent serve`"
+            if self.address.autostart
+            else "check the address (--agent, $OMNIX_AGENT) and that the agent runs there"
+        )
+        reason = f" ({detail})" if detail else ""
+        return AgentUnreachable(f"no agent answers at {self.address.target}{reason}: {hint}")
+
+    def status(self) -> agent_pb2.GetStatusResponse:
+        reply: agent_pb2.GetStatusResponse = self.call(
+            self.agent.GetStatus, agent_pb2.GetStatusRequest()
+        )
+        return reply
+
+    def deploy(self, source: str, path: str) -> pipeline_pb2.DeployPipelineResponse:
+        reply: pipeline_pb2.DeployPipelineResponse = self.call(
+            self.pipelines.DeployPipeline,
+            pipeline_pb2.DeployPipelineRequest(source=source, path=path),
+        )
+        return reply
+
+
+def connect(flag: str | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> AgentClient:
+    """A client of a serving agent; starts the local default agent when none answers."""
+    address = resolve_address(flag)
+    client = AgentClient(address, timeout_s=timeout_s)
+    if client.is_serving():
+        return client
+    if not address.autostart:
+        client.close()
+        raise client.unreachable("")
+    try:
+        start_local_agent(client)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def start_local_agent(client: AgentClient) -> None:
+    """Start `omnix-agent serve` for the default state dir in the background, detached from
+    this terminal, and wait (bounded) until its health service says SERVING."""
+    socket_file = client.address.unix_socket
+    assert socket_file is not None
+    state_dir = socket_file.parent
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log_path = state_dir / "agent.log"
+    with open(log_path, "ab") as log_file:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "omnix.agent", "serve", "--state-dir", str(state_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            start_new_session=True,  # Its own session: no SIGHUP/SIGINT from this terminal.
+            close_fds=True,
+        )
+    deadline = time.monotonic() + AUTOSTART_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if client.is_serving(0.5, wait_for_ready=True):
+            return
+        # Another client may have started the agent first: then ours exits, theirs serves.
+        if child.poll() is not None and not client.is_serving(0.5, wait_for_ready=True):
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            raise AgentUnreachable(
+                f"started an agent for {client.address.target} but it exited "
+                f"(code {child.returncode}); {log_path} says:\n" + "\n".join(tail)
+            )
+    raise AgentUnreachable(
+        f"started an agent for {client.address.target} but it was not serving after "
+        f"{AUTOSTART_TIMEOUT_S:.0f}s; see {log_path}"
+    )
