@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from omnix.agent import sdnotify
 from omnix.agent.config import (
     PID_FILE,
     AgentConfig,
@@ -25,18 +26,16 @@ log = logging.getLogger("omnix.agent")
 
 def _notify(state: str) -> None:
     """Tell systemd (Type=notify) about readiness and stopping, when running under it."""
-    try:
-        from omnix.agent import sdnotify  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
     with contextlib.suppress(Exception):
         sdnotify.notify(state)
 
 
 def _setup_logging(level: str) -> None:
-    # journald adds its own timestamps; a terminal user still wants to see the level.
-    logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s", force=True)
-    logging.getLogger("omnix").setLevel(level.upper())
+    # Under systemd, journald stamps each line and reads a priority prefix; elsewhere
+    # lines carry a timestamp and the level name.
+    from omnix.agent.log_format import configure_logging
+
+    configure_logging(level)
 
 
 @click.command()
@@ -87,6 +86,8 @@ async def serve(config: AgentConfig, state_dir: Path, config_path: str | None) -
     pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
     log.info("serving on %s (state in %s)", ", ".join(addresses), state_dir)
     _notify(f"READY=1\nSTATUS=serving on {', '.join(addresses)}")
+    # WatchdogSec= in the unit: pings from the event loop, so a blocked loop gets restarted.
+    watchdog = asyncio.create_task(sdnotify.run_watchdog())
 
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
@@ -104,6 +105,7 @@ async def serve(config: AgentConfig, state_dir: Path, config_path: str | None) -
     await daemon.stop(0)
     with contextlib.suppress(FileNotFoundError):
         pid_file.unlink()
+    watchdog.cancel()
     log.info("stopped")
 
 
