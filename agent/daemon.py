@@ -7,6 +7,7 @@ the gRPC servicers translate. Decisions live here; `omnix.agent.api` only transl
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -24,11 +25,20 @@ from omnix.agent.records import PipelineRecord, RunRecord, VersionRecord
 from omnix.agent.runs import RunManager
 from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
 from omnix.agent.store import Store, StoreHealth
-from omnix.shared.pipeline import parse_pipeline
+from omnix.shared.pipeline import Pipeline, parse_pipeline
 
 log = logging.getLogger(__name__)
 
 MAX_PARAMS = 1000
+
+
+@functools.lru_cache(maxsize=64)
+def parse_cached(source: str, path: str) -> Pipeline:
+    """`parse_pipeline`, remembered: validating a large file costs far more than running
+    its nodes' bookkeeping, and the same text is run again and again (deployed pipelines,
+    schedules, `omnix run` of one file). `Pipeline` is immutable, so sharing it is safe;
+    invalid text raises every time (exceptions are not cached)."""
+    return parse_pipeline(source, path=path)
 
 
 @dataclass(slots=True)
@@ -127,7 +137,7 @@ class Daemon:
 
     async def deploy(self, source: str, path: str) -> tuple[PipelineRecord, int]:
         """Validate and store a new version; (re)schedule it."""
-        pipeline = parse_pipeline(source, path=path or "<deployed>")
+        pipeline = parse_cached(source, path or "<deployed>")
         async with self._deploy_lock:  # Versions are latest + 1: one deploy at a time.
             try:
                 current = await records.get_pipeline(self.store, pipeline.name)
@@ -166,7 +176,7 @@ class Daemon:
         if version < 0:
             raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
         stored = await records.get_version(self.store, name, version)
-        pipeline = parse_pipeline(stored.source, path=stored.path)
+        pipeline = parse_cached(stored.source, stored.path)
         return await self.runs.submit(
             pipeline,
             version=stored.version,
@@ -176,7 +186,7 @@ class Daemon:
         )
 
     async def start_inline(self, source: str, path: str, params: dict[str, str]) -> RunRecord:
-        pipeline = parse_pipeline(source, path=path or "<inline>")
+        pipeline = parse_cached(source, path or "<inline>")
         return await self.runs.submit(pipeline, params=decode_params(params))
 
     # -- schedules -------------------------------------------------------------------------
