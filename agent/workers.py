@@ -159,6 +159,10 @@ class WorkerProcess(asyncio.SubprocessProtocol):
 
     # -- asyncio.SubprocessProtocol -------------------------------------------------------
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.SubprocessTransport)
+        self._transport = transport
+
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         output = self._outputs.get(fd)
         if output is None:
@@ -170,8 +174,7 @@ class WorkerProcess(asyncio.SubprocessProtocol):
             request.maybe_finish()
 
     def process_exited(self) -> None:
-        assert self._transport is not None
-        self.returncode = self._transport.get_returncode()
+        self.returncode = self._transport.get_returncode() if self._transport else -1
         if not self._exited.done():
             self._exited.set_result(self.returncode or 0)
         self._fail(self._crash_message())
@@ -188,8 +191,13 @@ class WorkerProcess(asyncio.SubprocessProtocol):
             request.maybe_finish()
 
     def reply_closed(self) -> None:
-        if self.returncode is None and self._request is not None:
-            # The reply pipe closed while the process lives on: it cannot answer any more.
+        if self.returncode is None:
+            # Usually the process is exiting and `process_exited` follows with its status;
+            # one that closed its reply pipe but lives on cannot answer any more.
+            asyncio.get_running_loop().call_later(1.0, self._kill_if_alive)
+
+    def _kill_if_alive(self) -> None:
+        if self.alive:
             self.kill()
 
     @property

@@ -7,6 +7,7 @@ from omnix.shared.cli import LazyGroup
 
 COMMANDS = {
     "run": "omnix.agent.cli.run:command",
+    "license": "omnix.agent.cli.license:command",
     "serve": "omnix.agent.cli.serve:command",
     "init": "omnix.agent.cli.init:command",
     "stop": "omnix.agent.cli.stop:command",

@@ -78,16 +78,17 @@ def _run_duckdb(code: str, tables: dict[str, pa.Table], params: dict[str, Any]) 
             line = _line_of(code, offset)
             bound = _bind(set(statement.named_parameters), params, line)
             try:
-                if index < len(statements) - 1:
-                    connection.execute(statement.query, bound)
-                elif statement.type == duckdb.StatementType.SELECT:
-                    result = connection.sql(statement.query, params=bound).to_arrow_table()
-                else:
-                    cursor = connection.execute(statement.query, bound)
-                    if cursor.description is not None:  # e.g. INSERT ... RETURNING
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            result = cursor.to_arrow_table()
+                cursor = connection.execute(statement.query, bound)
+                # CREATE/INSERT/... answer with DuckDB's row count alone: that is no result
+                # set. SELECT, INSERT ... RETURNING and PRAGMA are.
+                columns = [column[0] for column in cursor.description or ()]
+                is_query = statement.type == duckdb.StatementType.SELECT
+                if index == len(statements) - 1 and columns and (is_query or columns != ["Count"]):
+                    # `execute` (not `sql`) because only its errors carry the LINE; the
+                    # extra copy it warns about costs little next to the query.
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        result = cursor.to_arrow_table()
             except duckdb.Error as exc:
                 # DuckDB counts LINE from the start of the statement's own text.
                 leading = statement.query[: len(statement.query) - len(statement.query.lstrip())]

@@ -6,6 +6,7 @@ import click
 from omnix.shared.cli import LazyGroup
 
 COMMANDS = {
+    "edit": "omnix.tui.cli.edit:command",
     "validate": "omnix.tui.cli.validate:command",
     "run": "omnix.tui.cli.run:command",
     "deploy": "omnix.tui.cli.deploy:command",

@@ -1,0 +1,251 @@
+"""The JavaScript adapter: nodes run in a warm Node.js worker under Node's permission model.
+
+The worker (``javascript_worker.mjs``) stays alive across nodes; each node gets a fresh
+``vm`` context with its upstream outputs bound to their node ids and ``params``. Tables
+cross as Arrow IPC stream bytes in both directions and are decoded only inside Node, so
+this module never imports pandas or pyarrow. A node that times out kills the worker's whole
+process group; the next node starts a new worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import signal
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from omnix.agent.adapters.base import AdapterUnavailable, LogSink, NodeFailure, NodeTask, Value
+from omnix.agent.adapters.javascript_protocol import (
+    encode_frame,
+    json_for_javascript,
+    params_for_javascript,
+    read_frame,
+)
+
+HERE = Path(__file__).resolve().parent
+WORKER_SCRIPT = HERE / "javascript_worker.mjs"
+MIN_NODE_MAJOR = 20
+INSTALL_HINT = "install Node.js >= 20, e.g. apt-get install nodejs"
+# A minimal environment: no secrets of the agent leak into user code, and no
+# NODE_EXTRA_CA_CERTS or NODE_OPTIONS (the former makes Node start three times slower).
+WORKER_ENV = {"TZ": "UTC", "LANG": "C.UTF-8"}
+START_TIMEOUT_S = 15.0
+STREAM_LIMIT = 1 << 24
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRuntime:
+    """A checked Node.js binary: where it is, its version and its permission flag."""
+
+    path: str
+    version: tuple[int, int, int]
+
+    @property
+    def permission_flag(self) -> str:
+        major, minor, _ = self.version
+        # `--permission` replaced `--experimental-permission` in Node 22.13 / 23.5.
+        return "--permission" if (major, minor) >= (22, 13) else "--experimental-permission"
+
+
+async def find_node(node: str | None = None) -> NodeRuntime:
+    """Locate Node.js (a name on PATH or a path) and check it is new enough."""
+    wanted = node or "node"
+    path = shutil.which(wanted)
+    if path is None:
+        raise AdapterUnavailable(
+            f"Node.js not found (looked for {wanted!r}): JavaScript nodes need it; {INSTALL_HINT}"
+        )
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            path,
+            "--version",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=WORKER_ENV,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), START_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise AdapterUnavailable(f"cannot run {path} --version ({exc}); {INSTALL_HINT}") from None
+    text = out.decode(errors="replace").strip()
+    match = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)\S*", text)
+    if proc.returncode != 0 or match is None:
+        detail = (err or out).decode(errors="replace").strip()
+        raise AdapterUnavailable(
+            f"{path} is not a working Node.js ({detail or 'no version'}); {INSTALL_HINT}"
+        )
+    major, minor, patch = (int(g) for g in match.groups())
+    if major < MIN_NODE_MAJOR:
+        raise AdapterUnavailable(
+            f"Node.js {text} at {path} is too old: JavaScript nodes need Node.js >= {MIN_NODE_MAJOR} "
+            "(for its permission model); install a newer one, e.g. from NodeSource or with nvm"
+        )
+    return NodeRuntime(path, (major, minor, patch))
+
+
+class _Worker:
+    """One running Node.js worker process and the tail of its own stderr."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.stderr_tail: deque[str] = deque(maxlen=40)
+        self._drain = asyncio.create_task(self._read_stderr())
+
+    async def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        async for line in self.proc.stderr:
+            self.stderr_tail.append(line.decode(errors="replace").rstrip())
+
+    @property
+    def stdin(self) -> asyncio.StreamWriter:
+        assert self.proc.stdin is not None
+        return self.proc.stdin
+
+    @property
+    def stdout(self) -> asyncio.StreamReader:
+        assert self.proc.stdout is not None
+        return self.proc.stdout
+
+    def diagnostics(self) -> str:
+        return "\n".join(self.stderr_tail)
+
+    async def kill(self) -> None:
+        """Kill the worker's whole process group and reap it."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        await self.proc.wait()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self._drain, 1.0)
+
+    async def stop(self) -> None:
+        """Ask the worker to exit (end of stdin); kill it if it does not."""
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            self.stdin.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.proc.wait(), 2.0)
+        await self.kill()
+
+
+class JavaScriptAdapter:
+    """Runs `lang: javascript` nodes; see docs/types.md for how values cross."""
+
+    language = "javascript"
+
+    def __init__(self, node: str | None = None) -> None:
+        """`node`: the Node.js binary (a name on PATH or a path); default `node`."""
+        self._node = node
+        self._runtime: NodeRuntime | None = None
+        self._worker: _Worker | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Check Node.js and start the warm worker."""
+        async with self._lock:
+            await self._ensure_worker()
+
+    async def close(self) -> None:
+        """Stop the worker process."""
+        async with self._lock:
+            if self._worker is not None:
+                await self._worker.stop()
+                self._worker = None
+
+    async def _ensure_worker(self) -> _Worker:
+        if self._worker is not None and self._worker.proc.returncode is None:
+            return self._worker
+        if self._runtime is None:
+            self._runtime = await find_node(self._node)
+        runtime = self._runtime
+        reads = [f"--allow-fs-read={p}" for p in sorted(HERE.glob("javascript_*.mjs"))]
+        proc = await asyncio.create_subprocess_exec(
+            runtime.path,
+            runtime.permission_flag,
+            *reads,
+            "--no-warnings",
+            "--max-semi-space-size=32",
+            str(WORKER_SCRIPT),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=WORKER_ENV,
+            start_new_session=True,
+            limit=STREAM_LIMIT,
+        )
+        worker = _Worker(proc)
+        try:
+            ready = await asyncio.wait_for(read_frame(worker.stdout), START_TIMEOUT_S)
+            if ready.header.get("type") != "ready":
+                raise ValueError(f"unexpected first message {ready.header!r}")
+        except (asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
+            await worker.kill()
+            raise AdapterUnavailable(
+                f"the Node.js worker ({runtime.path}) did not start: {exc!r}\n{worker.diagnostics()}"
+            ) from None
+        self._worker = worker
+        return worker
+
+    async def execute(self, task: NodeTask, log: LogSink) -> Value | NodeFailure:
+        """Run one node in a fresh context of the warm worker."""
+        async with self._lock:
+            worker = await self._ensure_worker()
+            timeout = task.node.timeout
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self._exchange(worker, task, log)
+            except TimeoutError:
+                await worker.kill()
+                self._worker = None
+                return NodeFailure(
+                    f"node '{task.node.id}' timed out after {timeout:g} s; its JavaScript worker was killed"
+                )
+            except asyncio.CancelledError:
+                await worker.kill()
+                self._worker = None
+                raise
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                await worker.kill()
+                self._worker = None
+                code = worker.proc.returncode
+                return NodeFailure(
+                    f"the JavaScript worker exited (code {code}) while running node '{task.node.id}' ({exc!r})",
+                    worker.diagnostics(),
+                )
+
+    async def _exchange(self, worker: _Worker, task: NodeTask, log: LogSink) -> Value | NodeFailure:
+        names = [n for n in task.node.needs if n in task.inputs]
+        names += [n for n in task.inputs if n not in names]
+        inputs = [{"name": n, "kind": task.inputs[n].kind} for n in names]
+        blobs = [
+            task.inputs[n].data
+            if task.inputs[n].kind == "table"
+            else json_for_javascript(task.inputs[n].data)
+            for n in names
+        ]
+        blobs.append(params_for_javascript(task.params))
+        header = {
+            "type": "run",
+            "node": task.node.id,
+            "code": task.node.code,
+            "inputs": inputs,
+            "env": dict(task.env),
+        }
+        worker.stdin.writelines(encode_frame(header, blobs))
+        await worker.stdin.drain()
+        while True:
+            frame = await read_frame(worker.stdout)
+            kind = frame.header.get("type")
+            if kind == "log":
+                log(
+                    "stderr" if frame.header.get("stream") == "stderr" else "stdout",
+                    str(frame.header["text"]),
+                )
+            elif kind == "result":
+                return Value("table" if frame.header["kind"] == "table" else "json", frame.blobs[0])
+            elif kind == "error":
+                return NodeFailure(
+                    str(frame.header["message"]), str(frame.header.get("traceback", ""))
+                )

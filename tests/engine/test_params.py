@@ -1,0 +1,53 @@
+"""`--param NAME=VALUE`: typed by the pipeline's defaults, JSON otherwise, never lossy."""
+
+from __future__ import annotations
+
+import pytest
+from omnix.shared.params import ParamError, parse_params
+
+DEFAULTS = {"count": 5, "ratio": 0.5, "label": "x", "verbose": False, "regions": ["north"]}
+
+
+def test_values_take_the_type_of_their_default() -> None:
+    parsed = parse_params(
+        ["count=7", "ratio=2", "label=007", "verbose=yes", 'regions=["south", "east"]'], DEFAULTS
+    )
+    assert parsed == {
+        "count": 7,
+        "ratio": 2.0,
+        "label": "007",
+        "verbose": True,
+        "regions": ["south", "east"],
+    }
+
+
+def test_params_without_a_default_read_as_json_or_stay_text() -> None:
+    parsed = parse_params(["n=5", "flag=true", "name=north", 'quoted="5"', "big=1e400"], {})
+    assert parsed == {"n": 5, "flag": True, "name": "north", "quoted": "5", "big": "1e400"}
+
+
+def test_the_value_may_contain_equals_signs() -> None:
+    assert parse_params(["expr=a=b"], {}) == {"expr": "a=b"}
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("count=5.5", "count expects an integer, e.g. --param count=5"),
+        ("verbose=maybe", "verbose expects a bool"),
+        ("regions=north", "regions expects a JSON list"),
+        ("ratio=nan", "ratio expects a finite number"),
+        ("novalue", "write it as NAME=VALUE"),
+        ("1st=2", "is not a parameter name"),
+    ],
+)
+def test_values_that_do_not_fit_are_errors_that_say_how_to_write_them(
+    assignment: str, message: str
+) -> None:
+    with pytest.raises(ParamError, match=message):
+        parse_params([assignment], DEFAULTS)
+
+
+def test_a_name_given_twice_is_an_error() -> None:
+    with pytest.raises(ParamError, match="given twice"):
+        parse_params(["count=1", "count=2"], DEFAULTS)

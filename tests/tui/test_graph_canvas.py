@@ -1,0 +1,67 @@
+"""The canvas repaints only what changed and shows state without relying on colour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omnix.shared.status import NodeStatus
+from omnix.tui.app import EditorApp
+from omnix.tui.document import PipelineDocument
+from omnix.tui.drawing import STATE_SYMBOL
+from textual.pilot import Pilot
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def box_rows(app: EditorApp, node_id: str) -> set[int]:
+    box = app.canvas.picture.layout.boxes[node_id]  # type: ignore[union-attr]
+    return set(range(box.y, box.bottom))
+
+
+async def test_moving_the_selection_rebuilds_only_the_two_boxes_rows(tmp_path: Path) -> None:
+    nodes = "".join(
+        f"  - id: n{i}\n    lang: python\n    code: '1'\n"
+        + (f"    needs: [n{i - 1}]\n" if i % 4 else "")
+        for i in range(40)
+    )
+    path = tmp_path / "big.yaml"
+    path.write_text(f"name: big\nnodes:\n{nodes}")
+    editor = EditorApp(PipelineDocument.load(path))
+    async with editor.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        canvas = editor.canvas
+        for row in range(canvas.picture.height):  # type: ignore[union-attr]
+            canvas._row_strip(row)
+        cached = set(canvas._strips)
+        canvas.select("n1", scroll=False)
+        dropped = cached - set(canvas._strips)
+        assert dropped == box_rows(editor, "n0") | box_rows(editor, "n1")
+
+
+async def test_the_selected_box_has_a_heavy_border(editor: EditorApp) -> None:
+    async with editor.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        canvas = editor.canvas
+        box = canvas.picture.layout.boxes["extract"]  # type: ignore[union-attr]
+        line = canvas._row_strip(box.y).text
+        assert "┏" in line and "┓" in line
+
+
+async def test_run_states_show_as_symbols_and_durations(editor: EditorApp) -> None:
+    async with editor.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        canvas = editor.canvas
+        canvas.set_state("totals", NodeStatus.SUCCEEDED, 1.25)
+        canvas.set_state("report", NodeStatus.UPSTREAM_FAILED)
+        text = canvas.picture.text()  # type: ignore[union-attr]
+        assert f"{STATE_SYMBOL[NodeStatus.SUCCEEDED]} totals" in text
+        assert "1.2s" in text or "1.3s" in text
+        assert f"{STATE_SYMBOL[NodeStatus.UPSTREAM_FAILED]} report" in text
+
+
+def test_every_state_has_its_own_symbol() -> None:
+    symbols = [STATE_SYMBOL[status] for status in NodeStatus]
+    assert len(set(symbols)) == len(symbols)

@@ -1,0 +1,1 @@
+"""Widgets and screens of the terminal UI, one per module."""
