@@ -159,7 +159,7 @@ class Store:
         # One hop to aiosqlite's thread for the whole transaction. aiosqlite has no public
         # call for "run these statements"; `_execute` is what each of its public methods
         # uses, and one hop instead of one per statement is most of the writer's speed.
-        await self._writer._execute(_apply, self._writer._conn, ops)
+        await self._writer._execute(_apply, self._writer._conn, ops)  # type: ignore[no-untyped-call]
 
     # -- reading -------------------------------------------------------------------------
 

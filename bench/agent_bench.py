@@ -29,7 +29,6 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from omnix.v1 import run_pb2, run_pb2_grpc, status_pb2
 
 BIN = Path(sys.executable).parent
