@@ -21,7 +21,7 @@ def config(tmp: Path, text: str) -> str:
 def start_and_wait_running(agent: RunningAgent, code: str) -> str:
     """Start a one-node run and return its id once the node is running."""
     runs = agent.runs()
-    run_id = runs.StartRun(
+    run_id: str = runs.StartRun(
         run_pb2.StartRunRequest(pipeline_source=python_pipeline("drained", nodes=1, code=code)),
         timeout=10,
     ).run.run_id
