@@ -239,10 +239,10 @@ def environment(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def module_agent() -> Iterator[RunningAgent]:
-    """One agent (unix socket and loopback TCP) shared by a module's read-mostly tests;
-    each test uses its own pipeline names."""
+    """One agent (unix socket and loopback TCP) shared by the tests that do not need their
+    own: each uses its own pipeline names and leaves no schedule behind."""
     path = Path(tempfile.mkdtemp(prefix="ox", dir="/tmp"))
     agent = spawn_agent(path / "agent", tcp=True)
     yield agent

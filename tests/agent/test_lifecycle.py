@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
+import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from omnix.v1 import run_pb2, status_pb2
 
-from .conftest import AgentFactory, RunningAgent, environment, python_pipeline
+from .conftest import AgentFactory, RunningAgent, environment, python_pipeline, spawn_agent
 
 
 def config(tmp: Path, text: str) -> str:
@@ -38,29 +43,46 @@ def terminate(agent: RunningAgent) -> None:
     assert agent.process.wait(timeout=30) == 0
 
 
-def test_sigterm_lets_a_run_finish_within_the_grace_period(
-    agent_factory: AgentFactory, short_tmp: Path
-) -> None:
-    agent = agent_factory(None, "--config", config(short_tmp, "drain_grace_s = 20.0\n"))
-    run_id = start_and_wait_running(agent, "import time; time.sleep(1); 7")
-    terminate(agent)
-    restarted = agent_factory(agent.state_dir)
-    run = restarted.wait_for_run(run_id)
-    assert run.status == status_pb2.RUN_STATUS_SUCCEEDED and run.nodes[0].output_json == "7"
+@dataclass
+class Drained:
+    quick: run_pb2.Run
+    slow: run_pb2.Run
+    stop_s: float
+
+
+@pytest.fixture(scope="module")
+def drained() -> Iterator[Drained]:
+    """SIGTERM with a 3 s grace while two runs are running, one finishing in 0.5 s and one
+    needing a minute; the runs as recorded, read back from the restarted agent."""
+    path = Path(tempfile.mkdtemp(prefix="ox", dir="/tmp"))
+    agent = spawn_agent(path / "a", "--config", config(path, "drain_grace_s = 3.0\n"))
+    restarted = None
+    try:
+        slow = start_and_wait_running(agent, "import time; time.sleep(60)")
+        quick = start_and_wait_running(agent, "import time; time.sleep(0.5); 7")
+        started = time.monotonic()
+        terminate(agent)
+        stop_s = time.monotonic() - started
+        restarted = spawn_agent(path / "a")
+        yield Drained(restarted.wait_for_run(quick), restarted.wait_for_run(slow), stop_s)
+    finally:
+        agent.close()
+        if restarted is not None:
+            restarted.close()
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def test_sigterm_lets_a_run_finish_within_the_grace_period(drained: Drained) -> None:
+    assert drained.quick.status == status_pb2.RUN_STATUS_SUCCEEDED
+    assert drained.quick.nodes[0].output_json == "7"
 
 
 def test_sigterm_cancels_and_records_nodes_still_running_after_the_grace_period(
-    agent_factory: AgentFactory, short_tmp: Path
+    drained: Drained,
 ) -> None:
-    agent = agent_factory(None, "--config", config(short_tmp, "drain_grace_s = 0.5\n"))
-    run_id = start_and_wait_running(agent, "import time; time.sleep(60)")
-    started = time.monotonic()
-    terminate(agent)
-    assert time.monotonic() - started < 15
-    restarted = agent_factory(agent.state_dir)
-    run = restarted.wait_for_run(run_id)
-    assert run.status == status_pb2.RUN_STATUS_CANCELLED
-    assert run.nodes[0].status == status_pb2.NODE_STATUS_CANCELLED
+    assert drained.slow.status == status_pb2.RUN_STATUS_CANCELLED
+    assert drained.slow.nodes[0].status == status_pb2.NODE_STATUS_CANCELLED
+    assert 3.0 <= drained.stop_s < 15
 
 
 def test_sighup_reloads_the_config_and_keeps_serving(

@@ -66,10 +66,15 @@ def test_an_every_schedule_fires_runs_of_the_deployed_pipeline(module_agent: Run
     runs = module_agent.runs()
     deadline = time.monotonic() + 20
     fired: list[run_pb2.Run] = []
-    while not fired and time.monotonic() < deadline:
-        # No event announces a scheduled run to a client; poll the run list (bounded).
-        listed = runs.ListRuns(run_pb2.ListRunsRequest(pipeline_name="ticking"), timeout=10)
-        fired = [r for r in listed.runs if r.trigger == "schedule"]
-        time.sleep(0.1)
+    try:
+        while not fired and time.monotonic() < deadline:
+            # No event announces a scheduled run to a client; poll the run list (bounded).
+            listed = runs.ListRuns(run_pb2.ListRunsRequest(pipeline_name="ticking"), timeout=10)
+            fired = [r for r in listed.runs if r.trigger == "schedule"]
+            time.sleep(0.1)
+    finally:  # The agent is shared: stop the ticking.
+        module_agent.pipelines().DeletePipeline(
+            pipeline_pb2.DeletePipelineRequest(name="ticking"), timeout=10
+        )
     assert fired, "no scheduled run within 20 s"
     assert module_agent.wait_for_run(fired[-1].run_id).version == 1
