@@ -210,6 +210,15 @@ class EditorApp(App[None]):
             if message.field == "id":
                 self.document.rename(message.node_id, str(message.value))
                 self.canvas.selected = str(message.value)
+                stale = self.document.code_mentioning(message.node_id)
+                if stale:
+                    # Upstream outputs are variables named after their nodes: code may still
+                    # use the old name, and only the author can tell a variable from a word.
+                    self.notify(
+                        f"renamed to '{message.value}'; the code of {', '.join(stale)} "
+                        f"still mentions '{message.node_id}'",
+                        severity="warning",
+                    )
             else:
                 self.document.set_field(message.node_id, message.field, message.value)
         except (ValueError, KeyError) as exc:

@@ -179,6 +179,15 @@ class PipelineDocument:
             pairs.extend((up, node_id) for up in self.needs(node_id) if up in ids)
         return list(dict.fromkeys(pairs))
 
+    def code_mentioning(self, name: str) -> list[str]:
+        """Nodes whose inline code mentions `name` as a whole word."""
+        word = re.compile(rf"\b{re.escape(name)}\b")
+        return [
+            str(node["id"])
+            for node in self._node_maps()
+            if isinstance(node.get("code"), str) and word.search(node["code"])
+        ]
+
     def field(self, node_id: str, key: str) -> Any:
         """A node's raw value for `key`, or None."""
         return self.node(node_id).get(key)

@@ -164,3 +164,9 @@ def test_text_that_is_not_yaml_is_a_clear_error() -> None:
 def test_a_top_level_list_is_a_clear_error() -> None:
     with pytest.raises(DocumentError, match="mapping at the top level"):
         PipelineDocument("- a\n- b\n", "list.yaml")
+
+
+def test_code_mentioning_finds_whole_words_only(doc: PipelineDocument) -> None:
+    assert doc.code_mentioning("totals") == ["report"]
+    assert doc.code_mentioning("extract") == ["totals"]
+    assert doc.code_mentioning("tot") == []

@@ -233,6 +233,7 @@ async def test_the_inspector_renames_a_node_and_its_references(editor: EditorApp
         await settle(pilot)
         assert editor.document.needs("totals") == ["source"]
         assert editor.canvas.selected == "source"
+        assert any("totals still mentions 'extract'" in n.message for n in editor._notifications)
 
 
 async def test_every_action_is_in_the_command_palette(editor: EditorApp) -> None:
