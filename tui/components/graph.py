@@ -172,6 +172,11 @@ class GraphCanvas(ScrollView, can_focus=True):
             self._strips.clear()
         self.virtual_size = Size(self.picture.width + ox, self.picture.height + oy)
 
+    def notify_style_update(self) -> None:
+        """A theme or CSS change restyles every cached row."""
+        super().notify_style_update()
+        self._strips.clear()
+
     def on_resize(self, event: events.Resize) -> None:
         self._update_origin()
         self.refresh()
