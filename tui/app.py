@@ -8,6 +8,7 @@ Validation runs in a worker thread so typing and moving stay responsive.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from omnix.shared.events import NodeStateChanged, RunEvent
@@ -300,13 +301,18 @@ class EditorApp(App[None]):
             self.canvas.select(self.document.node_ids()[0])
 
     def action_edit_code(self) -> None:
-        """Edit the selected node's code in a syntax-highlighted editor."""
+        """Edit the selected node's code in a syntax-highlighted editor (a `file:` node's
+        code is edited in that file, written when the editor closes)."""
         node_id = self.canvas.selected
         if node_id is None:
             return
+        lang = _lang(self.document.field(node_id, "lang"))
+        source = self.document.field(node_id, "file")
+        if isinstance(source, str):
+            self._edit_code_file(node_id, lang, self.document.path.parent / source)
+            return
         code = self.document.field(node_id, "code")
         code = code if isinstance(code, str) else ""
-        lang = _lang(self.document.field(node_id, "lang"))
 
         def edited(text: str | None) -> None:
             if text is not None and text != code and node_id in self.document.node_ids():
@@ -314,6 +320,26 @@ class EditorApp(App[None]):
                 self.refresh_document()
 
         self.push_screen(CodeEditor(node_id, lang, code), edited)
+
+    def _edit_code_file(self, node_id: str, lang: str, path: Path) -> None:
+        try:
+            code = path.read_text(encoding="utf-8") if path.exists() else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            self.notify(f"cannot read {path}: {exc}", severity="error")
+            return
+
+        def edited(text: str | None) -> None:
+            if text is None or text == code:
+                return
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                self.notify(f"cannot write {path}: {exc}", severity="error")
+                return
+            self.notify(f"wrote {path.name}")
+            self.refresh_document()
+
+        self.push_screen(CodeEditor(node_id, f"{lang} · {path.name}", code, lang), edited)
 
     def action_save(self) -> None:
         """Write the file; saving an invalid pipeline is allowed, with a warning."""

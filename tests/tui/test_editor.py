@@ -281,3 +281,22 @@ async def test_selecting_another_node_does_not_mark_the_file_changed(editor: Edi
         await pilot.pause(INSPECTOR_DELAY_S * 3)
         await settle(pilot)
         assert not editor.document.dirty
+
+
+async def test_a_file_nodes_code_is_edited_in_its_file(tmp_path: Path) -> None:
+    (tmp_path / "load.py").write_text("1\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "omnix: 1\nname: p\nnodes:\n  - id: load\n    lang: python\n    file: load.py\n"
+    )
+    app = EditorApp(PipelineDocument.load(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        area = app.screen.query_one(TextArea)
+        assert area.text == "1\n" and area.language == "python"
+        area.text = "2\n"
+        await pilot.press("escape")
+        await settle(pilot)
+    assert (tmp_path / "load.py").read_text() == "2\n"
+    assert not app.document.dirty
