@@ -56,6 +56,8 @@ PALETTE = [
     ("Next edge  (])", "Select an edge of the selected node", "next_edge"),
     ("Run  (r)", "Run the pipeline on the agent", "run"),
     ("Cancel run  (x)", "Cancel the run in progress", "cancel_run"),
+    ("Undo  (ctrl+z)", "Undo the last edit", "undo"),
+    ("Redo  (ctrl+y)", "Redo the last edit undone", "redo"),
     ("Quit  (q)", "Leave the editor", "quit_editor"),
 ]
 """Every editor action in the command palette, with the key that does it."""
@@ -86,6 +88,8 @@ class EditorApp(App[None]):
         Binding("r", "run", "Run"),
         Binding("x", "cancel_run", "Stop"),
         Binding("q", "quit_editor", "Quit"),
+        Binding("ctrl+z", "undo", "Undo", show=False),
+        Binding("ctrl+y", "redo", "Redo", show=False),
     ]
 
     def __init__(self, document: PipelineDocument, agent: str | None = None) -> None:
@@ -98,6 +102,8 @@ class EditorApp(App[None]):
         self.connect_from: str | None = None
         self._version = 0
         self._inspector_timer: Timer | None = None
+        self._undo: list[str] = []
+        self._redo: list[str] = []
 
     # -- composition -----------------------------------------------------------------
 
@@ -202,11 +208,13 @@ class EditorApp(App[None]):
 
     @on(GraphCanvas.NodeMoved)
     def _node_moved(self, message: GraphCanvas.NodeMoved) -> None:
+        self._remember()
         self.document.set_position(message.node_id, message.x, message.y)
         self.sub_title = f"{self.document.path} •"
 
     @on(Inspector.FieldChanged)
     def _field_changed(self, message: Inspector.FieldChanged) -> None:
+        self._remember()
         try:
             if message.field == "id":
                 self.document.rename(message.node_id, str(message.value))
@@ -244,6 +252,7 @@ class EditorApp(App[None]):
                 return
             node_id, lang = result
             needs = (upstream,) if upstream else ()
+            self._remember()
             self.document.add_node(node_id, lang, STARTER_CODE.get(lang, ""), needs=needs)
             self.canvas.selected = node_id
             self.refresh_document()
@@ -271,6 +280,7 @@ class EditorApp(App[None]):
         if target is None or target == source:
             self.notify("pick a different node to connect to", severity="warning")
             return
+        self._remember()
         self.document.connect(source, target)
         self.refresh_document()
         self.notify(f"{source} → {target}")
@@ -287,10 +297,12 @@ class EditorApp(App[None]):
         edge = self.canvas.selected_edge
         node_id = self.canvas.selected
         if edge is not None:
+            self._remember()
             self.document.disconnect(*edge)
             self.notify(f"removed edge {edge[0]} → {edge[1]}")
         elif node_id is not None:
             neighbours = self.document.needs(node_id)
+            self._remember()
             self.document.remove_node(node_id)
             self.canvas.selected = neighbours[0] if neighbours else None
             self.notify(f"removed node {node_id}")
@@ -316,6 +328,7 @@ class EditorApp(App[None]):
 
         def edited(text: str | None) -> None:
             if text is not None and text != code and node_id in self.document.node_ids():
+                self._remember()
                 self.document.set_field(node_id, "code", text)
                 self.refresh_document()
 
@@ -340,6 +353,32 @@ class EditorApp(App[None]):
             self.refresh_document()
 
         self.push_screen(CodeEditor(node_id, f"{lang} · {path.name}", code, lang), edited)
+
+    def _remember(self) -> None:
+        """Keep the text as it is before an edit, for undo."""
+        text = self.document.dumps()
+        if not self._undo or self._undo[-1] != text:
+            self._undo.append(text)
+        self._redo.clear()
+
+    def action_undo(self) -> None:
+        """Go back to the text before the last edit."""
+        self._step(self._undo, self._redo, "nothing to undo")
+
+    def action_redo(self) -> None:
+        """Re-apply the last edit undone."""
+        self._step(self._redo, self._undo, "nothing to redo")
+
+    def _step(self, source: list[str], target: list[str], empty: str) -> None:
+        current = self.document.dumps()
+        while source and source[-1] == current:
+            source.pop()  # an edit that changed nothing (it was refused)
+        if not source:
+            self.notify(empty, severity="warning")
+            return
+        target.append(current)
+        self.document.reset_to(source.pop())
+        self.refresh_document()
 
     def action_save(self) -> None:
         """Write the file; saving an invalid pipeline is allowed, with a warning."""

@@ -132,6 +132,12 @@ class PipelineDocument:
         self.saved_text = text
         self.dirty = False
 
+    def reset_to(self, text: str) -> None:
+        """Replace the content with an earlier version of the text (undo, redo)."""
+        earlier = PipelineDocument(text, self.path)
+        self.data, self._yaml = earlier.data, earlier._yaml
+        self.dirty = text != self.saved_text
+
     def validate(self) -> Validation:
         """Validate the current text with the same validator `omnix validate` uses."""
         return validate_text(self.dumps(), self.path)

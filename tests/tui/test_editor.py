@@ -300,3 +300,20 @@ async def test_a_file_nodes_code_is_edited_in_its_file(tmp_path: Path) -> None:
         await settle(pilot)
     assert (tmp_path / "load.py").read_text() == "2\n"
     assert not app.document.dirty
+
+
+async def test_undo_and_redo_step_through_edits(editor: EditorApp) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        original = editor.document.dumps()
+        await pilot.press("right", "d")
+        await settle(pilot)
+        assert "totals" not in editor.document.node_ids()
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert editor.document.dumps() == original
+        assert not editor.document.dirty
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert "totals" not in editor.document.node_ids()
+        assert editor.document.dirty
