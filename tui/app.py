@@ -11,25 +11,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from omnix.shared.events import NodeStateChanged, RunEvent
 from omnix.shared.pipeline import known_languages
-from omnix.shared.status import NodeStatus, RunStatus
+from omnix.shared.status import RunStatus
 from omnix.tui.components.code_editor import CodeEditor
 from omnix.tui.components.dialogs import AddNodeDialog, ConfirmDialog
 from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.inspector import Inspector
 from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.problems import ProblemsPanel
-from omnix.tui.components.run_events import (
-    RunEnded,
-    RunEventReceived,
-    describe_run_state,
-    relay,
-    show_node_event,
-)
 from omnix.tui.document import PipelineDocument, Validation, problem_nodes, validate_text
+from omnix.tui.history import EditHistory
+from omnix.tui.run_control import RunControl
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
@@ -72,7 +66,7 @@ class Validated(Message):
         self.validation = validation
 
 
-class EditorApp(App[None]):
+class EditorApp(RunControl):
     """`omnix edit FILE`: edit a pipeline as a graph, with live validation."""
 
     CSS_PATH = "omnix.tcss"
@@ -102,8 +96,7 @@ class EditorApp(App[None]):
         self.connect_from: str | None = None
         self._version = 0
         self._inspector_timer: Timer | None = None
-        self._undo: list[str] = []
-        self._redo: list[str] = []
+        self.history = EditHistory()
 
     # -- composition -----------------------------------------------------------------
 
@@ -117,25 +110,6 @@ class EditorApp(App[None]):
             yield LogPanel(id="log")
         yield Footer(compact=True)
 
-    @property
-    def run_status(self) -> RunStatus | None:
-        """The latest status of the run started here (None before the first run)."""
-        return self._run_status
-
-    @run_status.setter
-    def run_status(self, status: RunStatus | None) -> None:
-        self._run_status = status
-        self.refresh_bindings()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show Run or Stop in the footer, whichever applies now."""
-        running = self.run_status is not None and not self.run_status.is_final
-        if action == "run":
-            return not running
-        if action == "cancel_run":
-            return running
-        return True
-
     def on_mount(self) -> None:
         self.canvas.border_title = self.document.path.name
         self.query_one(Inspector).clear()
@@ -144,10 +118,6 @@ class EditorApp(App[None]):
         if nodes:
             self.canvas.select(nodes[0])
         self.canvas.focus()
-
-    @property
-    def canvas(self) -> GraphCanvas:
-        return self.query_one(GraphCanvas)
 
     # -- showing the document --------------------------------------------------------
 
@@ -356,28 +326,21 @@ class EditorApp(App[None]):
 
     def _remember(self) -> None:
         """Keep the text as it is before an edit, for undo."""
-        text = self.document.dumps()
-        if not self._undo or self._undo[-1] != text:
-            self._undo.append(text)
-        self._redo.clear()
+        self.history.remember(self.document.dumps())
 
     def action_undo(self) -> None:
         """Go back to the text before the last edit."""
-        self._step(self._undo, self._redo, "nothing to undo")
+        self._restore(self.history.undo(self.document.dumps()), "nothing to undo")
 
     def action_redo(self) -> None:
         """Re-apply the last edit undone."""
-        self._step(self._redo, self._undo, "nothing to redo")
+        self._restore(self.history.redo(self.document.dumps()), "nothing to redo")
 
-    def _step(self, source: list[str], target: list[str], empty: str) -> None:
-        current = self.document.dumps()
-        while source and source[-1] == current:
-            source.pop()  # an edit that changed nothing (it was refused)
-        if not source:
+    def _restore(self, text: str | None, empty: str) -> None:
+        if text is None:
             self.notify(empty, severity="warning")
             return
-        target.append(current)
-        self.document.reset_to(source.pop())
+        self.document.reset_to(text)
         self.refresh_document()
 
     def action_save(self) -> None:
@@ -411,87 +374,6 @@ class EditorApp(App[None]):
         self.push_screen(
             ConfirmDialog("Unsaved changes. Quit without saving?", "Quit", "Stay"), answered
         )
-
-    # -- running on the agent --------------------------------------------------------
-
-    def action_run(self) -> None:
-        """Run the pipeline as it is in the editor on the agent, showing states live."""
-        if self.run_status is not None and not self.run_status.is_final:
-            self.notify("a run is already in progress (x cancels it)", severity="warning")
-            return
-        if self.validation is None or not self.validation.ok:
-            count = len(self.validation.problems) if self.validation else 0
-            self.notify(
-                f"fix the {count} problem(s) first: nothing runs until the file validates",
-                severity="error",
-            )
-            return
-        self.canvas.clear_states()
-        for node_id in self.canvas.looks:
-            self.canvas.set_state(node_id, NodeStatus.PENDING)
-        log = self.query_one(LogPanel)
-        log.reset()
-        log.show(self.canvas.selected)
-        self.query_one("#bottom").add_class("-run")
-        self.run_id, self.run_status = None, RunStatus.QUEUED
-        self.sub_title = f"{self.document.path} · run queued"
-        self.watch_run(self.document.dumps(), str(self.document.path))
-
-    @work(thread=True, exclusive=True, group="run")
-    def watch_run(self, source: str, path: str) -> None:
-        """Start a run on the agent and relay its events until it ends."""
-        from omnix.tui.session import AgentError, AgentSession
-
-        try:
-            with AgentSession(self.agent) as session:
-                self.run_id = session.start_source(source, path)
-                for event in session.events(self.run_id):
-                    self.deliver(event)
-        except AgentError as exc:
-            self.post_message(RunEnded(str(exc)))
-            return
-        self.post_message(RunEnded())
-
-    def deliver(self, event: RunEvent) -> None:
-        """Show one run event; safe to call from the worker thread."""
-        relay(event, self, self.query_one(LogPanel))
-
-    def on_run_event_received(self, message: RunEventReceived) -> None:
-        event = message.event
-        if isinstance(event, NodeStateChanged):
-            show_node_event(event, self.canvas, self.query_one(LogPanel))
-            return
-        self.run_status = event.status
-        self.sub_title = f"{self.document.path} · {describe_run_state(event)}"
-        if event.status.is_final:
-            succeeded = event.status is RunStatus.SUCCEEDED
-            self.notify(describe_run_state(event), severity="information" if succeeded else "error")
-
-    def on_run_ended(self, message: RunEnded) -> None:
-        if message.error:
-            self.notify(message.error, severity="error", timeout=10)
-        if self.run_status is not None and not self.run_status.is_final:
-            self.run_status = RunStatus.FAILED if message.error else self.run_status
-            if message.error:
-                self.sub_title = f"{self.document.path} · run not finished: {message.error}"
-
-    def action_cancel_run(self) -> None:
-        """Cancel the run in progress."""
-        if self.run_id is None or self.run_status is None or self.run_status.is_final:
-            self.notify("no run in progress", severity="warning")
-            return
-        self.cancel_on_agent(self.run_id)
-
-    @work(thread=True, group="cancel")
-    def cancel_on_agent(self, run_id: str) -> None:
-        """Ask the agent to cancel; the state change arrives through the run's events."""
-        from omnix.tui.session import AgentError, AgentSession
-
-        try:
-            with AgentSession(self.agent) as session:
-                session.cancel(run_id)
-        except AgentError as exc:
-            self.post_message(RunEnded(str(exc)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
