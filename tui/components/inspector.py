@@ -28,14 +28,15 @@ class Inspector(VerticalScroll):
         super().__init__(id=id)
         self.node_id: str | None = None
         self._filling = False
+        self._languages = set(known_languages())
 
     def compose(self) -> ComposeResult:
         yield Static("Nothing selected", id="inspector-title")
         yield Label("id")
         yield Input(id="field-id", placeholder="node id")
         yield Label("lang")
-        languages = sorted(known_languages())
-        yield Select([(lang, lang) for lang in languages], id="field-lang", allow_blank=True)
+        options = [(lang, lang) for lang in sorted(self._languages)]
+        yield Select(options, id="field-lang", allow_blank=True)
         yield Label("needs")
         yield Static("", id="field-needs")
         yield Label("retries")
@@ -53,8 +54,10 @@ class Inspector(VerticalScroll):
         self.query_one("#field-id", Input).value = node_id
         lang = self.query_one("#field-lang", Select)
         value = fields.get("lang")
-        if isinstance(value, str) and value not in dict(lang._options).values():
-            lang.set_options([(x, x) for x in sorted({*known_languages(), value})])
+        if isinstance(value, str) and value not in self._languages:
+            # An unknown language stays selectable, so the form shows what the file says.
+            self._languages.add(value)
+            lang.set_options([(x, x) for x in sorted(self._languages)])
         lang.value = value if isinstance(value, str) else Select.NULL
         self.query_one("#field-needs", Static).update(", ".join(needs) or "—")
         self.query_one("#field-retries", Input).value = _text(fields.get("retries"))

@@ -19,6 +19,8 @@ class ProblemsPanel(OptionList):
             super().__init__()
             self.node_id = node_id
 
+    _problems: tuple[Problem, ...] = ()
+
     def show_problems(self, problems: tuple[Problem, ...]) -> None:
         """Replace the list with these problems (or an all-clear line)."""
         self.clear_options()
