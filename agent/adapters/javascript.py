@@ -110,6 +110,14 @@ class _Worker:
         assert self.proc.stdout is not None
         return self.proc.stdout
 
+    def rss_bytes(self) -> int:
+        """The worker's resident memory (0 when it cannot be read)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/statm") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
     def diagnostics(self) -> str:
         return "\n".join(self.stderr_tail)
 
@@ -135,9 +143,12 @@ class JavaScriptAdapter:
 
     language = "javascript"
 
-    def __init__(self, node: str | None = None) -> None:
-        """`node`: the Node.js binary (a name on PATH or a path); default `node`."""
+    def __init__(self, node: str | None = None, *, max_worker_rss_mib: int = 512) -> None:
+        """`node`: the Node.js binary (a name on PATH or a path); default `node`.
+        `max_worker_rss_mib`: after a node leaves the worker bigger than this (a large table
+        grows V8's heap, which it keeps), the worker is replaced before the next node."""
         self._node = node
+        self._max_rss_bytes = max_worker_rss_mib * 1024 * 1024
         self._runtime: NodeRuntime | None = None
         self._worker: _Worker | None = None
         self._lock = asyncio.Lock()
@@ -197,7 +208,11 @@ class JavaScriptAdapter:
             timeout = task.node.timeout
             try:
                 async with asyncio.timeout(timeout):
-                    return await self._exchange(worker, task, log)
+                    result = await self._exchange(worker, task, log)
+                if worker.rss_bytes() > self._max_rss_bytes:
+                    await worker.stop()
+                    self._worker = None
+                return result
             except TimeoutError:
                 await worker.kill()
                 self._worker = None

@@ -234,4 +234,5 @@ const reader = new FrameReader((header, blobs) => {
 });
 process.stdin.on('data', (chunk) => reader.push(chunk));
 process.stdin.on('end', () => process.exit(0));
+process.stdout.on('error', () => process.exit(1)); // the adapter has gone: nobody to answer
 send({ type: 'ready', node: process.versions.node });

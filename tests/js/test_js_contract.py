@@ -261,3 +261,21 @@ async def test_old_node_is_a_clear_error(tmp_path: Path) -> None:
 
 async def test_failure_is_a_node_failure_not_an_exception(run: Run) -> None:
     assert isinstance((await run("null.x")).result, NodeFailure)
+
+
+async def test_worker_grown_past_its_memory_cap_is_replaced(
+    require_binary: Callable[[str, str], str],
+) -> None:
+    require_binary("node", "apt-get install nodejs")
+    adapter = JavaScriptAdapter(max_worker_rss_mib=1)  # any worker is bigger than 1 MiB
+    await adapter.start()
+    try:
+        assert adapter._worker is not None
+        proc = adapter._worker.proc
+        assert (await run_on(adapter, "new Array(1e6).fill(0).length")).result == Value(
+            "json", b"1000000"
+        )
+        assert adapter._worker is None and proc.returncode is not None
+        assert (await run_on(adapter, "'next'")).result == Value("json", b'"next"')
+    finally:
+        await adapter.close()
