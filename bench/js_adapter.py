@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -58,7 +59,7 @@ def ignore(_stream: str, _text: str) -> None:
 def cpu_ms(pid: int) -> float:
     """CPU time (user + system, all threads) a process has used: less sensitive than wall
     time to other work on a busy machine."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
