@@ -38,6 +38,15 @@ START_TIMEOUT_S = 15.0
 STREAM_LIMIT = 1 << 24
 
 
+def _die_with_parent() -> list[str]:
+    """A prefix that makes the kernel kill the worker if the agent dies (even by SIGKILL):
+    a worker stuck in a busy loop never reads the end of its stdin, so it would outlive
+    the agent otherwise. util-linux's setpriv is on every Debian system; without it the
+    worker still exits when its stdin closes."""
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
 @dataclass(frozen=True, slots=True)
 class NodeRuntime:
     """A checked Node.js binary: where it is, its version and its permission flag."""
@@ -175,6 +184,7 @@ class JavaScriptAdapter:
         runtime = self._runtime
         reads = [f"--allow-fs-read={p}" for p in sorted(HERE.glob("javascript_*.mjs"))]
         proc = await asyncio.create_subprocess_exec(
+            *_die_with_parent(),
             runtime.path,
             runtime.permission_flag,
             *reads,
