@@ -45,3 +45,5 @@ def test_worker_dies_with_a_killed_agent(require_binary: Callable[[str, str], st
     finally:
         agent.kill()
         agent.wait(timeout=10)
+        if worker_pid and Path(f"/proc/{worker_pid}").exists():
+            os.kill(worker_pid, signal.SIGKILL)  # the test failed: leave no spinning orphan
