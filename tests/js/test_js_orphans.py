@@ -32,6 +32,7 @@ def test_worker_dies_with_a_killed_agent(require_binary: Callable[[str, str], st
     agent = subprocess.Popen(
         [sys.executable, "-c", ORPHAN_PROBE], stdout=subprocess.PIPE, text=True
     )
+    worker_pid = 0
     try:
         assert agent.stdout is not None
         worker_pid = int(agent.stdout.readline())
