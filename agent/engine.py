@@ -83,7 +83,7 @@ class Engine:
     async def adapter(self, language: str) -> Adapter:
         """The started adapter for `language`; `AdapterUnavailable` says what to install."""
         task = self._started.get(language)
-        if task is None or (task.done() and task.exception() is not None):
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             task = asyncio.create_task(self._start(language))
             self._started[language] = task
         return await asyncio.shield(task)
@@ -149,6 +149,11 @@ class Engine:
         for language, result in zip(languages, results, strict=True):
             if isinstance(result, AdapterUnavailable):
                 prepared[language] = result
+            elif isinstance(result, Exception):
+                # A broken adapter fails its own nodes; the rest of the pipeline still runs.
+                prepared[language] = AdapterUnavailable(
+                    f"the {language} adapter failed to start: {type(result).__name__}: {result}"
+                )
             elif isinstance(result, BaseException):
                 raise result
             else:

@@ -25,6 +25,8 @@ from omnix.shared.status import NodeStatus, RunStatus
 
 SecretResolver = Callable[[str], str | None]
 _CANCELLED = "__cancelled__"
+_ABORTED = "__aborted__"
+Finished = asyncio.Queue[tuple[str, "asyncio.Task[Any] | None"]]
 
 
 def pipeline_workdir(pipeline: Pipeline) -> str | None:
@@ -65,6 +67,8 @@ class RunExecution:
             run_id, pipeline.name, RunStatus.QUEUED, {n.id: NodeResult() for n in pipeline.nodes}
         )
         self._outputs: dict[str, Value] = {}
+        self._finished: Finished = asyncio.Queue()
+        self._callback_error: Exception | None = None
         self._decoding: dict[str, asyncio.Task[Any]] = {}
         self._children: dict[str, list[str]] = {n.id: [] for n in pipeline.nodes}
         self._waiting_on: dict[str, int] = {}
@@ -74,9 +78,15 @@ class RunExecution:
                 self._children[upstream].append(node.id)
 
     def emit(self, event: RunEvent) -> None:
-        """Hand an event to the caller's callback."""
-        if self._on_event is not None:
+        """Hand an event to the caller's callback. A callback that raises (from wherever the
+        event came from, even a pipe callback) aborts the run: `execute` re-raises it."""
+        if self._on_event is None or self._callback_error is not None:
+            return
+        try:
             self._on_event(event)
+        except Exception as exc:
+            self._callback_error = exc
+            self._finished.put_nowait((_ABORTED, None))
 
     def _set_run(self, status: RunStatus, reason: str | None = None) -> None:
         self.document.status = status
@@ -98,7 +108,7 @@ class RunExecution:
     async def execute(self, cancel: asyncio.Event | None) -> RunDocument:
         """Run every node that can run; return the document with its final state."""
         self._set_run(RunStatus.RUNNING)
-        finished: asyncio.Queue[tuple[str, asyncio.Task[Any] | None]] = asyncio.Queue()
+        finished = self._finished
         active: dict[str, asyncio.Task[None]] = {}
         watcher: asyncio.Task[None] | None = None
         if cancel is not None:
@@ -119,6 +129,8 @@ class RunExecution:
                 if node_id == _CANCELLED:
                     cancelled = True
                     break
+                if node_id == _ABORTED:
+                    break
                 del active[node_id]
                 assert task is not None
                 task.result()  # a bug in the engine itself must not pass silently
@@ -133,9 +145,17 @@ class RunExecution:
             await self._stop(active)
             self._set_run(RunStatus.CANCELLED, "the run was cancelled")
             raise
+        except BaseException:
+            # Something outside the nodes broke (an event callback raised): stop every node
+            # before the error propagates, so no process outlives the run.
+            await self._stop(active, report=False)
+            raise
         finally:
             if watcher is not None:
                 watcher.cancel()
+        if self._callback_error is not None:
+            await self._stop(active, report=False)
+            raise self._callback_error
         if cancelled:
             await self._stop(active)
             self._set_run(RunStatus.CANCELLED, "the run was cancelled")
@@ -150,22 +170,24 @@ class RunExecution:
             self._set_run(RunStatus.FAILED, f"failed: {', '.join(failed)}")
         else:
             self._set_run(RunStatus.SUCCEEDED)
+        if self._callback_error is not None:
+            raise self._callback_error
         return self.document
 
     @staticmethod
-    async def _watch(
-        cancel: asyncio.Event, finished: asyncio.Queue[tuple[str, asyncio.Task[Any] | None]]
-    ) -> None:
+    async def _watch(cancel: asyncio.Event, finished: Finished) -> None:
         await cancel.wait()
         finished.put_nowait((_CANCELLED, None))
 
-    async def _stop(self, active: dict[str, asyncio.Task[None]]) -> None:
+    async def _stop(self, active: dict[str, asyncio.Task[None]], *, report: bool = True) -> None:
         """Cancel running attempts (the adapters kill their processes) and mark what is left."""
         for task in active.values():
             task.cancel()
         await asyncio.gather(*active.values(), return_exceptions=True)
         for task in self._decoding.values():
             task.cancel()
+        if not report:
+            return
         for node_id, result in self.document.nodes.items():
             if not result.status.is_final:
                 self._set_node(node_id, NodeStatus.CANCELLED, attempt=result.attempts)

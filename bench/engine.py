@@ -180,11 +180,18 @@ async def bench_table(repeat: int) -> dict[str, float]:
             assert document.status is RunStatus.SUCCEEDED, document.dumps()
             for node_id, result in document.nodes.items():
                 per_node[node_id].append(result.duration_s or 0.0)
+        peak_without_outputs = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         start = time.perf_counter()
         with_outputs = await engine.run(pipeline)
         full = time.perf_counter() - start
         assert with_outputs.nodes["summary"].output["rows"] == 1_000_000
-    result = {"end_to_end_s": statistics.median(totals), "with_json_outputs_s": full}
+    result = {
+        "end_to_end_s": statistics.median(totals),
+        "agent_peak_rss_mib": peak_without_outputs,
+        "with_json_outputs_s": full,
+        "agent_peak_rss_with_json_outputs_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        / 1024,
+    }
     result |= {f"{k}_s": statistics.median(v) for k, v in per_node.items()}
     return result
 
@@ -234,7 +241,7 @@ async def main() -> None:
     print(f"floor: warm worker round trip {await worker_round_trip_ms():.3f} ms")
     print(f"cold starts (ms): { {k: round(v) for k, v in (await bench_cold_starts()).items()} }")
     print(f"chain of 200: {await bench_chain(args.repeat)}")
-    for parallel in (2, os.cpu_count() or 2):
+    for parallel in sorted({2, os.cpu_count() or 2}):
         print(f"wide 1000, max_parallel={parallel}: {await bench_wide(args.repeat, parallel)}")
     if not args.skip_table:
         print(f"floor: 35 MB echo round trip {await worker_round_trip_ms(7, 35_000_000):.0f} ms")

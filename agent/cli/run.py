@@ -78,14 +78,23 @@ async def _run(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, cancel.set)
+    ticker = asyncio.create_task(_tick(renderer))
     try:
         async with Engine(secrets=os.environ.get) as engine:
             return await engine.run(
                 pipeline, params=params, on_event=renderer.handle, cancel=cancel
             )
     finally:
+        ticker.cancel()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+async def _tick(renderer: ProgressRenderer) -> None:
+    """Keep running nodes' clocks moving on a terminal."""
+    while True:
+        await asyncio.sleep(0.25)
+        renderer.tick()
 
 
 def _print_outputs(pipeline: Pipeline, document: RunDocument) -> None:
