@@ -3,8 +3,9 @@
 
 import { Buffer, isAscii } from 'node:buffer';
 
-import { FBTable, rootTable } from './javascript_flatbuffers.mjs';
-import { MS_PER_UNIT, TIME_UNITS, TYPE_IDS, TableError, typeName } from './javascript_arrow_types.mjs';
+import { rootTable } from './javascript_flatbuffers.mjs';
+import { MS_PER_UNIT, TIME_UNITS, TYPE_IDS, TableError, checkNames, typeName } from './javascript_arrow_types.mjs';
+import { RepeatedStrings } from './javascript_strings.mjs';
 
 const SCHEMA = 1;
 const DICTIONARY_BATCH = 2;
@@ -312,59 +313,11 @@ class BatchReader {
   }
 }
 
-/**
- * Short ASCII values that repeat (regions, categories, status codes) share one string each
- * instead of a new one per row: a million rows of a few distinct values then cost a few
- * strings, not a million allocations for the GC to copy. Columns whose values do not
- * repeat stop being looked up after a sample.
- */
-class RepeatedStrings {
-  constructor(bytes, all) {
-    this.bytes = bytes;
-    this.all = all;
-    this.seen = new Map(); // hash of the bytes -> [start, end, string]
-    this.lookups = 0;
-    this.hits = 0;
-    this.active = true;
-  }
-
-  get(start, end) {
-    if (!this.active || end - start > 32) return this.all.slice(start, end);
-    const bytes = this.bytes;
-    let hash = end - start;
-    for (let j = start; j < end; j++) hash = (Math.imul(hash, 31) + bytes[j]) | 0;
-    const entry = this.seen.get(hash);
-    this.lookups++;
-    if (entry !== undefined && entry[1] - entry[0] === end - start) {
-      let same = true;
-      for (let j = 0, k = entry[0]; same && j < end - start; j++, k++) same = bytes[start + j] === bytes[k];
-      if (same) {
-        this.hits++;
-        return entry[2];
-      }
-    }
-    const value = this.all.slice(start, end);
-    if (entry === undefined && this.seen.size < 65536) this.seen.set(hash, [start, end, value]);
-    if (this.lookups === 4096 && this.hits < 2048) this.active = false; // mostly distinct: stop
-    return value;
-  }
-}
-
 function withNulls(values, n, validity, bigints = false) {
   if (!validity && !bigints) return values;
   const out = new Array(n);
   for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : values[i];
   return out;
-}
-
-/** Column and field names must be usable as object keys without changing their meaning. */
-export function checkNames(names, where) {
-  const seen = new Set();
-  for (const name of names) {
-    if (name === '__proto__') throw new TableError(`${where ? `column ${JSON.stringify(where)}: ` : ''}a column named "__proto__" cannot be a JavaScript object key; rename it upstream`);
-    if (seen.has(name)) throw new TableError(`${where ? `column ${JSON.stringify(where)}: ` : ''}duplicate column name ${JSON.stringify(name)}; rename one upstream`);
-    seen.add(name);
-  }
 }
 
 function concat(parts, n) {
@@ -444,4 +397,3 @@ export function readTable(bytes, realm) {
   return { fields, columns, rows };
 }
 
-export { FBTable };

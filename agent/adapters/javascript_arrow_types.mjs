@@ -70,3 +70,13 @@ export function parseTypeName(text, column) {
       'timestamp[unit] or timestamp[unit, TZ] (unit s|ms|us|ns), decimal128(precision, scale)',
   );
 }
+
+/** Column and field names must be usable as object keys without changing their meaning. */
+export function checkNames(names, where) {
+  const seen = new Set();
+  for (const name of names) {
+    if (name === '__proto__') throw new TableError(`${where ? `column ${JSON.stringify(where)}: ` : ''}a column named "__proto__" cannot be a JavaScript object key; rename it upstream`);
+    if (seen.has(name)) throw new TableError(`${where ? `column ${JSON.stringify(where)}: ` : ''}duplicate column name ${JSON.stringify(name)}; rename one upstream`);
+    seen.add(name);
+  }
+}

@@ -4,8 +4,7 @@ import { Buffer } from 'node:buffer';
 
 import { Builder } from './javascript_flatbuffers.mjs';
 import { chooseType, unscaledDecimal } from './javascript_arrow_infer.mjs';
-import { MS_PER_UNIT, TIME_UNITS, TYPE_NUMBERS, TableError } from './javascript_arrow_types.mjs';
-import { checkNames } from './javascript_arrow_read.mjs';
+import { MS_PER_UNIT, TIME_UNITS, TYPE_NUMBERS, TableError, checkNames } from './javascript_arrow_types.mjs';
 
 const TWO_32 = 4294967296;
 const EMPTY = new Uint8Array(0);
