@@ -170,11 +170,15 @@ class JavaScriptAdapter:
             await self._ensure_worker()
 
     async def close(self) -> None:
-        """Stop the worker process."""
-        async with self._lock:
-            if self._worker is not None:
-                await self._worker.stop()
-                self._worker = None
+        """Stop the worker process. A node still running in it is not waited for: the worker
+        is killed and that node fails."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if self._lock.locked():
+            await worker.kill()
+        else:
+            await worker.stop()
 
     async def _ensure_worker(self) -> _Worker:
         if self._worker is not None and self._worker.proc.returncode is None:

@@ -279,3 +279,21 @@ async def test_worker_grown_past_its_memory_cap_is_replaced(
         assert (await run_on(adapter, "'next'")).result == Value("json", b'"next"')
     finally:
         await adapter.close()
+
+
+async def test_close_does_not_wait_for_a_running_node(
+    require_binary: Callable[[str, str], str],
+) -> None:
+    require_binary("node", "apt-get install nodejs")
+    adapter = JavaScriptAdapter()
+    await adapter.start()
+    started = asyncio.Event()
+    running = asyncio.create_task(
+        adapter.execute(
+            make_task("console.log('go'); while (true) {}"), lambda _s, _t: started.set()
+        )
+    )
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(adapter.close(), 5)
+    result = await asyncio.wait_for(running, 5)
+    assert isinstance(result, NodeFailure) and "worker exited" in result.message
