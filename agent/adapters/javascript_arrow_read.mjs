@@ -69,6 +69,8 @@ class BatchReader {
     this.dictionaries = dictionaries;
     this.nodeAt = 0;
     this.bufferAt = 0;
+    this.variadic = batch.vector(4); // data-buffer counts of view columns, in schema order
+    this.variadicAt = 0;
     if (batch.table(3)) throw new TableError('compressed Arrow IPC is not supported; write the stream uncompressed');
   }
 
@@ -104,6 +106,7 @@ class BatchReader {
       case 'float': return this.floats(type, n, validity, path);
       case 'bool': return this.booleans(n, validity);
       case 'utf8': case 'large_utf8': return this.strings(n, validity, type.id === 'large_utf8');
+      case 'utf8_view': case 'binary_view': return this.views(n, validity, type.id === 'utf8_view');
       case 'binary': case 'large_binary': return this.binaries(n, validity, type.id === 'large_binary');
       case 'date': return this.dates(type, n, validity, path);
       case 'timestamp': return this.timestamps(type, n, validity, path);
@@ -176,6 +179,28 @@ class BatchReader {
       for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : shared.get(offsets[i], offsets[i + 1]);
     } else {
       for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : buf.utf8Slice(offsets[i], offsets[i + 1]);
+    }
+    return out;
+  }
+
+  /** String and binary views: 16-byte views, short values inline, long ones in data buffers. */
+  views(n, validity, text) {
+    const views = this.nextBuffer();
+    const count = Number(this.dv.getBigInt64(this.variadic.start + 8 * this.variadicAt++, true));
+    const data = [];
+    for (let k = 0; k < count; k++) data.push(this.nextBuffer());
+    const dv = new DataView(views.buffer, views.byteOffset, views.byteLength);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      if (validity && isNull(validity, i)) {
+        out[i] = null;
+        continue;
+      }
+      const length = dv.getInt32(16 * i, true);
+      const bytes = length <= 12
+        ? views.subarray(16 * i + 4, 16 * i + 4 + length)
+        : data[dv.getInt32(16 * i + 8, true)].subarray(dv.getInt32(16 * i + 12, true), dv.getInt32(16 * i + 12, true) + length);
+      out[i] = text ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).utf8Slice(0, length) : new this.realm.Uint8Array(bytes);
     }
     return out;
   }

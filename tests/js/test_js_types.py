@@ -435,3 +435,22 @@ async def test_repeated_and_distinct_strings_keep_every_value(run: Run) -> None:
     back = (await through_js(run, table, "t.filter(r => r.key !== 'id-5')")).table
     assert back["region"].to_pylist() == repeated[:5] + repeated[6:]
     assert back["key"].to_pylist() == distinct[:5] + distinct[6:]
+
+
+async def test_string_and_binary_views_arrive_as_strings_and_bytes(run: Run) -> None:
+    long_text = "a value longer than twelve bytes ✓"
+    table = pa.table(
+        {
+            "s": pa.array(["short", None, long_text, ""], pa.string_view()),
+            "b": pa.array([b"\x01", b"x" * 20, None, b""], pa.binary_view()),
+        }
+    )
+    assert await js_view(run, table, "t.map(r => [r.s, r.b && Array.from(r.b).length])") == [
+        ["short", 1],
+        [None, 20],
+        [long_text, None],
+        ["", 0],
+    ]
+    out = (await through_js(run, table, "t.map(r => ({...r}))")).table
+    assert out.schema == pa.schema([("s", pa.string()), ("b", pa.binary())])
+    assert out.to_pylist() == table.to_pylist()
