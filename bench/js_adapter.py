@@ -135,7 +135,7 @@ async def main() -> None:
     data = arrow_bytes(table)
     timings: dict[str, list[float]] = {"inputs": [], "output": [], "total": [], "cpu": []}
     for _ in range(args.repeat):
-        pid = adapter._worker.proc.pid  # type: ignore[union-attr]
+        [pid] = adapter.worker_pids()
         cpu_before = cpu_ms(pid)
         started = time.perf_counter()
         result = await adapter.execute(task("t", {"t": Value("table", data)}), ignore)

@@ -152,39 +152,52 @@ class JavaScriptAdapter:
 
     language = "javascript"
 
-    def __init__(self, node: str | None = None, *, max_worker_rss_mib: int = 512) -> None:
+    def __init__(
+        self, node: str | None = None, *, workers: int = 2, max_worker_rss_mib: int = 512
+    ) -> None:
         """`node`: the Node.js binary (a name on PATH or a path); default `node`.
-        `max_worker_rss_mib`: after a node leaves the worker bigger than this (a large table
-        grows V8's heap, which it keeps), the worker is replaced before the next node."""
+        `workers`: how many nodes may run at once, each in its own warm worker (started on
+        demand, kept between nodes). `max_worker_rss_mib`: after a node leaves its worker
+        bigger than this (a large table grows V8's heap, which it keeps), that worker is
+        replaced before the next node."""
         self._node = node
         self._max_rss_bytes = max_worker_rss_mib * 1024 * 1024
         self._runtime: NodeRuntime | None = None
-        self._worker: _Worker | None = None
-        self._lock = asyncio.Lock()
+        self._runtime_lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(max(1, workers))
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
         self.last_timings: dict[str, float] = {}
         """Milliseconds the worker spent decoding inputs, running code and encoding the output."""
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers, idle and busy."""
+        return sorted(w.proc.pid for w in [*self._idle, *self._busy])
+
     async def start(self) -> None:
-        """Check Node.js and start the warm worker."""
-        async with self._lock:
-            await self._ensure_worker()
+        """Check Node.js and start one warm worker."""
+        async with self._slots:
+            self._idle.append(await self._take_worker())
 
     async def close(self) -> None:
-        """Stop the worker process. A node still running in it is not waited for: the worker
-        is killed and that node fails."""
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        if self._lock.locked():
-            await worker.kill()
-        else:
-            await worker.stop()
+        """Stop every worker. Nodes still running are not waited for: their workers are
+        killed and those nodes fail."""
+        idle, busy = self._idle, list(self._busy)
+        self._idle = []
+        await asyncio.gather(*(w.stop() for w in idle), *(w.kill() for w in busy))
 
-    async def _ensure_worker(self) -> _Worker:
-        if self._worker is not None and self._worker.proc.returncode is None:
-            return self._worker
-        if self._runtime is None:
-            self._runtime = await find_node(self._node)
+    async def _take_worker(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.proc.returncode is None:
+                return worker
+            await worker.kill()
+        return await self._spawn()
+
+    async def _spawn(self) -> _Worker:
+        async with self._runtime_lock:
+            if self._runtime is None:
+                self._runtime = await find_node(self._node)
         runtime = self._runtime
         reads = [f"--allow-fs-read={p}" for p in sorted(HERE.glob("javascript_*.mjs"))]
         proc = await asyncio.create_subprocess_exec(
@@ -212,39 +225,38 @@ class JavaScriptAdapter:
             raise AdapterUnavailable(
                 f"the Node.js worker ({runtime.path}) did not start: {exc!r}\n{worker.diagnostics()}"
             ) from None
-        self._worker = worker
         return worker
 
     async def execute(self, task: NodeTask, log: LogSink) -> Value | NodeFailure:
-        """Run one node in a fresh context of the warm worker."""
-        async with self._lock:
-            worker = await self._ensure_worker()
+        """Run one node in a fresh context of a warm worker."""
+        async with self._slots:
+            worker = await self._take_worker()
+            self._busy.add(worker)
+            keep = False
             timeout = task.node.timeout
             try:
                 async with asyncio.timeout(timeout):
                     result = await self._exchange(worker, task, log)
-                if worker.rss_bytes() > self._max_rss_bytes:
-                    await worker.stop()
-                    self._worker = None
+                keep = worker.rss_bytes() <= self._max_rss_bytes
                 return result
             except TimeoutError:
-                await worker.kill()
-                self._worker = None
                 return NodeFailure(
                     f"node '{task.node.id}' timed out after {timeout:g} s; its JavaScript worker was killed"
                 )
-            except asyncio.CancelledError:
-                await worker.kill()
-                self._worker = None
-                raise
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
                 await worker.kill()
-                self._worker = None
-                code = worker.proc.returncode
                 return NodeFailure(
-                    f"the JavaScript worker exited (code {code}) while running node '{task.node.id}' ({exc!r})",
+                    f"the JavaScript worker exited (code {worker.proc.returncode}) while running "
+                    f"node '{task.node.id}' ({exc!r})",
                     worker.diagnostics(),
                 )
+            finally:
+                self._busy.discard(worker)
+                if keep:
+                    self._idle.append(worker)
+                else:
+                    # Timed out, cancelled, crashed or grown too big: never reused.
+                    await asyncio.shield(worker.kill())
 
     async def _exchange(self, worker: _Worker, task: NodeTask, log: LogSink) -> Value | NodeFailure:
         names = [n for n in task.node.needs if n in task.inputs]
