@@ -22,6 +22,7 @@ function parseType(field, name) {
     case 'decimal': return { id, precision: t.int32(0), scale: t.int32(1), bits: t.int32(2, 128) };
     case 'date': return { id, unit: t.int16(0, 1) === 0 ? 'day' : 'ms' };
     case 'timestamp': return { id, unit: TIME_UNITS[t.int16(0)], tz: t.string(1) };
+    case 'fixed_size_list': return { id, size: t.int32(0) };
     default: return { id, name };
   }
 }
@@ -112,6 +113,7 @@ class BatchReader {
       case 'timestamp': return this.timestamps(type, n, validity, path);
       case 'decimal': return this.decimals(type, n, validity, path);
       case 'list': case 'large_list': return this.lists(field, n, validity, path, type.id === 'large_list');
+      case 'fixed_size_list': return this.fixedLists(field, n, validity, path);
       case 'struct': return this.structs(field, n, validity, path);
       default:
         throw new TableError(
@@ -315,6 +317,23 @@ class BatchReader {
       }
       const list = new this.realm.Array();
       for (let j = offsets[i]; j < offsets[i + 1]; j++) list.push(child[j]);
+      out[i] = list;
+    }
+    return out;
+  }
+
+  /** Fixed-size lists (embeddings, vectors): arrays of `size` values each. */
+  fixedLists(field, n, validity, path) {
+    const size = field.type.size;
+    const child = this.column(field.children[0], `${path}[]`);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      if (validity && isNull(validity, i)) {
+        out[i] = null;
+        continue;
+      }
+      const list = new this.realm.Array(size);
+      for (let j = 0; j < size; j++) list[j] = child[i * size + j];
       out[i] = list;
     }
     return out;

@@ -33,6 +33,7 @@ export function typeName(type) {
     case 'decimal': return `decimal${type.bits}(${type.precision}, ${type.scale})`;
     case 'date': return type.unit === 'day' ? 'date32' : 'date64';
     case 'timestamp': return `timestamp[${type.unit}${type.tz ? `, tz=${type.tz}` : ''}]`;
+    case 'fixed_size_list': return `fixed_size_list[${type.size}]`;
     default: return type.id;
   }
 }

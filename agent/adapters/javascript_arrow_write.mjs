@@ -188,7 +188,7 @@ class ColumnWriter {
         this.buffers.push(offsetsBuffer(lengths, n, type.id === 'large_list'));
         const flat = [];
         for (const v of values) if (v != null) for (let j = 0; j < v.length; j++) flat.push(v[j] === undefined ? null : v[j]);
-        const childHint = hint && (hint.type.id === 'list' || hint.type.id === 'large_list') ? hint.children[0] : null;
+        const childHint = hint && hint.type.id.endsWith('list') ? hint.children[0] : null;
         field.children.push(this.column(childHint?.name ?? 'item', flat, childHint, null, `${where}[]`));
         break;
       }

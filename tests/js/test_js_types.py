@@ -454,3 +454,16 @@ async def test_string_and_binary_views_arrive_as_strings_and_bytes(run: Run) -> 
     out = (await through_js(run, table, "t.map(r => ({...r}))")).table
     assert out.schema == pa.schema([("s", pa.string()), ("b", pa.binary())])
     assert out.to_pylist() == table.to_pylist()
+
+
+async def test_fixed_size_lists_arrive_as_arrays_and_return_as_lists(run: Run) -> None:
+    vectors = pa.array([[0.5, 1.0, -2.0], None, [0.0, 0.0, 1.0]], pa.list_(pa.float32(), 3))
+    table = pa.table({"embedding": vectors})
+    assert await js_view(run, table, "t.map(r => r.embedding)") == [
+        [0.5, 1.0, -2.0],
+        None,
+        [0.0, 0.0, 1.0],
+    ]
+    out = (await through_js(run, table, "t.map(r => ({...r}))")).table
+    assert out.schema.field("embedding").type == pa.list_(pa.float32())
+    assert out.to_pylist() == table.to_pylist()
