@@ -15,7 +15,8 @@ from typing import Any
 
 from omnix.agent.adapters.base import AdapterUnavailable, LogSink, NodeFailure, NodeTask, Value
 from omnix.agent.worker_env import minimal_env
-from omnix.agent.workers import WorkerCrashed, WorkerPool, WorkerProcess
+from omnix.agent.worker_pool import WorkerPool
+from omnix.agent.workers import WorkerCrashed, WorkerProcess
 
 _MISSING_EXIT = 3  # the worker's exit status when a preloaded library is missing
 
