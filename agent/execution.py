@@ -72,10 +72,13 @@ class RunExecution:
         self._decoding: dict[str, asyncio.Task[Any]] = {}
         self._children: dict[str, list[str]] = {n.id: [] for n in pipeline.nodes}
         self._waiting_on: dict[str, int] = {}
+        self._unfinished_children: dict[str, int] = {n.id: 0 for n in pipeline.nodes}
+        self._nodes = {n.id: n for n in pipeline.nodes}
         for node in pipeline.nodes:
             self._waiting_on[node.id] = len(set(node.needs))
             for upstream in set(node.needs):
                 self._children[upstream].append(node.id)
+                self._unfinished_children[upstream] += 1
 
     def emit(self, event: RunEvent) -> None:
         """Hand an event to the caller's callback. A callback that raises (from wherever the
@@ -115,7 +118,7 @@ class RunExecution:
             watcher = asyncio.create_task(self._watch(cancel, finished))
 
         def launch(node_id: str) -> None:
-            task = asyncio.create_task(self._run_node(self.pipeline.node(node_id)))
+            task = asyncio.create_task(self._run_node(self._nodes[node_id]))
             active[node_id] = task
             task.add_done_callback(lambda t: finished.put_nowait((node_id, t)))
 
@@ -134,6 +137,7 @@ class RunExecution:
                 del active[node_id]
                 assert task is not None
                 task.result()  # a bug in the engine itself must not pass silently
+                self._release_inputs(node_id)
                 if self.document.nodes[node_id].status is NodeStatus.SUCCEEDED:
                     for child in self._children[node_id]:
                         self._waiting_on[child] -= 1
@@ -173,6 +177,14 @@ class RunExecution:
         if self._callback_error is not None:
             raise self._callback_error
         return self.document
+
+    def _release_inputs(self, finished: str) -> None:
+        """Drop outputs every consumer is done with: a run of big tables holds only those
+        still needed (the document's JSON copies are separate)."""
+        for upstream in set(self._nodes[finished].needs):
+            self._unfinished_children[upstream] -= 1
+            if self._unfinished_children[upstream] == 0:
+                self._outputs.pop(upstream, None)
 
     @staticmethod
     async def _watch(cancel: asyncio.Event, finished: Finished) -> None:

@@ -43,8 +43,8 @@ def _inputs(header: dict[str, Any], blobs: list[memoryview]) -> dict[str, pa.Tab
             # JSON arrays of row objects (from languages without Arrow) are tables too.
             try:
                 tables[spec["name"]] = read_table(blob)
-            except (pa.ArrowInvalid, ValueError):
-                continue
+            except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, AttributeError, TypeError):
+                continue  # a JSON list that is not rows: not a table, so not in scope
     return tables
 
 
