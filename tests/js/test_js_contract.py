@@ -342,3 +342,13 @@ async def test_close_does_not_wait_for_a_running_node(
     await asyncio.wait_for(adapter.close(), 5)
     result = await asyncio.wait_for(running, 5)
     assert isinstance(result, NodeFailure) and "worker exited" in result.message
+
+
+async def test_late_logs_of_a_finished_node_do_not_reach_the_next_node(run: Run) -> None:
+    # The promise keeps running after the node's value is returned; timers are cleared, but
+    # a microtask chain is not: its log must not be attributed to the next node.
+    await run(
+        "(async () => { for (let i = 0; i < 1e5; i++) await null; console.log('late'); })(); 1"
+    )
+    out = await run("new Promise(r => setTimeout(() => r(2), 50))")
+    assert out.logs == []
