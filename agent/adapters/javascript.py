@@ -1,6 +1,7 @@
-"""The JavaScript adapter: nodes run in a warm Node.js worker under Node's permission model.
+"""The JavaScript adapter: nodes run in warm Node.js workers under Node's permission model.
 
-The worker (``javascript_worker.mjs``) stays alive across nodes; each node gets a fresh
+A worker (``javascript_worker.mjs``) stays alive across nodes, a small pool of them lets
+independent nodes run at once, and each node gets a fresh
 ``vm`` context with its upstream outputs bound to their node ids and ``params``. Tables
 cross as Arrow IPC stream bytes in both directions and are decoded only inside Node, so
 this module never imports pandas or pyarrow. A node that times out kills the worker's whole
@@ -42,7 +43,8 @@ def _die_with_parent() -> list[str]:
     """A prefix that makes the kernel kill the worker if the agent dies (even by SIGKILL):
     a worker stuck in a busy loop never reads the end of its stdin, so it would outlive
     the agent otherwise. util-linux's setpriv is on every Debian system; without it the
-    worker still exits when its stdin closes."""
+    worker still exits when its stdin closes. (The signal follows the thread that spawned
+    the worker, so the adapter must live on a long-lived event loop thread, as the agent's.)"""
     setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
     return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
