@@ -7,6 +7,7 @@ the gRPC servicers translate. Decisions live here; `omnix.agent.api` only transl
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -20,15 +21,26 @@ from typing import Any
 from omnix.agent import records
 from omnix.agent.api.errors import BadRequest
 from omnix.agent.config import DB_FILE, AgentConfig
+from omnix.agent.license_gate import LicenseGate
+from omnix.agent.license_store import LicenseStore
 from omnix.agent.records import PipelineRecord, RunRecord, VersionRecord
 from omnix.agent.runs import RunManager
 from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
 from omnix.agent.store import Store, StoreHealth
-from omnix.shared.pipeline import parse_pipeline
+from omnix.shared.pipeline import Pipeline, parse_pipeline
 
 log = logging.getLogger(__name__)
 
 MAX_PARAMS = 1000
+
+
+@functools.lru_cache(maxsize=64)
+def parse_cached(source: str, path: str) -> Pipeline:
+    """`parse_pipeline`, remembered: validating a large file costs far more than running
+    its nodes' bookkeeping, and the same text is run again and again (deployed pipelines,
+    schedules, `omnix run` of one file). `Pipeline` is immutable, so sharing it is safe;
+    invalid text raises every time (exceptions are not cached)."""
+    return parse_pipeline(source, path=path)
 
 
 @dataclass(slots=True)
@@ -67,12 +79,18 @@ class Daemon:
         self._store: Store | None = None
         self._runs: RunManager | None = None
         self._engine: Any = engine
+        self._license: LicenseGate | None = None
         self.schedules = ScheduleBook(None)
 
     @property
     def store(self) -> Store:
         assert self._store is not None, "Daemon.start() first"
         return self._store
+
+    @property
+    def license(self) -> LicenseGate:
+        assert self._license is not None, "Daemon.start() first"
+        return self._license
 
     @property
     def runs(self) -> RunManager:
@@ -83,6 +101,7 @@ class Daemon:
         """Open the store, recover in-flight runs, start the engine and the schedules."""
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._store = await Store.open(self.state_dir / DB_FILE, fsync=self.config.durable_fsync)
+        self._license = LicenseGate(LicenseStore(self.state_dir), self._store)
         if self._engine is None:
             from omnix.agent.engine import Engine  # Pulls in the adapters: load it late.
 
@@ -127,8 +146,9 @@ class Daemon:
 
     async def deploy(self, source: str, path: str) -> tuple[PipelineRecord, int]:
         """Validate and store a new version; (re)schedule it."""
-        pipeline = parse_pipeline(source, path=path or "<deployed>")
+        pipeline = parse_cached(source, path or "<deployed>")
         async with self._deploy_lock:  # Versions are latest + 1: one deploy at a time.
+            await self.license.check_deploy(pipeline)
             try:
                 current = await records.get_pipeline(self.store, pipeline.name)
                 version, paused = current.latest_version + 1, current.schedule_paused
@@ -166,7 +186,8 @@ class Daemon:
         if version < 0:
             raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
         stored = await records.get_version(self.store, name, version)
-        pipeline = parse_pipeline(stored.source, path=stored.path)
+        pipeline = parse_cached(stored.source, stored.path)
+        await self.license.check_run_start(pipeline)
         return await self.runs.submit(
             pipeline,
             version=stored.version,
@@ -176,7 +197,8 @@ class Daemon:
         )
 
     async def start_inline(self, source: str, path: str, params: dict[str, str]) -> RunRecord:
-        pipeline = parse_pipeline(source, path=path or "<inline>")
+        pipeline = parse_cached(source, path or "<inline>")
+        await self.license.check_run_start(pipeline)
         return await self.runs.submit(pipeline, params=decode_params(params))
 
     # -- schedules -------------------------------------------------------------------------
@@ -215,7 +237,7 @@ class Daemon:
             running_runs=self.runs.running,
             queued_runs=self.runs.queued,
             store=await self.store.health(),
-            license_tier="free",
+            license_tier=(await self.license.entitlements()).tier.value,
         )
 
 

@@ -53,8 +53,8 @@ class ScheduleEntry:
 def default_scheduler_factory() -> SchedulerFactory | None:
     """The scheduler when this build has one, else None (schedules are kept, never fire)."""
     try:
-        from omnix.agent.scheduler import PipelineScheduler  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+        from omnix.agent.scheduler import PipelineScheduler
+    except ImportError:  # A build without the scheduler keeps schedules but never fires.
         return None
 
     def build(fire: Fire, record_missed: RecordMissed) -> SchedulerPort:

@@ -11,7 +11,6 @@ Reads use a second connection; WAL lets them run beside the writer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -157,24 +156,10 @@ class Store:
             _settle(item, None)
 
     async def _run_transaction(self, ops: list[Op]) -> None:
-        await self._writer.execute("BEGIN IMMEDIATE")
-        try:
-            # Consecutive uses of one statement go in one executemany: one thread hop each.
-            start = 0
-            while start < len(ops):
-                end = start + 1
-                while end < len(ops) and ops[end][0] == ops[start][0]:
-                    end += 1
-                if end - start == 1:
-                    await self._writer.execute(ops[start][0], ops[start][1])
-                else:
-                    await self._writer.executemany(ops[start][0], [op[1] for op in ops[start:end]])
-                start = end
-            await self._writer.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await self._writer.execute("ROLLBACK")
-            raise
+        # One hop to aiosqlite's thread for the whole transaction. aiosqlite has no public
+        # call for "run these statements"; `_execute` is what each of its public methods
+        # uses, and one hop instead of one per statement is most of the writer's speed.
+        await self._writer._execute(_apply, self._writer._conn, ops)  # type: ignore[no-untyped-call]
 
     # -- reading -------------------------------------------------------------------------
 
@@ -208,6 +193,27 @@ class Store:
         return StoreHealth(
             version == SCHEMA_VERSION and not self._closed, detail, str(self.path), size, version
         )
+
+
+def _apply(connection: sqlite3.Connection, ops: list[Op]) -> None:
+    """Run `ops` in one transaction (in the writer's thread)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        start = 0
+        while start < len(ops):
+            # Consecutive uses of one statement go through one executemany.
+            end = start + 1
+            while end < len(ops) and ops[end][0] == ops[start][0]:
+                end += 1
+            if end - start == 1:
+                connection.execute(ops[start][0], ops[start][1])
+            else:
+                connection.executemany(ops[start][0], [op[1] for op in ops[start:end]])
+            start = end
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
 
 
 def _settle(item: _Item, error: Exception | None) -> None:

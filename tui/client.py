@@ -4,6 +4,10 @@ Addresses are `unix:/path` or `host:port`. Precedence: the `--agent` flag, `$OMN
 `agent` in `~/.config/omnix/client.toml`, then the local default
 `unix:~/.local/share/omnix/agent.sock`. Only the local default auto-starts an agent (like
 tmux starts its server): a named address that does not answer is an error to report.
+
+TCP agents want the admin token (`$OMNIX_TOKEN` or `token` in the client config) and, beyond
+loopback, TLS: `$OMNIX_TLS_CA` or `tls_ca` names the PEM file of the CA that signed the
+agent's certificate.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ class AgentAddress:
 
     target: str
     token: str = ""
+    tls_ca: str = ""
+    """PEM file of the CA that signed a TCP agent's certificate; empty for plaintext."""
     autostart: bool = False
     """True only for the local default: the client may start the agent itself."""
 
@@ -78,12 +84,16 @@ def resolve_address(flag: str | None = None) -> AgentAddress:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise AgentUnreachable(f"{path}: cannot read the client config: {exc}") from None
     token = os.environ.get("OMNIX_TOKEN") or str(config.get("token", ""))
+    tls_ca = os.environ.get("OMNIX_TLS_CA") or str(config.get("tls_ca", ""))
     for candidate in (flag, os.environ.get("OMNIX_AGENT"), config.get("agent")):
         if candidate:
             target = str(candidate)
             if target.startswith("unix:"):
                 target = "unix:" + str(Path(target[5:]).expanduser().absolute())
-            return AgentAddress(target, token, autostart=target == default_address())
+                tls = ""  # A unix socket is local: TLS adds nothing.
+            else:
+                tls = tls_ca
+            return AgentAddress(target, token, tls, autostart=target == default_address())
     return AgentAddress(default_address(), token, autostart=True)
 
 
@@ -97,7 +107,15 @@ class AgentClient:
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.max_send_message_length", MAX_MESSAGE),
         ]
-        self._channel = grpc.insecure_channel(address.target, options=options)
+        if address.tls_ca:
+            try:
+                root = Path(address.tls_ca).read_bytes()
+            except OSError as exc:
+                raise AgentUnreachable(f"cannot read the CA file {address.tls_ca}: {exc}") from None
+            credentials = grpc.ssl_channel_credentials(root_certificates=root)
+            self._channel = grpc.secure_channel(address.target, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(address.target, options=options)
         self.pipelines = pipeline_pb2_grpc.PipelineServiceStub(self._channel)
         self.runs = run_pb2_grpc.RunServiceStub(self._channel)
         self.schedules = schedule_pb2_grpc.ScheduleServiceStub(self._channel)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
+from omnix.agent.entitlements import FeatureUnavailable, LimitExceeded
 from omnix.agent.records import NotFound
 from omnix.agent.runs import ShuttingDown
 from omnix.shared.pipeline import PipelineInvalid
@@ -38,6 +39,10 @@ def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
     if isinstance(exc, NotFound):
         return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, LimitExceeded):  # A quota of the tier in force (runs per day, ...).
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)
+    if isinstance(exc, FeatureUnavailable):  # The license does not include it.
+        return grpc.StatusCode.PERMISSION_DENIED, str(exc)
     if isinstance(exc, ShuttingDown):
         return grpc.StatusCode.UNAVAILABLE, str(exc)
     if isinstance(exc, Unavailable):

@@ -8,9 +8,12 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from omnix.agent import sdnotify
 from omnix.agent.config import (
     PID_FILE,
     AgentConfig,
@@ -20,23 +23,18 @@ from omnix.agent.config import (
     resolve_state_dir,
 )
 
+if TYPE_CHECKING:
+    from omnix.agent.daemon import Daemon
+
 log = logging.getLogger("omnix.agent")
 
 
-def _notify(state: str) -> None:
-    """Tell systemd (Type=notify) about readiness and stopping, when running under it."""
-    try:
-        from omnix.agent import sdnotify  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
-    with contextlib.suppress(Exception):
-        sdnotify.notify(state)
-
-
 def _setup_logging(level: str) -> None:
-    # journald adds its own timestamps; a terminal user still wants to see the level.
-    logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s", force=True)
-    logging.getLogger("omnix").setLevel(level.upper())
+    # Under systemd, journald stamps each line and reads a priority prefix; elsewhere
+    # lines carry a timestamp and the level name.
+    from omnix.agent.log_format import configure_logging
+
+    configure_logging(level)
 
 
 @click.command()
@@ -56,7 +54,7 @@ def command(config_path: str | None, state_dir: str | None, listen: tuple[str, .
     _setup_logging(config.log_level)
     state = resolve_state_dir(state_dir, config)
     try:
-        asyncio.run(serve(config, state, config_path))
+        asyncio.run(serve(config, state, config_path, list(listen)))
     except ConfigError as exc:
         click.echo(f"omnix-agent: {exc}", err=True)
         sys.exit(2)
@@ -69,7 +67,9 @@ def command(config_path: str | None, state_dir: str | None, listen: tuple[str, .
         raise
 
 
-async def serve(config: AgentConfig, state_dir: Path, config_path: str | None) -> None:
+async def serve(
+    config: AgentConfig, state_dir: Path, config_path: str | None, extra_listen: list[str]
+) -> None:
     """Start the daemon and its servers, then wait for SIGTERM (drain) or SIGHUP (reload)."""
     from omnix.agent.daemon import Daemon
     from omnix.agent.server import AgentServer
@@ -86,17 +86,19 @@ async def serve(config: AgentConfig, state_dir: Path, config_path: str | None) -
     pid_file = state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
     log.info("serving on %s (state in %s)", ", ".join(addresses), state_dir)
-    _notify(f"READY=1\nSTATUS=serving on {', '.join(addresses)}")
+    sdnotify.notify(sdnotify.READY, sdnotify.status(f"serving on {', '.join(addresses)}"))
+    watchdog = asyncio.create_task(sdnotify.run_watchdog())
 
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: _reload(daemon, config_path))
+    loop.add_signal_handler(signal.SIGHUP, lambda: _reload(daemon, config_path, extra_listen))
     await stopping.wait()
 
     log.info("draining: running nodes get %.1fs", daemon.config.drain_grace_s)
-    _notify("STOPPING=1\nSTATUS=draining runs")
+    sdnotify.notify(sdnotify.STOPPING, sdnotify.status("draining runs"))
+    watchdog.cancel()
     await server.mark_not_serving()
     # Servers stay up while runs drain so watchers see every run end.
     await daemon.runs.drain(daemon.config.drain_grace_s)
@@ -104,19 +106,19 @@ async def serve(config: AgentConfig, state_dir: Path, config_path: str | None) -
     await daemon.stop(0)
     with contextlib.suppress(FileNotFoundError):
         pid_file.unlink()
+    watchdog.cancel()
     log.info("stopped")
 
 
-def _reload(daemon: object, config_path: str | None) -> None:
+def _reload(daemon: Daemon, config_path: str | None, extra_listen: list[str]) -> None:
     """SIGHUP: re-read the config; settings that apply live take effect, others need a restart."""
-    from omnix.agent.daemon import Daemon
-
-    assert isinstance(daemon, Daemon)
     try:
         fresh = load_config(config_path)
     except ConfigError as exc:
         log.error("reload failed, keeping the running configuration: %s", exc)
         return
+    sdnotify.notify(sdnotify.RELOADING, f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
+    fresh.listen = [*fresh.listen, *extra_listen]
     _setup_logging(fresh.log_level)
     daemon.config.log_level = fresh.log_level
     daemon.config.drain_grace_s = fresh.drain_grace_s
@@ -129,3 +131,4 @@ def _reload(daemon: object, config_path: str | None) -> None:
         log.warning("reloaded; these changes apply after a restart: %s", ", ".join(restart_needed))
     else:
         log.info("configuration reloaded")
+    sdnotify.notify(sdnotify.READY)

@@ -139,7 +139,9 @@ def wait_serving(target: str, process: Pollable, log: Path) -> None:
     raise AssertionError(f"agent not serving after {START_TIMEOUT_S}s:\n{log.read_text()}")
 
 
-def spawn_agent(state_dir: Path, *args: str, tcp: bool = False) -> RunningAgent:
+def spawn_agent(
+    state_dir: Path, *args: str, tcp: bool = False, env: dict[str, str] | None = None
+) -> RunningAgent:
     """`omnix-agent serve --state-dir DIR` in the background, once SERVING."""
     log = state_dir / "agent.log"
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +150,7 @@ def spawn_agent(state_dir: Path, *args: str, tcp: bool = False) -> RunningAgent:
         command += ["--listen", "127.0.0.1:0"]
     with open(log, "ab") as stderr:
         process = subprocess.Popen(
-            [*command, *args], stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr
+            [*command, *args], stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr, env=env
         )
     agent = RunningAgent(state_dir, process)
     try:
@@ -165,7 +167,13 @@ def spawn_agent(state_dir: Path, *args: str, tcp: bool = False) -> RunningAgent:
 
 
 class AgentFactory(Protocol):
-    def __call__(self, state_dir: Path | None = None, *, tcp: bool = False) -> RunningAgent: ...
+    def __call__(
+        self,
+        state_dir: Path | None = None,
+        *args: str,
+        tcp: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> RunningAgent: ...
 
 
 @pytest.fixture
@@ -182,8 +190,15 @@ def agent_factory(short_tmp: Path) -> Iterator[AgentFactory]:
     """Starts agents (default state dir: a fresh one) and stops them all at teardown."""
     started: list[RunningAgent] = []
 
-    def start(state_dir: Path | None = None, *, tcp: bool = False) -> RunningAgent:
-        agent = spawn_agent(state_dir or short_tmp / f"agent{len(started)}", tcp=tcp)
+    def start(
+        state_dir: Path | None = None,
+        *args: str,
+        tcp: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> RunningAgent:
+        agent = spawn_agent(
+            state_dir or short_tmp / f"agent{len(started)}", *args, tcp=tcp, env=env
+        )
         started.append(agent)
         return agent
 
@@ -224,10 +239,10 @@ def environment(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def module_agent() -> Iterator[RunningAgent]:
-    """One agent (unix socket and loopback TCP) shared by a module's read-mostly tests;
-    each test uses its own pipeline names."""
+    """One agent (unix socket and loopback TCP) shared by the tests that do not need their
+    own: each uses its own pipeline names and leaves no schedule behind."""
     path = Path(tempfile.mkdtemp(prefix="ox", dir="/tmp"))
     agent = spawn_agent(path / "agent", tcp=True)
     yield agent

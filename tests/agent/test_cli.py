@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from omnix.v1 import run_pb2, status_pb2
 
 from .conftest import RunningAgent, environment, python_pipeline, wait_serving
 
@@ -202,3 +203,33 @@ def test_init_creates_a_private_token_and_a_documented_config(short_tmp: Path) -
 def test_serve_refuses_plaintext_tcp_beyond_loopback(short_tmp: Path) -> None:
     result = cli("omnix-agent", "serve", "--state-dir", str(short_tmp), "--listen", "0.0.0.0:0")
     assert result.returncode == 2 and "not loopback" in result.stderr
+
+
+def _start_running(agent: RunningAgent, name: str, code: str) -> str:
+    """Start a one-node run over gRPC; return its id once the node is running."""
+    runs = agent.runs()
+    source = python_pipeline(name, nodes=1, code=code)
+    run_id: str = runs.StartRun(
+        run_pb2.StartRunRequest(pipeline_source=source), timeout=10
+    ).run.run_id
+    stream = runs.WatchRun(run_pb2.WatchRunRequest(run_id=run_id), timeout=30)
+    for event in stream:
+        if event.node_state.status == status_pb2.NODE_STATUS_RUNNING:
+            stream.cancel()
+            break
+    return run_id
+
+
+def test_omnix_logs_follow_prints_a_live_run_until_it_ends(module_agent: RunningAgent) -> None:
+    code = "import time, sys\n      time.sleep(1)\n      print('late line'); sys.stdout.flush()"
+    run_id = _start_running(module_agent, "followed", code)
+    result = cli("omnix", "logs", run_id, "--follow", "--agent", module_agent.address)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == ["n0 | node 0", "n0 | late line"]
+
+
+def test_omnix_cancel_cancels_a_running_run(module_agent: RunningAgent) -> None:
+    run_id = _start_running(module_agent, "cancelled", "import time; time.sleep(60)")
+    result = cli("omnix", "cancel", run_id, "--agent", module_agent.address)
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"run {run_id}: cancelled")

@@ -1,0 +1,68 @@
+"""Where the daemon applies the license: deploys and run starts are checked against the
+tier in force (`omnix.agent.entitlements`), with counts taken from the store."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from omnix.agent.entitlements import Entitlements
+from omnix.agent.license_store import LicenseStore
+from omnix.agent.store import Store
+from omnix.shared.pipeline import Pipeline
+
+_RECHECK_S = 60.0
+"""How long a judged license is reused: expiry is judged in days, an install changes the
+key file's mtime (which invalidates at once)."""
+
+
+class LicenseGate:
+    """The tier in force for one agent and the checks made before deploys and runs."""
+
+    def __init__(self, licenses: LicenseStore, store: Store) -> None:
+        self._licenses = licenses
+        self._store = store
+        self._cached: tuple[float, float, Entitlements] | None = None
+
+    async def entitlements(self) -> Entitlements:
+        """The current entitlements, judged at most once a minute or after an install."""
+        try:
+            mtime = self._licenses.path.stat().st_mtime
+        except OSError:
+            mtime = 0.0
+        now = time.monotonic()
+        if self._cached is not None:
+            judged, seen_mtime, cached = self._cached
+            if seen_mtime == mtime and now - judged < _RECHECK_S:
+                return cached
+        entitlements = self._licenses.entitlements(
+            now=datetime.now(UTC), newest_recorded=await self._newest_recorded()
+        )
+        self._cached = (now, mtime, entitlements)
+        return entitlements
+
+    async def check_deploy(self, pipeline: Pipeline) -> None:
+        """Raise `LimitExceeded` when a new pipeline would exceed the pipeline limit."""
+        row = await self._store.fetch_one(
+            "SELECT COUNT(*) AS n, SUM(name = ?) AS same FROM pipelines", (pipeline.name,)
+        )
+        count = int(row["n"]) if row is not None else 0
+        exists = bool(row is not None and row["same"])
+        (await self.entitlements()).check_deploy(pipeline, count, replaces_existing=exists)
+
+    async def check_run_start(self, pipeline: Pipeline) -> None:
+        """Raise when the tier cannot run the pipeline's languages or today's runs are used up
+        (days in UTC)."""
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        row = await self._store.fetch_one(
+            "SELECT COUNT(*) AS n FROM runs WHERE created_at >= ?", (midnight.timestamp(),)
+        )
+        runs_today = int(row["n"]) if row is not None else 0
+        (await self.entitlements()).check_run_start(pipeline, runs_today)
+
+    async def _newest_recorded(self) -> datetime | None:
+        # A clock turned back must not revive an expired license: the store remembers time.
+        row = await self._store.fetch_one("SELECT MAX(created_at) AS t FROM runs")
+        if row is None or row["t"] is None:
+            return None
+        return datetime.fromtimestamp(float(row["t"]), UTC)
