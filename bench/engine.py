@@ -178,14 +178,14 @@ async def bench_table(repeat: int) -> dict[str, float]:
             document = await engine.run(pipeline, include_outputs=False)
             totals.append(time.perf_counter() - start)
             assert document.status is RunStatus.SUCCEEDED, document.dumps()
-            for node_id, result in document.nodes.items():
-                per_node[node_id].append(result.duration_s or 0.0)
+            for node_id, node_result in document.nodes.items():
+                per_node[node_id].append(node_result.duration_s or 0.0)
         peak_without_outputs = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         start = time.perf_counter()
         with_outputs = await engine.run(pipeline)
         full = time.perf_counter() - start
         assert with_outputs.nodes["summary"].output["rows"] == 1_000_000
-    result = {
+    result: dict[str, float] = {
         "end_to_end_s": statistics.median(totals),
         "agent_peak_rss_mib": peak_without_outputs,
         "with_json_outputs_s": full,
