@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +51,7 @@ class RunExecution:
         decoder: TableDecoder,
         on_event: Callable[[RunEvent], None] | None,
         secrets: SecretResolver | None,
-        include_outputs: bool,
+        include_outputs: bool | Collection[str],
     ) -> None:
         self.pipeline = pipeline
         self.run_id = run_id
@@ -61,7 +61,11 @@ class RunExecution:
         self._decoder = decoder
         self._on_event = on_event
         self._secrets = secrets
-        self._include_outputs = include_outputs
+        self._include_outputs: Callable[[str], bool] = (
+            (lambda node_id: include_outputs)
+            if isinstance(include_outputs, bool)
+            else frozenset(include_outputs).__contains__
+        )
         self._workdir = pipeline_workdir(pipeline)
         self.document = RunDocument(
             run_id, pipeline.name, RunStatus.QUEUED, {n.id: NodeResult() for n in pipeline.nodes}
@@ -246,7 +250,7 @@ class RunExecution:
         result.duration_s = round(time.perf_counter() - started, 6)
         if isinstance(outcome, Value):
             self._outputs[node.id] = outcome
-            if self._include_outputs:
+            if self._include_outputs(node.id):
                 self._decode_output(node.id, outcome)
             self._set_node(node.id, NodeStatus.SUCCEEDED, attempt=result.attempts)
         else:

@@ -57,7 +57,10 @@ def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
         sys.exit(EXIT_INVALID)
     progress_stream = sys.stderr if as_json else sys.stdout
     renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
-    document = asyncio.run(_run(pipeline, params, renderer))
+    # Without --json only the final nodes' outputs are shown: only those are converted.
+    needed = {upstream for node in pipeline.nodes for upstream in node.needs}
+    shown = True if as_json else frozenset(n.id for n in pipeline.nodes if n.id not in needed)
+    document = asyncio.run(_run(pipeline, params, renderer, shown))
     renderer.finish()
     if as_json:
         sys.stdout.write(document.dumps() + "\n")
@@ -69,7 +72,10 @@ def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
 
 
 async def _run(
-    pipeline: Pipeline, params: dict[str, Any], renderer: ProgressRenderer
+    pipeline: Pipeline,
+    params: dict[str, Any],
+    renderer: ProgressRenderer,
+    include_outputs: bool | frozenset[str],
 ) -> RunDocument:
     # Imported here so `--help` and invalid files never pay for the engine.
     from omnix.agent.engine import Engine
@@ -82,7 +88,11 @@ async def _run(
     try:
         async with Engine(secrets=os.environ.get) as engine:
             return await engine.run(
-                pipeline, params=params, on_event=renderer.handle, cancel=cancel
+                pipeline,
+                params=params,
+                on_event=renderer.handle,
+                cancel=cancel,
+                include_outputs=include_outputs,
             )
     finally:
         ticker.cancel()

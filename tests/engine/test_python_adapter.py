@@ -249,3 +249,15 @@ async def test_secrets_reach_only_the_nodes_that_declare_them(make_pipeline: Mak
     assert document.nodes["with_secret"].output == "s3cret"
     assert document.nodes["without"].output is None
     assert "the secret 'OTHER_TOKEN' is not set" in (document.nodes["missing"].error or "")
+
+
+async def test_only_the_outputs_asked_for_are_kept(engine: Engine, make_pipeline: Make) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: some
+        nodes:
+          - {id: frame, lang: python, code: "import pandas as pd\\npd.DataFrame({'x': [1]})"}
+          - {id: count, lang: python, needs: [frame], code: "len(frame)"}
+    """)
+    document = await engine.run(pipeline, include_outputs={"count"})
+    assert [r.output for r in document.nodes.values()] == [None, 1]

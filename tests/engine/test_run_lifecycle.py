@@ -229,3 +229,18 @@ async def test_an_event_callback_that_raises_stops_the_run_without_leaving_proce
         await asyncio.wait_for(engine.run(pipeline, on_event=on_event), 20)
     worker, grandchild = map(int, pids.read_text().split())
     assert wait_gone(worker) and wait_gone(grandchild)
+
+
+async def test_runs_of_one_engine_can_overlap(engine: Engine, make_pipeline: Make) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: overlap
+        params: {n: 0}
+        nodes:
+          - {id: first, lang: python, code: "params['n'] * 10"}
+          - {id: second, lang: sql, needs: [first], code: "SELECT $n + 1 AS next"}
+    """)
+    documents = await asyncio.gather(*(engine.run(pipeline, params={"n": n}) for n in range(4)))
+    assert [d.nodes["first"].output for d in documents] == [0, 10, 20, 30]
+    assert [d.nodes["second"].output for d in documents] == [[{"next": n + 1}] for n in range(4)]
+    assert len({d.run_id for d in documents}) == 4

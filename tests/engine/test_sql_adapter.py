@@ -202,3 +202,20 @@ async def test_infinity_in_a_table_is_reported_not_hidden(
     result = document.nodes["q"]
     assert result.status is NodeStatus.SUCCEEDED and result.output is None
     assert "column 'ratio' holds Infinity" in (result.error or "")
+
+
+async def test_tables_a_node_creates_do_not_leak_into_the_next_node(
+    engine: Engine, make_pipeline: Make
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: isolation
+        nodes:
+          - {id: first, lang: sql, code: "CREATE TABLE scratch AS SELECT 1 AS x; SELECT * FROM scratch"}
+          - {id: second, lang: sql, needs: [first], code: "CREATE TABLE scratch AS SELECT 2 AS x; SELECT * FROM scratch"}
+          - {id: probe, lang: sql, needs: [second], code: "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'scratch'"}
+    """)
+    document = await engine.run(pipeline)
+    assert document.nodes["first"].output == [{"x": 1}]
+    assert document.nodes["second"].output == [{"x": 2}]
+    assert document.nodes["probe"].output == [{"n": 0}]
