@@ -7,7 +7,6 @@ the gRPC servicers translate. Decisions live here; `omnix.agent.api` only transl
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import os
@@ -19,28 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from omnix.agent import records
-from omnix.agent.api.errors import BadRequest
+from omnix.agent.bundles import files_key, parse_bundle
 from omnix.agent.config import DB_FILE, AgentConfig
+from omnix.agent.errors import BadRequest
 from omnix.agent.license_gate import LicenseGate
 from omnix.agent.license_store import LicenseStore
 from omnix.agent.records import PipelineRecord, RunRecord, VersionRecord
 from omnix.agent.runs import RunManager
 from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
 from omnix.agent.store import Store, StoreHealth
-from omnix.shared.pipeline import Pipeline, parse_pipeline
 
 log = logging.getLogger(__name__)
 
 MAX_PARAMS = 1000
-
-
-@functools.lru_cache(maxsize=64)
-def parse_cached(source: str, path: str) -> Pipeline:
-    """`parse_pipeline`, remembered: validating a large file costs far more than running
-    its nodes' bookkeeping, and the same text is run again and again (deployed pipelines,
-    schedules, `omnix run` of one file). `Pipeline` is immutable, so sharing it is safe;
-    invalid text raises every time (exceptions are not cached)."""
-    return parse_pipeline(source, path=path)
 
 
 @dataclass(slots=True)
@@ -118,7 +108,7 @@ class Daemon:
         for pipeline_record in await records.list_pipelines(self._store):
             latest = await records.get_version(self._store, pipeline_record.name)
             try:
-                pipeline = parse_pipeline(latest.source, path=latest.path)
+                pipeline = parse_bundle(latest.source, latest.path, files_key(latest.files))
             except Exception as exc:  # A stored version that no longer validates: skip it.
                 log.warning("pipeline %s is not scheduled: %s", pipeline_record.name, exc)
                 continue
@@ -144,9 +134,13 @@ class Daemon:
 
     # -- pipelines -------------------------------------------------------------------------
 
-    async def deploy(self, source: str, path: str) -> tuple[PipelineRecord, int]:
-        """Validate and store a new version; (re)schedule it."""
-        pipeline = parse_cached(source, path or "<deployed>")
+    async def deploy(
+        self, source: str, path: str, files: dict[str, str] | None = None
+    ) -> tuple[PipelineRecord, int]:
+        """Validate and store a new version (with the files its `file:` nodes name);
+        (re)schedule it."""
+        files = files or {}
+        pipeline = parse_bundle(source, path or "<deployed>", files_key(files))
         async with self._deploy_lock:  # Versions are latest + 1: one deploy at a time.
             await self.license.check_deploy(pipeline)
             try:
@@ -156,7 +150,12 @@ class Daemon:
                 version, paused = 1, False
             await self.store.write(
                 *records.deploy_ops(
-                    pipeline.name, pipeline.description, source, path or "<deployed>", version
+                    pipeline.name,
+                    pipeline.description,
+                    source,
+                    path or "<deployed>",
+                    version,
+                    files,
                 )
             )
         self.schedules.set(pipeline.name, pipeline.schedule, paused=paused)
@@ -186,20 +185,27 @@ class Daemon:
         if version < 0:
             raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
         stored = await records.get_version(self.store, name, version)
-        pipeline = parse_cached(stored.source, stored.path)
+        pipeline = parse_bundle(stored.source, stored.path, files_key(stored.files))
         await self.license.check_run_start(pipeline)
         return await self.runs.submit(
             pipeline,
+            files=stored.files,
             version=stored.version,
             params=decode_params(params),
             trigger=trigger,
             scheduled_for=scheduled_for,
         )
 
-    async def start_inline(self, source: str, path: str, params: dict[str, str]) -> RunRecord:
-        pipeline = parse_cached(source, path or "<inline>")
+    async def start_inline(
+        self,
+        source: str,
+        path: str,
+        params: dict[str, str],
+        files: dict[str, str] | None = None,
+    ) -> RunRecord:
+        pipeline = parse_bundle(source, path or "<inline>", files_key(files or {}))
         await self.license.check_run_start(pipeline)
-        return await self.runs.submit(pipeline, params=decode_params(params))
+        return await self.runs.submit(pipeline, params=decode_params(params), files=files)
 
     # -- schedules -------------------------------------------------------------------------
 

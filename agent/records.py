@@ -40,6 +40,8 @@ class VersionRecord:
     source_sha256: str
     path: str
     deployed_at: float
+    files: dict[str, str] = field(default_factory=dict)
+    """The files `file:` nodes name, by path as written."""
 
 
 @dataclass(slots=True)
@@ -68,6 +70,7 @@ class RunRecord:
     started_at: float | None = None
     finished_at: float | None = None
     nodes: list[NodeRecord] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
 
 
 SequencedEvent = tuple[int, RunEvent]
@@ -112,7 +115,14 @@ async def get_version(store: Store, name: str, version: int = 0) -> VersionRecor
     return _version(row)
 
 
-def deploy_ops(name: str, description: str, source: str, path: str, version: int) -> list[Op]:
+def deploy_ops(
+    name: str,
+    description: str,
+    source: str,
+    path: str,
+    version: int,
+    files: dict[str, str] | None = None,
+) -> list[Op]:
     """Store `source` as `version` of pipeline `name` (the caller picks version = latest + 1)."""
     now = time.time()
     digest = hashlib.sha256(source.encode()).hexdigest()
@@ -126,8 +136,8 @@ def deploy_ops(name: str, description: str, source: str, path: str, version: int
         ),
         (
             "INSERT INTO pipeline_versions (pipeline, version, source, source_sha256, path,"
-            " deployed_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (name, version, source, digest, path, now),
+            " deployed_at, files_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (name, version, source, digest, path, now, json.dumps(files or {})),
         ),
     ]
 
@@ -162,6 +172,7 @@ def _version(row: sqlite3.Row) -> VersionRecord:
         row["source_sha256"],
         row["path"],
         row["deployed_at"],
+        json.loads(row["files_json"]),
     )
 
 
@@ -173,7 +184,8 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
     ops: list[Op] = [
         (
             "INSERT INTO runs (run_id, pipeline, version, source, source_path, status, reason,"
-            " params_json, trigger, scheduled_for, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " params_json, trigger, scheduled_for, created_at, files_json)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run.run_id,
                 run.pipeline,
@@ -186,6 +198,7 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
                 run.trigger,
                 run.scheduled_for,
                 run.created_at,
+                json.dumps(run.files),
             ),
         )
     ]
@@ -360,6 +373,7 @@ def _run(row: sqlite3.Row) -> RunRecord:
         scheduled_for=row["scheduled_for"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        files=json.loads(row["files_json"]),
     )
 
 

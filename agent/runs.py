@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from omnix.agent import records
+from omnix.agent.bundles import files_key, parse_bundle
+from omnix.agent.errors import BadRequest
 from omnix.agent.records import NodeRecord, RunRecord, SequencedEvent
 from omnix.agent.store import Op, Store
 from omnix.shared.events import NodeStateChanged, RunEvent, RunStateChanged
-from omnix.shared.pipeline import Pipeline, PipelineInvalid, parse_pipeline
+from omnix.shared.pipeline import Pipeline, PipelineInvalid
 from omnix.shared.rundoc import RunDocument
 from omnix.shared.status import NodeStatus, RunStatus
 
@@ -129,8 +131,10 @@ class RunManager:
         params: Mapping[str, Any] | None = None,
         trigger: str = "manual",
         scheduled_for: float | None = None,
+        files: Mapping[str, str] | None = None,
     ) -> RunRecord:
-        """Queue a run; returns once the queued run is durable."""
+        """Queue a run; returns once the queued run is durable. `files` are those the
+        pipeline's `file:` nodes name, kept so a queued run can be validated again."""
         if not self._accepting:
             raise ShuttingDown("the agent is shutting down and accepts no new runs")
         merged = {**pipeline.params, **(params or {})}
@@ -146,6 +150,7 @@ class RunManager:
             source_path=pipeline.path,
             scheduled_for=scheduled_for,
             nodes=[NodeRecord(node.id, NodeStatus.PENDING) for node in pipeline.nodes],
+            files=dict(files or {}),
         )
         active = _ActiveRun(record.run_id, pipeline, merged, next_seq=2, trigger=trigger)
         queued = RunStateChanged(record.run_id, RunStatus.QUEUED, record.created_at)
@@ -301,8 +306,8 @@ class RunManager:
 
     async def _requeue(self, run: RunRecord) -> None:
         try:
-            pipeline = parse_pipeline(run.source, path=run.source_path or "<deployed>")
-        except PipelineInvalid as exc:
+            pipeline = parse_bundle(run.source, run.source_path, files_key(run.files))
+        except (PipelineInvalid, BadRequest) as exc:
             await self._fail_interrupted(
                 run, f"{AGENT_RESTARTED}; the pipeline no longer validates: {exc}"
             )

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import grpc
 from omnix.agent.entitlements import FeatureUnavailable, LimitExceeded
+from omnix.agent.errors import BadRequest, Unavailable
 from omnix.agent.records import NotFound
 from omnix.agent.runs import ShuttingDown
 from omnix.shared.pipeline import PipelineInvalid
@@ -22,14 +23,6 @@ log = logging.getLogger(__name__)
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
-
-
-class BadRequest(Exception):
-    """The request itself is wrong; the message says which field and what is expected."""
-
-
-class Unavailable(Exception):
-    """A feature the request needs is not available on this agent (FAILED_PRECONDITION)."""
 
 
 def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:

@@ -228,8 +228,23 @@ def test_omnix_logs_follow_prints_a_live_run_until_it_ends(module_agent: Running
     assert result.stdout.splitlines() == ["n0 | node 0", "n0 | late line"]
 
 
-def test_omnix_cancel_cancels_a_running_run(module_agent: RunningAgent) -> None:
-    run_id = _start_running(module_agent, "cancelled", "import time; time.sleep(60)")
-    result = cli("omnix", "cancel", run_id, "--agent", module_agent.address)
+def test_omnix_cancel_cancels_a_running_run(agent: RunningAgent) -> None:
+    # Its own agent: the engine may hand the next node to the worker a cancel killed.
+    run_id = _start_running(agent, "cancelled", "import time; time.sleep(60)")
+    result = cli("omnix", "cancel", run_id, "--agent", agent.address)
     assert result.returncode == 0
     assert result.stdout.startswith(f"run {run_id}: cancelled")
+
+
+def test_omnix_run_sends_the_files_of_file_nodes(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    (tmp_path / "steps").mkdir()
+    (tmp_path / "steps" / "answer.py").write_text("print('from a file')\n40 + 2\n")
+    path = tmp_path / "filed.yaml"
+    path.write_text(
+        "omnix: 1\nname: filed\nnodes:\n  - id: n0\n    lang: python\n    file: steps/answer.py\n"
+    )
+    result = cli("omnix", "run", str(path), "--json", "--agent", module_agent.address)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["nodes"]["n0"]["output"] == 42

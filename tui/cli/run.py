@@ -17,7 +17,7 @@ from omnix.shared.pipeline import PipelineInvalid, load_pipeline
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.status import RunStatus
 from omnix.tui.cli.agent_options import agent_client, agent_option
-from omnix.tui.wire import document_from_run, event_from_message
+from omnix.tui.wire import document_from_run, event_from_message, node_files
 from omnix.v1 import run_pb2
 
 EXIT_FAILED = 1
@@ -60,6 +60,7 @@ def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str 
         pipeline_source=pipeline.source,
         source_path=str(file),
         params={key: json.dumps(value) for key, value in params.items()},
+        files=node_files(pipeline),
     )
     renderer = ProgressRenderer(
         sys.stderr if as_json else sys.stdout, node_ids=[node.id for node in pipeline.nodes]
