@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 AGENT_RESTARTED = "agent restarted"
 CANCELLED_BY_USER = "cancelled by user"
+CANCELLED_BY_STOP = "the agent stopped and its drain grace period was over"
 
 
 class PipelineRunner(Protocol):
@@ -65,6 +67,8 @@ class _ActiveRun:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     started: bool = False
     final: RunStatus | None = None
+    cancel_reason: str | None = None
+    """Why `cancel` was set, recorded as the run's reason instead of the engine's."""
 
     def publish(self, item: SequencedEvent) -> None:
         self.history.append(item)
@@ -164,6 +168,7 @@ class RunManager:
         """Cancel a queued or running run and wait (bounded) until it is recorded as over."""
         active = self._active.get(run_id)
         if active is not None and not active.done.is_set():
+            active.cancel_reason = active.cancel_reason or CANCELLED_BY_USER
             active.cancel.set()
             if not active.started:
                 await self._finish_unstarted(active, RunStatus.CANCELLED, CANCELLED_BY_USER)
@@ -207,6 +212,7 @@ class RunManager:
             if pending:
                 log.warning("cancelling %d runs still running after %.1fs", len(pending), grace_s)
                 for run in running:
+                    run.cancel_reason = run.cancel_reason or CANCELLED_BY_STOP
                     run.cancel.set()
                 await asyncio.wait(pending, timeout=max(grace_s, 5.0))
         for task in self._workers:
@@ -236,6 +242,8 @@ class RunManager:
         def on_event(event: RunEvent) -> None:
             if isinstance(event, RunStateChanged) and event.status.is_final:
                 active.final = event.status
+                if event.status is RunStatus.CANCELLED and active.cancel_reason:
+                    event = dataclasses.replace(event, reason=active.cancel_reason)
             self._record(active, event)
 
         document = await self._engine.run(
@@ -252,7 +260,8 @@ class RunManager:
         }
         ops: list[Op] = records.node_output_ops(active.run_id, outputs)
         if active.final is None:  # The engine did not report the end itself.
-            reason = CANCELLED_BY_USER if document.status is RunStatus.CANCELLED else None
+            cancelled = document.status is RunStatus.CANCELLED
+            reason = (active.cancel_reason or CANCELLED_BY_USER) if cancelled else None
             event = RunStateChanged(active.run_id, document.status, time.time(), reason)
             seq = active.next_seq
             active.next_seq += 1

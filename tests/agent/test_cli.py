@@ -233,7 +233,7 @@ def test_omnix_cancel_cancels_a_running_run(agent: RunningAgent) -> None:
     run_id = _start_running(agent, "cancelled", "import time; time.sleep(60)")
     result = cli("omnix", "cancel", run_id, "--agent", agent.address)
     assert result.returncode == 0
-    assert result.stdout.startswith(f"run {run_id}: cancelled")
+    assert result.stdout.strip() == f"run {run_id}: cancelled (cancelled by user)"
 
 
 def test_omnix_run_sends_the_files_of_file_nodes(
