@@ -22,7 +22,6 @@ from omnix.agent.bundles import files_key, parse_bundle
 from omnix.agent.config import DB_FILE, AgentConfig
 from omnix.agent.errors import BadRequest
 from omnix.agent.license_gate import LicenseGate
-from omnix.agent.license_store import LicenseStore
 from omnix.agent.records import PipelineRecord, RunRecord, VersionRecord
 from omnix.agent.runs import RunManager
 from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
@@ -91,7 +90,7 @@ class Daemon:
         """Open the store, recover in-flight runs, start the engine and the schedules."""
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._store = await Store.open(self.state_dir / DB_FILE, fsync=self.config.durable_fsync)
-        self._license = LicenseGate(LicenseStore(self.state_dir), self._store)
+        self._license = LicenseGate(self.state_dir, self._store)
         if self._engine is None:
             from omnix.agent.engine import Engine  # Pulls in the adapters: load it late.
 

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-from omnix.agent.entitlements import FeatureUnavailable, LimitExceeded
 from omnix.agent.errors import BadRequest, Unavailable
 from omnix.agent.records import NotFound
 from omnix.agent.runs import ShuttingDown
@@ -26,6 +25,9 @@ Resp = TypeVar("Resp")
 
 
 def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    # Imported on error only: licensing pulls in cryptography, which an idle agent avoids.
+    from omnix.agent.entitlements import FeatureUnavailable, LimitExceeded
+
     if isinstance(exc, PipelineInvalid):
         return grpc.StatusCode.INVALID_ARGUMENT, f"the pipeline does not validate:\n{exc}"
     if isinstance(exc, BadRequest):
