@@ -9,6 +9,7 @@ and the workers import this module.
 from __future__ import annotations
 
 import json
+import os
 import struct
 from typing import Any, BinaryIO
 
@@ -18,27 +19,33 @@ PREFIX_SIZE = _PREFIX.size
 Header = dict[str, Any]
 
 
-def encode_frame(header: Header, blobs: list[bytes] | tuple[bytes, ...] = ()) -> bytes:
-    """One frame as bytes; the header gains the `blobs` size list."""
+Blob = bytes | bytearray | memoryview
+
+
+def frame_parts(header: Header, blobs: tuple[Blob, ...] | list[Blob] = ()) -> list[Blob]:
+    """One frame as a list of buffers to write in order (blobs are not copied)."""
     header = {**header, "blobs": [len(blob) for blob in blobs]}
     head = json.dumps(header, separators=(",", ":")).encode()
     payload = len(head) + sum(len(blob) for blob in blobs)
-    return b"".join((_PREFIX.pack(len(head), payload), head, *blobs))
+    return [_PREFIX.pack(len(head), payload) + head, *blobs]
 
 
-def decode_payload(head_size: int, payload: bytes) -> tuple[Header, list[bytes]]:
-    """Split a frame's payload (everything after the prefix) into header and blobs."""
-    header: Header = json.loads(payload[:head_size])
-    blobs: list[bytes] = []
-    offset = head_size
-    for size in header.get("blobs", ()):
-        blobs.append(payload[offset : offset + size])
-        offset += size
-    return header, blobs
+def encode_frame(header: Header, blobs: tuple[Blob, ...] | list[Blob] = ()) -> bytes:
+    """One frame as bytes; the header gains the `blobs` size list."""
+    return b"".join(frame_parts(header, blobs))
 
 
-def read_frame(stream: BinaryIO) -> tuple[Header, list[bytes]] | None:
-    """Blocking read of one frame; None at end of stream (the other side closed)."""
+def write_frame(fd: int, header: Header, blobs: tuple[Blob, ...] | list[Blob] = ()) -> None:
+    """Blocking write of one frame to `fd` with scatter-gather writes (the worker side)."""
+    pending = FrameSender(fd)
+    pending.add(frame_parts(header, blobs))
+    while not pending.write_available():
+        pass
+
+
+def read_frame(stream: BinaryIO) -> tuple[Header, list[memoryview]] | None:
+    """Blocking read of one frame (the worker side); None at end of stream. Blobs are views
+    of one buffer read in a single piece, so a table is not copied again."""
     prefix = stream.read(PREFIX_SIZE)
     if len(prefix) < PREFIX_SIZE:
         return None
@@ -46,25 +53,98 @@ def read_frame(stream: BinaryIO) -> tuple[Header, list[bytes]] | None:
     payload = stream.read(payload_size)
     if len(payload) < payload_size:
         return None
-    return decode_payload(head_size, payload)
+    view = memoryview(payload)
+    header: Header = json.loads(payload[:head_size])
+    blobs: list[memoryview] = []
+    offset = head_size
+    for size in header.get("blobs", ()):
+        blobs.append(view[offset : offset + size])
+        offset += size
+    return header, blobs
 
 
-class FrameBuffer:
-    """Incremental decoder for frames arriving in arbitrary chunks (the agent side)."""
+class FrameSender:
+    """Writes queued frames to a file descriptor with `writev`, never copying a blob."""
 
-    def __init__(self) -> None:
-        self._buffer = bytearray()
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._queue: list[memoryview] = []
 
-    def feed(self, data: bytes) -> list[tuple[Header, list[bytes]]]:
-        """Add bytes; return every frame now complete."""
-        self._buffer += data
+    def add(self, parts: list[Blob]) -> None:
+        """Queue buffers for writing."""
+        self._queue.extend(memoryview(part).cast("B") for part in parts if len(part))
+
+    def write_available(self) -> bool:
+        """Write what the descriptor takes now; True once everything queued is written.
+        Raises `BrokenPipeError` when the reader is gone."""
+        while self._queue:
+            try:
+                written = os.writev(self.fd, self._queue[:_IOV_MAX])
+            except BlockingIOError:
+                return False
+            while written:
+                first = self._queue[0]
+                if written >= len(first):
+                    written -= len(first)
+                    self._queue.pop(0)
+                else:
+                    self._queue[0] = first[written:]
+                    written = 0
+        return True
+
+
+_IOV_MAX = 512
+
+
+class FrameReceiver:
+    """Reads frames from a non-blocking file descriptor (the agent side).
+
+    A frame's payload is read straight into a buffer of its final size, so a table of
+    tens of megabytes is copied once by the kernel and once into its blob, never
+    re-assembled from chunks.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._prefix = bytearray()
+        self._head_size = 0
+        self._payload: bytearray | None = None
+        self._filled = 0
+
+    def read_available(self) -> tuple[list[tuple[Header, list[bytes]]], bool]:
+        """Every frame completed by what can be read now, and whether the stream ended."""
         frames: list[tuple[Header, list[bytes]]] = []
-        while len(self._buffer) >= PREFIX_SIZE:
-            head_size, payload_size = _PREFIX.unpack_from(self._buffer)
-            end = PREFIX_SIZE + payload_size
-            if len(self._buffer) < end:
-                break
-            payload = bytes(self._buffer[PREFIX_SIZE:end])
-            del self._buffer[:end]
-            frames.append(decode_payload(head_size, payload))
-        return frames
+        try:
+            while True:
+                if self._payload is None:
+                    data = os.read(self.fd, PREFIX_SIZE - len(self._prefix))
+                    if not data:
+                        return frames, True
+                    self._prefix += data
+                    if len(self._prefix) < PREFIX_SIZE:
+                        continue
+                    self._head_size, payload_size = _PREFIX.unpack(self._prefix)
+                    self._prefix.clear()
+                    self._payload = bytearray(payload_size)
+                    self._filled = 0
+                if self._filled < len(self._payload):
+                    read = os.readv(self.fd, [memoryview(self._payload)[self._filled :]])
+                    if read == 0:
+                        return frames, True
+                    self._filled += read
+                if self._filled == len(self._payload):
+                    payload, self._payload = self._payload, None
+                    frames.append(_split(self._head_size, payload))
+        except BlockingIOError:
+            return frames, False
+
+
+def _split(head_size: int, payload: bytearray) -> tuple[Header, list[bytes]]:
+    with memoryview(payload) as view:
+        header: Header = json.loads(view[:head_size].tobytes())
+        blobs: list[bytes] = []
+        offset = head_size
+        for size in header.get("blobs", ()):
+            blobs.append(view[offset : offset + size].tobytes())
+            offset += size
+    return header, blobs

@@ -55,12 +55,17 @@ class JournalFormatter(logging.Formatter):
 
 
 def configure_logging(
-    level: int = logging.INFO,
+    level: int | str = logging.INFO,
     *,
     stream: TextIO | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> logging.Handler:
-    """Send the agent's logs to `stream` (default stderr) in the format that suits it."""
+    """Send logs to `stream` (default stderr) in the format that suits it.
+
+    The handler replaces the root logger's handlers (calling this again, on SIGHUP,
+    does not duplicate lines); `level` ("info", logging.DEBUG, ...) applies to Omnix's
+    own loggers, while libraries keep logging warnings only.
+    """
     target = stream if stream is not None else sys.stderr
     handler = logging.StreamHandler(target)
     if writes_to_journal(target, environ):
@@ -68,6 +73,7 @@ def configure_logging(
     else:
         handler.setFormatter(logging.Formatter(TIMESTAMPED))
     root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(level)
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("omnix").setLevel(level.upper() if isinstance(level, str) else level)
     return handler

@@ -44,8 +44,8 @@ are handled individually (the latest ones); anything older is reported in one
 
 Other operations: `remove`, `pause` (no fires until `resume`), `next_fire_times`,
 `preview` (with DST flags), `schedules()` (a listing for `omnix runs`/the TUI).
-`set_schedule` on a pipeline that already has one replaces it from now on (no catch-up
-for the new timing).
+`set_schedule` with the schedule a pipeline already has is a no-op (redeploying code keeps
+an `every:` cadence); a different schedule applies from now on, without catch-up.
 
 APScheduler (AsyncIOScheduler, in-memory job store) is only the alarm clock: each job's
 trigger is a `SourceTrigger` over our cron or interval source, and which fire times are
@@ -64,8 +64,8 @@ from itertools import islice
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from omnix.agent.cron import FireTime
 from omnix.agent.triggers import FireTimeSource, SourceTrigger, fire_time_source, utc_now
+from omnix.shared.cron import FireTime
 from omnix.shared.pipeline import Schedule
 
 log = logging.getLogger(__name__)
@@ -142,16 +142,21 @@ class PipelineScheduler:
         """Schedule `pipeline` (or replace its schedule); raises ScheduleError if unusable.
 
         A new pipeline set while running with a `last_fire` in the past catches up in the
-        background (`await settled()` waits for it).
+        background (`await settled()` waits for it). Setting the schedule a pipeline
+        already has changes nothing (an `every:` cadence keeps its phase); a different one
+        applies from now on, or, while paused, to the times a later `resume` catches up.
         """
         now = self._clock()
         if last_fire is not None and last_fire.utcoffset() is None:
             raise ValueError("last_fire must be timezone-aware")
         entry = self._entries.get(pipeline)
         if entry is not None:
-            entry.schedule = schedule
-            entry.source = fire_time_source(schedule, anchor=now)
-            entry.handled_through = max(entry.handled_through, now)
+            if schedule == entry.schedule:
+                return
+            source = fire_time_source(schedule, anchor=now)
+            entry.schedule, entry.source = schedule, source
+            if not entry.paused:
+                entry.handled_through = max(entry.handled_through, now)
             self._arm(entry)
             return
         since = last_fire if last_fire is not None else now
@@ -192,6 +197,18 @@ class PipelineScheduler:
         if entry.backlog and not entry.paused:
             self._spawn(self._locked_drain(entry))
 
+    async def fire_due(self, pipeline: str) -> None:
+        """Fire, queue or record what is due for `pipeline` as of the clock.
+
+        The timer calls this when a fire time comes; calling it at any other time is
+        harmless (nothing is due twice).
+        """
+        entry = self._entries.get(pipeline)
+        if entry is None or entry.paused:
+            return
+        async with entry.lock:
+            await self._handle_due(entry, self._clock(), WHILE_LATE, current=True)
+
     # -- queries ------------------------------------------------------------------------
 
     def next_fire_times(self, pipeline: str, n: int) -> list[datetime]:
@@ -223,6 +240,9 @@ class PipelineScheduler:
         """Catch up on fire times missed while the agent was down, then fire on schedule."""
         if self._aps is not None:
             raise RuntimeError("the scheduler is already running")
+        # APScheduler logs two INFO lines per fire and one per schedule change; the daemon
+        # logs runs itself, so only its warnings are worth a journal line.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._aps = AsyncIOScheduler(timezone="UTC")
         self._aps.start()
         for entry in list(self._entries.values()):
@@ -241,6 +261,7 @@ class PipelineScheduler:
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+            await asyncio.sleep(0)  # APScheduler shuts down in a loop callback: let it run
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -288,18 +309,6 @@ class PipelineScheduler:
             await self._handle_due(entry, self._clock(), reason, current=False)
         if self._entries.get(entry.name) is entry:
             self._arm(entry)
-
-    async def fire_due(self, pipeline: str) -> None:
-        """Fire, queue or record what is due for `pipeline` as of the clock.
-
-        The timer calls this when a fire time comes; calling it at any other time is
-        harmless (nothing is due twice).
-        """
-        entry = self._entries.get(pipeline)
-        if entry is None or entry.paused:
-            return
-        async with entry.lock:
-            await self._handle_due(entry, self._clock(), WHILE_LATE, current=True)
 
     async def _handle_due(
         self, entry: _Entry, now: datetime, reason: str, *, current: bool

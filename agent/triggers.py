@@ -15,7 +15,7 @@ from itertools import count, islice
 from typing import Protocol
 
 from apscheduler.triggers.base import BaseTrigger
-from omnix.agent.cron import CronError, CronExpression, FireTime, zone
+from omnix.shared.cron import CronError, CronExpression, FireTime, zone
 from omnix.shared.pipeline import Schedule
 
 CATCHUP_POLICIES = ("all", "last", "none")

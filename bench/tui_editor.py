@@ -12,12 +12,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from omnix.tui.app import EditorApp
 from omnix.tui.document import PipelineDocument
 from omnix.tui.drawing import NodeLook, Picture
-from omnix.tui.layout import layout_graph
+from omnix.tui.layout import Direction, layout_graph
 
 SIZES = (50, 200, 500)
 
@@ -49,11 +50,11 @@ def pipeline_text(size: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def best_ms(function: object, repeat: int = 5) -> float:
+def best_ms(function: Callable[[], object], repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        function()  # type: ignore[operator]
+        function()
         times.append((time.perf_counter() - start) * 1000)
     return min(times)
 
@@ -79,7 +80,7 @@ async def bench_selection(size: int) -> tuple[float, float, float]:
             canvas = app.canvas
             direct: list[float] = []
             for step in range(40):
-                direction = "down" if step % 10 < 5 else "right"
+                direction: Direction = "down" if step % 10 < 5 else "right"
                 start = time.perf_counter()
                 canvas.action_move(direction)
                 # Render every visible line, as the compositor would after scrolling.

@@ -32,8 +32,6 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 PIPELINE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 NODE_ID = re.compile(r"[a-z_][a-z0-9_]*\Z")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-CRON_ALIASES = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-
 TOP_LEVEL_KEYS = ("omnix", "name", "description", "params", "schedule", "nodes", "ui")
 SCHEDULE_KEYS = ("cron", "every", "timezone", "catchup", "max_active_runs")
 NODE_KEYS = (
@@ -287,21 +285,14 @@ def _schedule(document: CommentedMap, out: _Collector) -> Schedule | None:
 
 def cron_error(expression: object) -> str | None:
     """Why `expression` is not a standard 5-field cron expression, or None when it is."""
-    from croniter import croniter
+    from omnix.shared.cron import CronError, CronExpression
 
     if not isinstance(expression, str):
         return f'`cron` must be a string such as "0 6 * * 1-5", found {expression!r}'
-    expr = expression.strip()
-    if expr in CRON_ALIASES:
-        return None
-    fields = expr.split()
-    if len(fields) != 5:
-        return (
-            f"bad cron {expression!r}: expected 5 fields (minute hour day-of-month month "
-            f"day-of-week), found {len(fields)}"
-        )
-    if not croniter.is_valid(expr):
-        return f"bad cron {expression!r}: a field is out of range or malformed"
+    try:
+        CronExpression(expression)
+    except CronError as exc:
+        return str(exc)
     return None
 
 

@@ -10,13 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from omnix.shared.pipeline import PipelineInvalid, Problem, known_languages, parse_pipeline
+from omnix.shared.events import NodeStateChanged, RunEvent
+from omnix.shared.pipeline import known_languages
+from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.components.code_editor import CodeEditor
 from omnix.tui.components.dialogs import AddNodeDialog, ConfirmDialog
 from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.inspector import Inspector
+from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.problems import ProblemsPanel
-from omnix.tui.document import PipelineDocument, Validation
+from omnix.tui.components.run_events import (
+    RunEnded,
+    RunEventReceived,
+    describe_run_state,
+    relay,
+    show_node_event,
+)
+from omnix.tui.document import PipelineDocument, Validation, problem_nodes, validate_text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -32,6 +42,21 @@ STARTER_CODE = {
 }
 
 
+PALETTE = [
+    ("Add node  (a)", "Add a node after the selected one", "add_node"),
+    ("Connect  (c)", "Connect the selected node to another", "connect"),
+    ("Delete  (d)", "Remove the selected node or edge", "delete"),
+    ("Edit code  (e)", "Edit the selected node's code", "edit_code"),
+    ("Save  (ctrl+s)", "Write the pipeline file", "save"),
+    ("Fit  (f)", "Centre the graph", "fit"),
+    ("Next edge  (])", "Select an edge of the selected node", "next_edge"),
+    ("Run  (r)", "Run the pipeline on the agent", "run"),
+    ("Cancel run  (x)", "Cancel the run in progress", "cancel_run"),
+    ("Quit  (q)", "Leave the editor", "quit_editor"),
+]
+"""Every editor action in the command palette, with the key that does it."""
+
+
 class Validated(Message):
     """Validation of one version of the text finished."""
 
@@ -39,20 +64,6 @@ class Validated(Message):
         super().__init__()
         self.version = version
         self.validation = validation
-
-
-def problem_nodes(problems: Iterable[Problem], known: Iterable[str]) -> set[str]:
-    """Nodes to flag on the graph: the ones problems name, and every member of a cycle."""
-    ids = set(known)
-    flagged: set[str] = set()
-    for problem in problems:
-        if problem.node in ids:
-            flagged.add(problem.node)
-        if problem.message.startswith("cycle:"):
-            # The validator names the cycle's first node and spells the path `a -> b -> a`.
-            path = problem.message[6:].replace("→", "->")
-            flagged |= {part.strip() for part in path.split("->")} & ids
-    return flagged
 
 
 class EditorApp(App[None]):
@@ -63,17 +74,22 @@ class EditorApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_node", "Add"),
         Binding("c", "connect", "Connect"),
-        Binding("d,delete", "delete", "Delete"),
+        Binding("d,delete", "delete", "Del"),
         Binding("e", "edit_code", "Code"),
         Binding("enter", "enter", "Code/confirm", show=False),
         Binding("escape", "cancel_connect", "Cancel", show=False),
         Binding("ctrl+s", "save", "Save"),
+        Binding("r", "run", "Run"),
+        Binding("x", "cancel_run", "Stop"),
         Binding("q", "quit_editor", "Quit"),
     ]
 
-    def __init__(self, document: PipelineDocument) -> None:
+    def __init__(self, document: PipelineDocument, agent: str | None = None) -> None:
         super().__init__()
         self.document = document
+        self.agent = agent
+        self.run_id: str | None = None
+        self._run_status: RunStatus | None = None
         self.validation: Validation | None = None
         self.connect_from: str | None = None
         self._version = 0
@@ -85,8 +101,29 @@ class EditorApp(App[None]):
         with Horizontal(id="main"):
             yield GraphCanvas(id="graph")
             yield Inspector(id="inspector")
-        yield ProblemsPanel(id="problems")
-        yield Footer()
+        with Horizontal(id="bottom"):
+            yield ProblemsPanel(id="problems")
+            yield LogPanel(id="log")
+        yield Footer(compact=True)
+
+    @property
+    def run_status(self) -> RunStatus | None:
+        """The latest status of the run started here (None before the first run)."""
+        return self._run_status
+
+    @run_status.setter
+    def run_status(self, status: RunStatus | None) -> None:
+        self._run_status = status
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show Run or Stop in the footer, whichever applies now."""
+        running = self.run_status is not None and not self.run_status.is_final
+        if action == "run":
+            return not running
+        if action == "cancel_run":
+            return running
+        return True
 
     def on_mount(self) -> None:
         self.canvas.border_title = self.document.path.name
@@ -117,6 +154,9 @@ class EditorApp(App[None]):
     def _show_selection(self) -> None:
         inspector = self.query_one(Inspector)
         selected = self.canvas.selected
+        log = self.query_one(LogPanel)
+        if selected != log.node_id and selected is not None:
+            log.show(selected)
         if selected is not None:
             node = self.document.node(selected)
             inspector.show_node(selected, dict(node), self.document.needs(selected))
@@ -128,15 +168,7 @@ class EditorApp(App[None]):
     @work(thread=True, exclusive=True, group="validate")
     def validate(self, version: int, text: str) -> None:
         """Validate one version of the text off the UI thread."""
-        path = self.document.path
-        base_dir = path.parent if path.parent.is_dir() else None
-        try:
-            pipeline = parse_pipeline(text, path=str(path), base_dir=base_dir)
-        except PipelineInvalid as exc:
-            validation = Validation(None, tuple(exc.problems))
-        else:
-            validation = Validation(pipeline, ())
-        self.post_message(Validated(version, validation))
+        self.post_message(Validated(version, validate_text(text, self.document.path)))
 
     def on_validated(self, message: Validated) -> None:
         if message.version != self._version:
@@ -291,24 +323,92 @@ class EditorApp(App[None]):
             ConfirmDialog("Unsaved changes. Quit without saving?", "Quit", "Stay"), answered
         )
 
+    # -- running on the agent --------------------------------------------------------
+
+    def action_run(self) -> None:
+        """Run the pipeline as it is in the editor on the agent, showing states live."""
+        if self.run_status is not None and not self.run_status.is_final:
+            self.notify("a run is already in progress (x cancels it)", severity="warning")
+            return
+        if self.validation is None or not self.validation.ok:
+            count = len(self.validation.problems) if self.validation else 0
+            self.notify(
+                f"fix the {count} problem(s) first: nothing runs until the file validates",
+                severity="error",
+            )
+            return
+        self.canvas.clear_states()
+        for node_id in self.canvas.looks:
+            self.canvas.set_state(node_id, NodeStatus.PENDING)
+        log = self.query_one(LogPanel)
+        log.reset()
+        log.show(self.canvas.selected)
+        self.query_one("#bottom").add_class("-run")
+        self.run_id, self.run_status = None, RunStatus.QUEUED
+        self.sub_title = f"{self.document.path} · run queued"
+        self.watch_run(self.document.dumps(), str(self.document.path))
+
+    @work(thread=True, exclusive=True, group="run")
+    def watch_run(self, source: str, path: str) -> None:
+        """Start a run on the agent and relay its events until it ends."""
+        from omnix.tui.session import AgentError, AgentSession
+
+        try:
+            with AgentSession(self.agent) as session:
+                self.run_id = session.start_source(source, path)
+                for event in session.events(self.run_id):
+                    self.deliver(event)
+        except AgentError as exc:
+            self.post_message(RunEnded(str(exc)))
+            return
+        self.post_message(RunEnded())
+
+    def deliver(self, event: RunEvent) -> None:
+        """Show one run event; safe to call from the worker thread."""
+        relay(event, self, self.query_one(LogPanel))
+
+    def on_run_event_received(self, message: RunEventReceived) -> None:
+        event = message.event
+        if isinstance(event, NodeStateChanged):
+            show_node_event(event, self.canvas, self.query_one(LogPanel))
+            return
+        self.run_status = event.status
+        self.sub_title = f"{self.document.path} · {describe_run_state(event)}"
+        if event.status.is_final:
+            succeeded = event.status is RunStatus.SUCCEEDED
+            self.notify(describe_run_state(event), severity="information" if succeeded else "error")
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", timeout=10)
+        if self.run_status is not None and not self.run_status.is_final:
+            self.run_status = RunStatus.FAILED if message.error else self.run_status
+            if message.error:
+                self.sub_title = f"{self.document.path} · run not finished: {message.error}"
+
+    def action_cancel_run(self) -> None:
+        """Cancel the run in progress."""
+        if self.run_id is None or self.run_status is None or self.run_status.is_final:
+            self.notify("no run in progress", severity="warning")
+            return
+        self.cancel_on_agent(self.run_id)
+
+    @work(thread=True, group="cancel")
+    def cancel_on_agent(self, run_id: str) -> None:
+        """Ask the agent to cancel; the state change arrives through the run's events."""
+        from omnix.tui.session import AgentError, AgentSession
+
+        try:
+            with AgentSession(self.agent) as session:
+                session.cancel(run_id)
+        except AgentError as exc:
+            self.post_message(RunEnded(str(exc)))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "Add node  (a)", "Add a node after the selected one", self.action_add_node
-        )
-        yield SystemCommand(
-            "Connect  (c)", "Connect the selected node to another", self.action_connect
-        )
-        yield SystemCommand("Delete  (d)", "Remove the selected node or edge", self.action_delete)
-        yield SystemCommand(
-            "Edit code  (e)", "Edit the selected node's code", self.action_edit_code
-        )
-        yield SystemCommand("Save  (ctrl+s)", "Write the pipeline file", self.action_save)
-        yield SystemCommand("Fit  (f)", "Centre the graph", self.canvas.action_fit)
-        yield SystemCommand(
-            "Next edge  (])", "Select an edge of the selected node", self.canvas.action_next_edge
-        )
-        yield SystemCommand("Quit  (q)", "Leave the editor", self.action_quit_editor)
+        for title, help_text, action in PALETTE:
+            target = self.canvas if action in ("fit", "next_edge") else self
+            yield SystemCommand(title, help_text, getattr(target, f"action_{action}"))
 
 
 def _lang(value: object) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,13 +134,7 @@ class PipelineDocument:
 
     def validate(self) -> Validation:
         """Validate the current text with the same validator `omnix validate` uses."""
-        text = self.dumps()
-        base_dir = self.path.parent if self.path.parent.exists() else None
-        try:
-            pipeline = parse_pipeline(text, path=str(self.path), base_dir=base_dir)
-        except PipelineInvalid as exc:
-            return Validation(None, tuple(exc.problems))
-        return Validation(pipeline, ())
+        return validate_text(self.dumps(), self.path)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -345,6 +339,30 @@ class PipelineDocument:
         assert positions is not None
         positions[node_id] = _flow_list([max(0, x), max(0, y)])
         self._changed()
+
+
+def validate_text(text: str, path: Path) -> Validation:
+    """Validate pipeline text as if it were the file at `path` (which need not exist yet)."""
+    base_dir = path.parent if path.parent.is_dir() else None
+    try:
+        pipeline = parse_pipeline(text, path=str(path), base_dir=base_dir)
+    except PipelineInvalid as exc:
+        return Validation(None, tuple(exc.problems))
+    return Validation(pipeline, ())
+
+
+def problem_nodes(problems: Iterable[Problem], known: Iterable[str]) -> set[str]:
+    """Nodes to flag on the graph: the ones problems name, and every member of a cycle."""
+    ids = set(known)
+    flagged: set[str] = set()
+    for problem in problems:
+        if problem.node in ids:
+            flagged.add(problem.node)
+        if problem.message.startswith("cycle:"):
+            # The validator names the cycle's first node and spells the path `a -> b -> a`.
+            path = problem.message[6:].replace("→", "->")
+            flagged |= {part.strip() for part in path.split("->")} & ids
+    return flagged
 
 
 def _flow_list(items: Any) -> CommentedSeq:

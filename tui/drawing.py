@@ -31,7 +31,8 @@ LINES = {
     UP | LEFT | RIGHT: "┴",
     UP | DOWN | LEFT | RIGHT: "┼",
 }
-HEAVY = str.maketrans("─│┌┐└┘├┤┬┴┼", "━┃┏┓┗┛┣┫┳┻╋")
+HEAVY = str.maketrans("─│┌┐└┘├┤┬┴┼[]", "━┃┏┓┗┛┣┫┳┻╋▐▌")
+"""The selection's lines (and a compact box's brackets): visible without colour."""
 ARROW = "▶"
 
 STATE_SYMBOL = {
@@ -116,6 +117,9 @@ class Picture:
         look = self.looks[node_id]
         inner = box.width - 2
         label = node_id if len(node_id) <= MAX_LABEL else node_id[: MAX_LABEL - 1] + "…"
+        if box.height == 1:
+            rows = [f"[{STATE_SYMBOL[look.state]} {label}{'!' if look.problem else ']'}"]
+            return self._put(node_id, rows)
         top = f"┌ {look.lang} ".ljust(box.width - 1, "─")
         if look.problem:
             top = top[:-1] + "!"
@@ -125,6 +129,10 @@ class Picture:
             "│" + f" {STATE_SYMBOL[look.state]} {label}".ljust(inner)[:inner] + "│",
             "└" + duration.rjust(inner, "─")[-inner:] + "┘",
         ]
+        return self._put(node_id, rows)
+
+    def _put(self, node_id: str, rows: list[str]) -> range:
+        box = self.layout.boxes[node_id]
         index = self.node_index[node_id]
         for dy, text in enumerate(rows):
             y = box.y + dy
@@ -159,6 +167,8 @@ class Picture:
 
 
 def _seconds(value: float) -> str:
+    if value < 1:
+        return f"{value * 1000:.0f}ms"
     if value < 10:
         return f"{value:.1f}s"
     if value < 600:

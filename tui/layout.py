@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import networkx as nx
+from omnix.tui import sugiyama
+from omnix.tui.sugiyama import Element
 
 Point = tuple[int, int]
 Direction = Literal["left", "right", "up", "down"]
@@ -21,8 +23,6 @@ Direction = Literal["left", "right", "up", "down"]
 BOX_HEIGHT = 3
 MAX_LABEL = 24
 MIN_GAP = 6
-MAX_TRACKS = 8
-SWEEPS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +103,12 @@ class GraphLayout:
         self.height = max(ys, default=0) + 1
 
 
-def box_width(node_id: str, lang: str) -> int:
-    """Cells a node's box needs: `│ ○ id │` inside, language label on the top border."""
+def box_width(node_id: str, lang: str, *, compact: bool = False) -> int:
+    """Cells a node's box needs: `│ ○ id │` inside, language label on the top border
+    (compact: `[○ id]` on one row)."""
     label = min(len(node_id), MAX_LABEL)
+    if compact:
+        return label + 4
     return max(label + 4, len(lang) + 4, 10) + 2
 
 
@@ -113,39 +116,46 @@ def layout_graph(
     nodes: Mapping[str, str],
     edges: Iterable[tuple[str, str]],
     positions: Mapping[str, Point] | None = None,
+    *,
+    compact: bool = False,
 ) -> GraphLayout:
-    """Lay out `nodes` ({id: language}, in file order) joined by (upstream, downstream) edges."""
-    positions = positions or {}
+    """Lay out `nodes` ({id: language}, in file order) joined by (upstream, downstream) edges.
+
+    `compact` draws one-row boxes close together (an overview of a big graph); user
+    positions, being full-size coordinates, do not apply to it.
+    """
+    positions = {} if compact or positions is None else positions
+    box_height = 1 if compact else BOX_HEIGHT
+    min_gap = 4 if compact else MIN_GAP
     order = {node_id: i for i, node_id in enumerate(nodes)}
     edge_list = [(u, v) for u, v in dict.fromkeys(edges) if u in order and v in order and u != v]
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from(edge_list)
-    backward = _back_edges(graph, order)
+    backward = sugiyama.back_edges(graph, order)
     dag = nx.DiGraph()
     dag.add_nodes_from(nodes)
     dag.add_edges_from((v, u) if (u, v) in backward else (u, v) for u, v in edge_list)
 
-    layer_of = _longest_path_layers(dag, order)
-    layers, chains = _with_dummies(dag, layer_of, order)
-    _reduce_crossings(layers, dag, chains)
+    layer_of = sugiyama.longest_path_layers(dag, order)
+    layers, chains = sugiyama.with_dummies(dag, layer_of, order)
+    sugiyama.reduce_crossings(layers, dag, chains)
 
-    widths = {node_id: box_width(node_id, lang) for node_id, lang in nodes.items()}
-    ys = _place_rows(layers, chains)
+    widths = {n: box_width(n, lang, compact=compact) for n, lang in nodes.items()}
+    ys = sugiyama.place_rows(layers, chains, box_height)
     layer_width = [
         max((widths[e] if isinstance(e, str) else 1 for e in layer), default=1) for layer in layers
     ]
-    tracks = _tracks(layers, chains, ys)
+    tracks = sugiyama.tracks(layers, chains, ys)
     xs: list[int] = []
     x = 1
     for index, width in enumerate(layer_width):
         xs.append(x)
-        gap = max(MIN_GAP, len(set(tracks[index].values())) + 4) if index < len(tracks) else 0
+        gap = max(min_gap, len(set(tracks[index].values())) + 4) if index < len(tracks) else 0
         x += width + gap
 
     boxes = {
-        node_id: Box(xs[layer_of[node_id]], ys[node_id], widths[node_id], layer=layer_of[node_id])
-        for node_id in nodes
+        n: Box(xs[layer_of[n]], ys[n], widths[n], box_height, layer=layer_of[n]) for n in nodes
     }
     pinned = set()
     for node_id, (px, py) in positions.items():
@@ -188,195 +198,6 @@ def neighbour(layout: GraphLayout, node_id: str, direction: Direction) -> str | 
         if best is None or score < best[0]:
             best = (score, other_id)
     return best[1] if best else None
-
-
-# -- the phases ------------------------------------------------------------------------
-
-
-def _back_edges(graph: nx.DiGraph, order: Mapping[str, int]) -> set[tuple[str, str]]:
-    """Edges closing a cycle, found by depth-first search in file order."""
-    if nx.is_directed_acyclic_graph(graph):
-        return set()
-    back: set[tuple[str, str]] = set()
-    state: dict[str, int] = {}  # 1 on the stack, 2 done
-    for root in order:
-        if root in state:
-            continue
-        stack = [(root, iter(sorted(graph.successors(root), key=order.__getitem__)))]
-        state[root] = 1
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if state.get(child) == 1:
-                    back.add((node, child))
-                elif child not in state:
-                    state[child] = 1
-                    stack.append(
-                        (child, iter(sorted(graph.successors(child), key=order.__getitem__)))
-                    )
-                    break
-            else:
-                state[node] = 2
-                stack.pop()
-    return back
-
-
-def _longest_path_layers(dag: nx.DiGraph, order: Mapping[str, int]) -> dict[str, int]:
-    layer: dict[str, int] = {}
-    for node in nx.lexicographical_topological_sort(dag, key=order.__getitem__):
-        layer[node] = max((layer[u] + 1 for u in dag.predecessors(node)), default=0)
-    return layer
-
-
-Element = str | tuple[str, str, int]
-"""A real node id, or a dummy point (upstream, downstream, layer) of a long edge."""
-
-
-def _with_dummies(
-    dag: nx.DiGraph, layer_of: Mapping[str, int], order: Mapping[str, int]
-) -> tuple[list[list[Element]], dict[tuple[str, str], list[Element]]]:
-    """Layers of elements in initial order, and each edge's chain of elements end to end."""
-    count = max(layer_of.values(), default=-1) + 1
-    layers: list[list[Element]] = [[] for _ in range(count)]
-    for node in sorted(layer_of, key=lambda n: (layer_of[n], order[n])):
-        layers[layer_of[node]].append(node)
-    chains: dict[tuple[str, str], list[Element]] = {}
-    for u, v in sorted(dag.edges, key=lambda e: (order[e[0]], order[e[1]])):
-        chain: list[Element] = [u]
-        for layer in range(layer_of[u] + 1, layer_of[v]):
-            dummy = (u, v, layer)
-            layers[layer].append(dummy)
-            chain.append(dummy)
-        chain.append(v)
-        chains[(u, v)] = chain
-    return layers, chains
-
-
-def _adjacency(
-    chains: Mapping[tuple[str, str], list[Element]], layers: Sequence[Sequence[Element]]
-) -> tuple[dict[Element, list[Element]], dict[Element, list[Element]]]:
-    """Per element, its neighbours in the layer before and the layer after."""
-    layer_index = {e: i for i, layer in enumerate(layers) for e in layer}
-    before: dict[Element, list[Element]] = {e: [] for e in layer_index}
-    after: dict[Element, list[Element]] = {e: [] for e in layer_index}
-    for chain in chains.values():
-        for a, b in itertools.pairwise(chain):
-            after[a].append(b)
-            before[b].append(a)
-    return before, after
-
-
-def _crossings(
-    upper: Sequence[Element], lower: Sequence[Element], after: Mapping[Element, list[Element]]
-) -> int:
-    position = {e: i for i, e in enumerate(lower)}
-    ends = [position[b] for a in upper for b in sorted(after[a], key=position.__getitem__)]
-    # Inversions of the lower ends = crossings; a Fenwick tree counts them in n log n.
-    tree = [0] * (len(lower) + 1)
-    crossings = 0
-    for seen, end in enumerate(ends):
-        i, smaller_or_equal = end + 1, 0
-        while i > 0:
-            smaller_or_equal += tree[i]
-            i -= i & -i
-        crossings += seen - smaller_or_equal
-        i = end + 1
-        while i <= len(lower):
-            tree[i] += 1
-            i += i & -i
-    return crossings
-
-
-def _reduce_crossings(
-    layers: list[list[Element]],
-    dag: nx.DiGraph,
-    chains: Mapping[tuple[str, str], list[Element]],
-) -> None:
-    before, after = _adjacency(chains, layers)
-
-    def total() -> int:
-        return sum(_crossings(a, b, after) for a, b in itertools.pairwise(layers))
-
-    best, best_count = [list(layer) for layer in layers], total()
-    for sweep in range(SWEEPS):
-        down = sweep % 2 == 0
-        indices = range(1, len(layers)) if down else range(len(layers) - 2, -1, -1)
-        for i in indices:
-            fixed = layers[i - 1] if down else layers[i + 1]
-            neighbours = before if down else after
-            position = {e: p for p, e in enumerate(fixed)}
-            current = {e: p for p, e in enumerate(layers[i])}
-
-            def barycenter(
-                e: Element,
-                position: dict[Element, int] = position,
-                current: dict[Element, int] = current,
-                neighbours: dict[Element, list[Element]] = neighbours,
-            ) -> float:
-                near = neighbours[e]
-                if not near:
-                    return float(current[e])
-                return sum(position[n] for n in near) / len(near)
-
-            layers[i].sort(key=barycenter)
-        count = total()
-        if count < best_count:
-            best, best_count = [list(layer) for layer in layers], count
-        if best_count == 0:
-            break
-    layers[:] = best
-
-
-def _place_rows(
-    layers: Sequence[Sequence[Element]], chains: Mapping[tuple[str, str], list[Element]]
-) -> dict[Element, int]:
-    """Top row of every element: stacked in order, then pulled toward neighbours' rows."""
-    before, after = _adjacency(chains, layers)
-
-    def height(e: Element) -> int:
-        return BOX_HEIGHT if isinstance(e, str) else 1
-
-    def centre(e: Element) -> float:
-        return y[e] + height(e) // 2
-
-    y: dict[Element, int] = {}
-    for layer in layers:
-        row = 0
-        for e in layer:
-            y[e] = row
-            row += height(e) + 1
-    for sweep in range(4):
-        down = sweep % 2 == 0
-        order = range(1, len(layers)) if down else range(len(layers) - 2, -1, -1)
-        for i in order:
-            neighbours = before if down else after
-            row = 0
-            for e in layers[i]:
-                near = neighbours[e]
-                wanted = (
-                    round(sum(centre(n) for n in near) / len(near)) - height(e) // 2
-                    if near
-                    else y[e]
-                )
-                y[e] = max(row, wanted)
-                row = y[e] + height(e) + 1
-    # Sweeps only push rows down; start the drawing one row from the top.
-    shift = min(y.values(), default=1) - 1
-    return {e: row - shift for e, row in y.items()}
-
-
-def _tracks(
-    layers: Sequence[Sequence[Element]],
-    chains: Mapping[tuple[str, str], list[Element]],
-    ys: Mapping[Element, int],
-) -> list[dict[Element, int]]:
-    """For the gap after each layer, the vertical track column (index) of each source."""
-    _, after = _adjacency(chains, layers)
-    result: list[dict[Element, int]] = []
-    for layer in layers[:-1]:
-        sources = sorted((e for e in layer if after[e]), key=ys.__getitem__)
-        result.append({e: i % MAX_TRACKS for i, e in enumerate(sources)})
-    return result
 
 
 def _layered_route(

@@ -141,6 +141,8 @@ class JavaScriptAdapter:
         self._runtime: NodeRuntime | None = None
         self._worker: _Worker | None = None
         self._lock = asyncio.Lock()
+        self.last_timings: dict[str, float] = {}
+        """Milliseconds the worker spent decoding inputs, running code and encoding the output."""
 
     async def start(self) -> None:
         """Check Node.js and start the warm worker."""
@@ -244,6 +246,9 @@ class JavaScriptAdapter:
                     str(frame.header["text"]),
                 )
             elif kind == "result":
+                self.last_timings = {
+                    k: float(v) for k, v in frame.header.get("timings", {}).items()
+                }
                 return Value("table" if frame.header["kind"] == "table" else "json", frame.blobs[0])
             elif kind == "error":
                 return NodeFailure(

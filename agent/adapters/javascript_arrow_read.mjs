@@ -134,14 +134,18 @@ class BatchReader {
     }
     // int64/uint64: JS numbers while every value is a safe integer, else the whole column as BigInt.
     const words = view(data, Int32Array, 2 * n);
-    const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const hi = type.signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0;
-      const v = hi * TWO_32 + (words[2 * i] >>> 0);
-      if (!Number.isSafeInteger(v) && !(validity && isNull(validity, i))) {
+      if (!Number.isSafeInteger(hi * TWO_32 + (words[2 * i] >>> 0)) && !(validity && isNull(validity, i))) {
         return withNulls(view(data, type.signed ? BigInt64Array : BigUint64Array, n), n, validity, true);
       }
-      out[i] = v;
+    }
+    // Convert in place: each double takes the 8 bytes its int64 came from, so a column
+    // costs no new memory (and no external-memory pressure that would trigger full GCs).
+    const out = new Float64Array(words.buffer, words.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const hi = type.signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0;
+      out[i] = hi * TWO_32 + (words[2 * i] >>> 0);
     }
     return withNulls(out, n, validity);
   }
@@ -167,7 +171,8 @@ class BatchReader {
     if (isAscii(buf)) {
       // One decode for the whole column; each value is then a cheap substring.
       const all = buf.latin1Slice(0, buf.length);
-      for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : all.slice(offsets[i], offsets[i + 1]);
+      const shared = new RepeatedStrings(data, all);
+      for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : shared.get(offsets[i], offsets[i + 1]);
     } else {
       for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : buf.utf8Slice(offsets[i], offsets[i + 1]);
     }
@@ -307,6 +312,44 @@ class BatchReader {
   }
 }
 
+/**
+ * Short ASCII values that repeat (regions, categories, status codes) share one string each
+ * instead of a new one per row: a million rows of a few distinct values then cost a few
+ * strings, not a million allocations for the GC to copy. Columns whose values do not
+ * repeat stop being looked up after a sample.
+ */
+class RepeatedStrings {
+  constructor(bytes, all) {
+    this.bytes = bytes;
+    this.all = all;
+    this.seen = new Map(); // hash of the bytes -> [start, end, string]
+    this.lookups = 0;
+    this.hits = 0;
+    this.active = true;
+  }
+
+  get(start, end) {
+    if (!this.active || end - start > 32) return this.all.slice(start, end);
+    const bytes = this.bytes;
+    let hash = end - start;
+    for (let j = start; j < end; j++) hash = (Math.imul(hash, 31) + bytes[j]) | 0;
+    const entry = this.seen.get(hash);
+    this.lookups++;
+    if (entry !== undefined && entry[1] - entry[0] === end - start) {
+      let same = true;
+      for (let j = 0, k = entry[0]; same && j < end - start; j++, k++) same = bytes[start + j] === bytes[k];
+      if (same) {
+        this.hits++;
+        return entry[2];
+      }
+    }
+    const value = this.all.slice(start, end);
+    if (entry === undefined && this.seen.size < 65536) this.seen.set(hash, [start, end, value]);
+    if (this.lookups === 4096 && this.hits < 2048) this.active = false; // mostly distinct: stop
+    return value;
+  }
+}
+
 function withNulls(values, n, validity, bigints = false) {
   if (!validity && !bigints) return values;
   const out = new Array(n);
@@ -326,6 +369,17 @@ export function checkNames(names, where) {
 
 function concat(parts, n) {
   if (parts.length === 1) return parts[0];
+  const Typed = parts.length > 0 && ArrayBuffer.isView(parts[0]) ? parts[0].constructor : null;
+  if (Typed && parts.every((p) => p.constructor === Typed)) {
+    // Number columns stay unboxed in one typed array (a generic array would box each double).
+    const out = new Typed(n);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
   const out = new Array(n);
   let at = 0;
   for (const part of parts) for (let i = 0; i < part.length; i++) out[at++] = part[i];

@@ -9,6 +9,8 @@ import { checkNames } from './javascript_arrow_read.mjs';
 
 const TWO_32 = 4294967296;
 const EMPTY = new Uint8Array(0);
+const ZEROS = new Uint8Array(8);
+const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 function validity(values, n) {
   let nulls = 0;
@@ -53,7 +55,10 @@ function offsetsBuffer(lengths, n, large) {
 }
 
 function stringBuffers(values, n, where) {
-  const joined = values.join(''); // null and undefined join as ''
+  // null joins as ''. Joining in chunks is several times faster than one join of 10^6 strings.
+  const chunks = [];
+  for (let i = 0; i < n; i += 8192) chunks.push(values.slice(i, i + 8192).join(''));
+  const joined = chunks.join('');
   const data = Buffer.from(joined, 'utf8');
   const lengths = new Float64Array(n);
   if (data.length === joined.length) {
@@ -74,6 +79,31 @@ class ColumnWriter {
   constructor() {
     this.nodes = [];
     this.buffers = [];
+  }
+
+  /** A number column from the fast path, when its type is float64 or int64; else null. */
+  numbers(name, { data, bitmap, nulls, integers }, n, hint, explicit) {
+    const wanted = explicit ?? hint?.type ?? null;
+    let type;
+    if (wanted === null) type = integers ? { id: 'int', bits: 64, signed: true } : { id: 'float', bits: 64 };
+    else if (wanted.id === 'float' && wanted.bits === 64) type = wanted;
+    else if (wanted.id === 'int' && wanted.bits === 64 && wanted.signed && integers) type = wanted;
+    else return null; // other types (and values not fitting them) take the general path
+    this.nodes.push([n, nulls]);
+    this.buffers.push(bitmap ?? EMPTY);
+    if (type.id === 'float') {
+      this.buffers.push(bytesOf(data));
+    } else {
+      // In place: each int64 takes the 8 bytes its double came from.
+      const words = new Int32Array(data.buffer, data.byteOffset, 2 * n);
+      for (let i = 0; i < n; i++) {
+        const v = data[i];
+        words[2 * i] = v >>> 0;
+        words[2 * i + 1] = Math.floor(v / TWO_32) | 0;
+      }
+      this.buffers.push(bytesOf(words));
+    }
+    return { name, nullable: nulls > 0 || !(hint && hint.nullable === false && !explicit), type, children: [] };
   }
 
   column(name, values, hint, explicit, where) {
@@ -243,16 +273,43 @@ function columnNames(rows) {
   return names;
 }
 
-/** A function reading every column in one pass, with constant property names V8 can cache. */
-function extractColumns(names) {
-  const decl = names.map((_, c) => `const c${c} = new Array(n);`).join('\n');
-  const body = names.map((name, c) => `v = r[${JSON.stringify(name)}]; c${c}[i] = v === undefined ? null : v;`).join('\n');
-  // eslint-disable-next-line no-new-func
-  return new Function('rows', `const n = rows.length;\n${decl}\nlet v;\nfor (let i = 0; i < n; i++) {\nconst r = rows[i];\n${body}\n}\nreturn [${names.map((_, c) => `c${c}`).join(', ')}];`);
+/** A function copying one property of every row into an array (undefined -> null). */
+function extractor(name) {
+  const key = JSON.stringify(name);
+  // A constant property name lets V8 cache the lookup; rows usually share one shape.
+  return new Function('rows', `const n = rows.length;\nconst out = new Array(n);\nfor (let i = 0; i < n; i++) {\nconst v = rows[i][${key}];\nout[i] = v === undefined ? null : v;\n}\nreturn out;`);
 }
 
 /**
- * Encode rows (plain objects) as an Arrow IPC stream. `hints` maps a column name to an
+ * The fast path for number columns: values straight into a Float64Array (no boxing, no
+ * generic array). Returns null as soon as a value is not a number, null or undefined.
+ */
+function numberExtractor(name) {
+  const key = JSON.stringify(name);
+  return new Function('rows', `const n = rows.length;
+const data = new Float64Array(n);
+let bitmap = null;
+let nulls = 0;
+let integers = true;
+for (let i = 0; i < n; i++) {
+  const v = rows[i][${key}];
+  if (typeof v === 'number') {
+    data[i] = v;
+    if (integers && !Number.isSafeInteger(v)) integers = false;
+  } else if (v === null || v === undefined) {
+    if (bitmap === null) { bitmap = new Uint8Array((n + 7) >> 3); for (let j = 0; j < i; j++) bitmap[j >> 3] |= 1 << (j & 7); }
+    nulls++;
+    continue;
+  } else {
+    return null;
+  }
+  if (bitmap !== null) bitmap[i >> 3] |= 1 << (i & 7);
+}
+return { data, bitmap, nulls, integers };`);
+}
+
+/**
+ * Encode rows (plain objects) as an Arrow IPC stream, returned as a list of byte chunks. `hints` maps a column name to an
  * upstream field; `declared` maps a column name to a type given to omnix.table.
  */
 export function writeTable(rows, hints, declared = new Map()) {
@@ -260,11 +317,18 @@ export function writeTable(rows, hints, declared = new Map()) {
   const names = columnNames(rows);
   for (const name of declared.keys()) if (!names.includes(name)) names.push(name);
   checkNames(names, '');
-  const columns = extractColumns(names)(rows);
   const writer = new ColumnWriter();
-  const fields = names.map((name, c) =>
-    writer.column(name, columns[c], hints.get(name) ?? null, declared.get(name) ?? null, `column ${JSON.stringify(name)}`),
-  );
+  const fields = names.map((name) => {
+    const hint = hints.get(name) ?? null;
+    const explicit = declared.get(name) ?? null;
+    const where = `column ${JSON.stringify(name)}`;
+    if (n > 0 && typeof rows[0][name] === 'number') {
+      const numbers = numberExtractor(name)(rows);
+      const field = numbers && writer.numbers(name, numbers, n, hint, explicit);
+      if (field) return field;
+    }
+    return writer.column(name, extractor(name)(rows), hint, explicit, where);
+  });
 
   const layout = [];
   let bodyLength = 0;
@@ -278,15 +342,14 @@ export function writeTable(rows, hints, declared = new Map()) {
     [1, 'offset', () => b.int64PairVector(writer.nodes)],
     [2, 'offset', () => b.int64PairVector(layout)],
   ]), bodyLength);
-  const parts = [...schema, ...batch];
-  const total = parts.reduce((s, p) => s + p.length, 0) + bodyLength + 8;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  // The stream as a list of chunks, written out one after another: copying 40 MB of
+  // buffers into one more buffer would cost time and a full GC's worth of external memory.
+  const chunks = [...schema, ...batch];
+  for (const buffer of writer.buffers) {
+    chunks.push(buffer);
+    const pad = (8 - (buffer.length % 8)) % 8;
+    if (pad) chunks.push(ZEROS.subarray(0, pad));
   }
-  writer.buffers.forEach((buffer, i) => out.set(buffer, at + layout[i][0]));
-  new DataView(out.buffer).setInt32(at + bodyLength, -1, true); // end-of-stream marker
-  return out;
+  chunks.push(END_OF_STREAM);
+  return chunks;
 }

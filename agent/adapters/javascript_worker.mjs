@@ -17,13 +17,16 @@ import { writeTable } from './javascript_arrow_write.mjs';
 import { JSONValueError, parseJSON, toJSONText } from './javascript_json.mjs';
 import { rowBuilder } from './javascript_rows.mjs';
 
+/** Send one frame; `blob` is bytes or a list of byte chunks making up one blob. */
 function send(header, blob) {
-  const head = Buffer.from(JSON.stringify({ ...header, blobs: blob ? [blob.length] : [] }));
+  const chunks = blob === undefined ? [] : Array.isArray(blob) ? blob : [blob];
+  const length = chunks.reduce((sum, c) => sum + c.length, 0);
+  const head = Buffer.from(JSON.stringify({ ...header, blobs: blob === undefined ? [] : [length] }));
   const prefix = Buffer.allocUnsafe(4);
   prefix.writeUInt32LE(head.length);
   // stdout is a pipe, written synchronously on Linux: log lines leave while user code runs.
   process.stdout.write(Buffer.concat([prefix, head]));
-  if (blob) process.stdout.write(blob);
+  for (const chunk of chunks) if (chunk.length) process.stdout.write(chunk);
 }
 
 /** A table with declared column types: `omnix.table(rows, {column: "type", ...})`. */
@@ -146,12 +149,15 @@ async function run(request, blobs) {
       current = { fail: reject };
     });
     failed.catch(() => {}); // only awaited when the result is a promise
+    const started = performance.now();
     const hints = bindInputs(request, blobs, context);
+    const decoded = performance.now();
     const script = new vm.Script(request.code, { filename });
     let value = script.runInContext(context);
     if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function') {
       value = await Promise.race([value, failed]);
     }
+    const ran = performance.now();
     if (value instanceof DeclaredTable) {
       blob = writeTable(value.rows, hints, value.types);
       reply = { type: 'result', kind: 'table' };
@@ -162,6 +168,8 @@ async function run(request, blobs) {
       blob = Buffer.from(toJSONText(value), 'utf8');
       reply = { type: 'result', kind: 'json' };
     }
+    // Where the worker's time went, in milliseconds: for benchmarks and slow-node diagnosis.
+    reply.timings = { inputs: decoded - started, code: ran - decoded, output: performance.now() - ran };
   } catch (error) {
     reply = { type: 'error', ...describe(error, filename) };
     blob = undefined;

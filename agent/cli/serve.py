@@ -30,9 +30,11 @@ log = logging.getLogger("omnix.agent")
 
 
 def _setup_logging(level: str) -> None:
-    # journald adds its own timestamps; a terminal user still wants to see the level.
-    logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s", force=True)
-    logging.getLogger("omnix").setLevel(level.upper())
+    # Under systemd, journald stamps each line and reads a priority prefix; elsewhere
+    # lines carry a timestamp and the level name.
+    from omnix.agent.log_format import configure_logging
+
+    configure_logging(level)
 
 
 @click.command()
@@ -104,6 +106,7 @@ async def serve(
     await daemon.stop(0)
     with contextlib.suppress(FileNotFoundError):
         pid_file.unlink()
+    watchdog.cancel()
     log.info("stopped")
 
 

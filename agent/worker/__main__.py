@@ -1,41 +1,39 @@
 """The worker's main loop: read a request frame, run it, reply, mark the end of its output.
 
 Started by `omnix.agent.workers.WorkerProcess` as
-``python -m omnix.agent.worker --preload MODULES --reply-fd N --marker TOKEN``.
-Requests arrive on stdin; replies go to fd N; stdout and stderr belong to the user's code.
+``python -m omnix.agent.worker --preload MODULES --request-fd R --reply-fd W --marker TOKEN``.
+Requests arrive on one private pipe and replies leave on another; stdout and stderr belong to the user's code.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import io
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from omnix.agent.frames import encode_frame, read_frame
+from omnix.agent.frames import Blob, read_frame, write_frame
 
-Op = Callable[[dict[str, Any], list[bytes]], tuple[dict[str, Any], list[bytes]]]
+Reply = tuple[dict[str, Any], list[Blob]]
+Op = Callable[[dict[str, Any], list[memoryview]], Reply]
 
 
 def _ops() -> dict[str, Op]:
     # Imported lazily: a worker pays only for the libraries its operations need.
-    def python(header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+    def python(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
         from omnix.agent.worker import python_op
 
         return python_op.run(header, blobs)
 
-    def sql(header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+    def sql(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
         from omnix.agent.worker import sql_op
 
         return sql_op.run(header, blobs)
 
-    def table_to_json(
-        header: dict[str, Any], blobs: list[bytes]
-    ) -> tuple[dict[str, Any], list[bytes]]:
+    def table_to_json(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
         from omnix.agent.worker.values import OutputError, read_table, table_to_json
 
         try:
@@ -43,10 +41,20 @@ def _ops() -> dict[str, Op]:
         except OutputError as exc:
             return {"ok": False, "message": str(exc), "traceback": ""}, []
 
-    def ping(header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+    def ping(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
         return {"ok": True, "pid": os.getpid()}, []
 
-    return {"python": python, "sql": sql, "table_to_json": table_to_json, "ping": ping}
+    def echo(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
+        # The transport alone, for benchmarks: the floor under any table a node passes on.
+        return {"ok": True}, list[Blob](blobs)
+
+    return {
+        "python": python,
+        "sql": sql,
+        "table_to_json": table_to_json,
+        "ping": ping,
+        "echo": echo,
+    }
 
 
 class _Scope:
@@ -75,7 +83,7 @@ class _Scope:
         os.chdir(self._saved_cwd)
 
 
-def _serve(requests: BinaryIO, replies: BinaryIO, marker: bytes) -> None:
+def _serve(requests: BinaryIO, reply_fd: int, marker: bytes) -> None:
     ops = _ops()
     while True:
         frame = read_frame(requests)
@@ -100,26 +108,22 @@ def _serve(requests: BinaryIO, replies: BinaryIO, marker: bytes) -> None:
         sys.stderr.flush()
         os.write(1, marker)
         os.write(2, marker)
-        replies.write(encode_frame(reply, out))
-        replies.flush()
+        write_frame(reply_fd, reply, out)
 
 
 def main() -> None:
-    """Preload libraries, then serve requests until stdin closes."""
+    """Preload libraries, then serve requests until the request pipe closes."""
     parser = argparse.ArgumentParser(prog="omnix-worker")
     parser.add_argument("--preload", default="")
+    parser.add_argument("--request-fd", type=int, required=True)
     parser.add_argument("--reply-fd", type=int, required=True)
     parser.add_argument("--marker", required=True)
     args = parser.parse_args()
-    # The protocol keeps private copies of its pipes: the user's code (and anything it starts)
-    # sees an empty stdin and cannot write into the reply channel.
-    requests = os.fdopen(os.dup(0), "rb")
-    replies = os.fdopen(args.reply_fd, "wb")
+    # The protocol pipes are private: processes the user's code starts do not inherit them
+    # (stdin is /dev/null), so they can neither read requests nor write replies.
+    os.set_inheritable(args.request_fd, False)
     os.set_inheritable(args.reply_fd, False)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    sys.stdin = io.TextIOWrapper(io.BytesIO())
+    requests = os.fdopen(args.request_fd, "rb")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     for module in filter(None, args.preload.split(",")):
@@ -128,7 +132,7 @@ def main() -> None:
         except ImportError as exc:
             print(f"cannot import {module}: {exc}", file=sys.stderr)
             sys.exit(3)
-    _serve(requests, replies, f"\x1e{args.marker}\x1e".encode())
+    _serve(requests, args.reply_fd, f"\x1e{args.marker}\x1e".encode())
 
 
 if __name__ == "__main__":

@@ -18,9 +18,10 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from omnix.agent.frames import Blob
 from omnix.agent.worker.values import OutputError, dump_json, read_table, write_table
 
-Result = tuple[dict[str, Any], list[bytes]]
+Result = tuple[dict[str, Any], list[Blob]]
 _compiled: dict[tuple[str, str], tuple[CodeType, CodeType | None]] = {}
 
 
@@ -58,14 +59,14 @@ def _user_traceback(exc: BaseException, filename: str) -> tuple[str, str]:
     return text, message
 
 
-def decode_inputs(header: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
+def decode_inputs(header: dict[str, Any], blobs: list[memoryview]) -> dict[str, Any]:
     """Upstream values by node id: tables as DataFrames, JSON as Python values."""
     values: dict[str, Any] = {}
     for spec, blob in zip(header.get("inputs", ()), blobs, strict=True):
         if spec["kind"] == "table":
             values[spec["name"]] = read_table(blob).to_pandas()
         else:
-            values[spec["name"]] = json.loads(blob)
+            values[spec["name"]] = json.loads(bytes(blob))
     return values
 
 
@@ -93,7 +94,7 @@ def _frame_to_arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def run(header: dict[str, Any], blobs: list[bytes]) -> Result:
+def run(header: dict[str, Any], blobs: list[memoryview]) -> Result:
     """Execute a Python node; a failure reply carries the user's message and traceback."""
     node = header["node"]
     code: str = header["code"]

@@ -17,9 +17,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from omnix.agent.frames import Blob
 from omnix.agent.worker.values import OutputError, read_table, write_table
 
-Result = tuple[dict[str, Any], list[bytes]]
+Result = tuple[dict[str, Any], list[Blob]]
 _DUCKDB_LINE = re.compile(r"\bLINE (\d+):")
 
 
@@ -35,10 +36,10 @@ def _line_of(code: str, offset: int) -> int:
     return code.count("\n", 0, offset) + 1
 
 
-def _inputs(header: dict[str, Any], blobs: list[bytes]) -> dict[str, pa.Table]:
+def _inputs(header: dict[str, Any], blobs: list[memoryview]) -> dict[str, pa.Table]:
     tables: dict[str, pa.Table] = {}
     for spec, blob in zip(header.get("inputs", ()), blobs, strict=True):
-        if spec["kind"] == "table" or blob[:1] == b"[":
+        if spec["kind"] == "table" or bytes(blob[:1]) == b"[":
             # JSON arrays of row objects (from languages without Arrow) are tables too.
             try:
                 tables[spec["name"]] = read_table(blob)
@@ -175,7 +176,7 @@ def _run_sqlite(
         connection.close()
 
 
-def run(header: dict[str, Any], blobs: list[bytes]) -> Result:
+def run(header: dict[str, Any], blobs: list[memoryview]) -> Result:
     """Execute a SQL node; failures say which node and which line of its code."""
     node = header["node"]
     code: str = header["code"]

@@ -16,20 +16,24 @@ class OutputError(Exception):
     """A node produced something that is neither a table nor a JSON value."""
 
 
-def read_table(data: bytes) -> pa.Table:
+def read_table(data: bytes | memoryview) -> pa.Table:
     """A table value: Arrow IPC stream bytes, or a JSON array of row objects."""
-    if data[:1] == b"[":
-        return pa.Table.from_pylist(json.loads(data))
+    if bytes(data[:1]) == b"[":
+        return pa.Table.from_pylist(json.loads(bytes(data)))
     with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
         return reader.read_all()
 
 
-def write_table(table: pa.Table) -> bytes:
-    """Arrow IPC stream bytes for a table."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
+def write_table(table: pa.Table) -> pa.Buffer:
+    """Arrow IPC stream bytes for a table, written once into a buffer of the exact size
+    (a growing buffer would copy tens of megabytes several times over)."""
+    measure = pa.MockOutputStream()
+    with pa.ipc.new_stream(measure, table.schema) as writer:
         writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
+    buffer = pa.allocate_buffer(measure.size())
+    with pa.ipc.new_stream(pa.FixedSizeBufferWriter(buffer), table.schema) as writer:
+        writer.write_table(table)
+    return buffer
 
 
 def _json_default(value: Any) -> Any:

@@ -426,3 +426,12 @@ async def test_undefined_result_is_null_and_dates_are_iso_strings(run: Run) -> N
 async def test_array_of_plain_objects_from_json_becomes_a_table(run: Run) -> None:
     value = Value("json", b'[{"a": 1}, {"a": 2}]')
     assert (await run("v", {"v": value})).table.to_pylist() == [{"a": 1}, {"a": 2}]
+
+
+async def test_repeated_and_distinct_strings_keep_every_value(run: Run) -> None:
+    repeated = [["north", "south", "", "n0rth"][i % 4] for i in range(10_000)]
+    distinct = [f"id-{i}" for i in range(10_000)]
+    table = pa.table({"region": repeated, "key": distinct})
+    back = (await through_js(run, table, "t.filter(r => r.key !== 'id-5')")).table
+    assert back["region"].to_pylist() == repeated[:5] + repeated[6:]
+    assert back["key"].to_pylist() == distinct[:5] + distinct[6:]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import islice, takewhile
+from itertools import islice, pairwise, takewhile
 from zoneinfo import ZoneInfo
 
 import pytest
-from omnix.agent.cron import CronError, CronExpression, FireTime
+from omnix.shared.cron import CronError, CronExpression, FireTime
+from omnix.shared.pipeline import PipelineInvalid, parse_pipeline
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -99,15 +100,15 @@ class TestRejectedExpressions:
         [
             ("0 0 * *", "expected 5 fields"),
             ("0 0 * * * *", "expected 5 fields"),
-            ("0 0 * * 8", "day of week field '8': 8 is outside 0-7 (0 and 7 are both Sunday)"),
-            ("61 * * * *", "minute field '61': 61 is outside 0-59"),
+            ("0 0 * * 8", "day of week field '8': 8 is out of range 0-7 (0 and 7 are both Sunday)"),
+            ("61 * * * *", "minute field '61': 61 is out of range 0-59"),
             ("0 0 L * *", "L, W, #, ? and H are not standard cron"),
             ("0 0 * * 1#2", "cannot read '1#2'"),
             ("0/15 * * * *", "write 0-59/15"),
             ("0 5-2 * * *", "runs backwards"),
             ("*/0 * * * *", "a step of 0"),
             ("0 0 * foo *", "'foo' is not a number or a name (jan, feb"),
-            ("0 0 31 2 *", "never fires"),
+            ("0 0 31 2 *", "it never fires"),
             ("@reboot", "unknown alias '@reboot'"),
         ],
     )
@@ -220,3 +221,90 @@ def test_preview_flags_dst_shifted_fire_times() -> None:
     cron = CronExpression("30 2 * * *", "Europe/Berlin")
     fires = cron.preview(3, after=local(BERLIN, 2026, 3, 28, 12))
     assert [f.dst_shifted for f in fires] == [True, False, False]
+
+
+class TestYearLongInvariants:
+    """Properties that must hold on every day of a year with two DST transitions."""
+
+    @staticmethod
+    def fires(expr: str, tz: str, start: datetime, end: datetime) -> list[FireTime]:
+        cron = CronExpression(expr, tz)
+        return list(takewhile(lambda f: f.at < end, cron.fire_times_after(start)))
+
+    @pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York"])
+    @pytest.mark.parametrize("expr", ["30 2 * * *", "0 1 * * *", "59 23 * * *"])
+    def test_fixed_time_job_fires_exactly_once_every_local_day(self, tz: str, expr: str) -> None:
+        zone = ZoneInfo(tz)
+        start = datetime(2026, 1, 1, tzinfo=zone) - timedelta(microseconds=1)
+        dates = [
+            f.at.date() for f in self.fires(expr, tz, start, datetime(2027, 1, 1, tzinfo=zone))
+        ]
+        assert len(dates) == 365
+        assert len(set(dates)) == 365
+
+    @pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York"])
+    @pytest.mark.parametrize(("expr", "minutes"), [("*/30 * * * *", 30), ("0 * * * *", 60)])
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [
+            (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
+            (datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 11, 10, tzinfo=UTC)),
+        ],
+    )
+    def test_wildcard_job_keeps_real_time_spacing_through_transitions(
+        self, tz: str, expr: str, minutes: int, start: datetime, end: datetime
+    ) -> None:
+        times = instants(self.fires(expr, tz, start, end))
+        assert {later - earlier for earlier, later in pairwise(times)} == {
+            timedelta(minutes=minutes)
+        }
+
+
+def vixie_day_matches(
+    day: datetime, dom: set[int], dom_star: bool, dow: set[int], dow_star: bool
+) -> bool:
+    """Vixie cron's day rule, written out independently of the code under test."""
+    weekday = (day.weekday() + 1) % 7  # Sunday = 0
+    if dom_star or dow_star:
+        return day.day in dom and weekday in dow
+    return day.day in dom or weekday in dow
+
+
+@pytest.mark.parametrize(
+    ("dom_field", "dom", "dow_field", "dow"),
+    [
+        ("13", {13}, "5", {5}),
+        ("1,15", {1, 15}, "0", {0}),
+        ("1,15", {1, 15}, "7", {0}),
+        ("*/2", set(range(1, 32, 2)), "1", {1}),
+        ("*", set(range(1, 32)), "6-7", {6, 0}),
+        ("10-20/5", {10, 15, 20}, "*", set(range(7))),
+        ("31", {31}, "mon-wed", {1, 2, 3}),
+        ("*", set(range(1, 32)), "*/3", {0, 3, 6}),
+    ],
+)
+def test_day_rule_matches_an_independent_vixie_oracle_for_a_year(
+    dom_field: str, dom: set[int], dow_field: str, dow: set[int]
+) -> None:
+    cron = CronExpression(f"0 12 {dom_field} * {dow_field}")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    fired = {
+        f.at.date() for f in takewhile(lambda f: f.at.year == 2026, cron.fire_times_after(start))
+    }
+    expected = {
+        day.date()
+        for day in (start + timedelta(days=n) for n in range(365))
+        if vixie_day_matches(day, dom, dom_field.startswith("*"), dow, dow_field.startswith("*"))
+    }
+    assert fired == expected
+
+
+@pytest.mark.parametrize("expr", ["0/15 * * * *", "0 0 L * *", "0 0 31 2 *", "@reboot"])
+def test_pipeline_validation_refuses_what_the_scheduler_cannot_run(expr: str) -> None:
+    text = f"omnix: 1\nname: p\nschedule:\n  cron: '{expr}'\nnodes:\n  - {{id: a, lang: python, code: '1'}}\n"
+    with pytest.raises(PipelineInvalid) as caught:
+        parse_pipeline(text, languages=frozenset({"python"}))
+    with pytest.raises(CronError) as direct:
+        CronExpression(expr)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.message) == (4, str(direct.value))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from omnix.agent.scheduler import NotScheduled, PipelineScheduler
@@ -161,6 +162,36 @@ class TestCatchUpAtStart:
         scheduler.set_schedule("p", Schedule(every_s=30, catchup="none"), last_fire=anchor)
         await scheduler.start()
         assert recorder.missed_at == [anchor + timedelta(seconds=s) for s in (30, 60, 90)]
+
+    async def test_on_time_fire_queues_behind_a_catch_up_in_progress(
+        self, scheduler: PipelineScheduler, recorder: Recorder, clock: FakeClock
+    ) -> None:
+        scheduler.set_schedule("p", hourly("all"), last_fire=T0)
+        await scheduler.start()
+        clock.now = T0 + 4 * HOUR  # 07:00 comes while 04:00 still runs
+        await scheduler.fire_due("p")
+        for _ in range(3):
+            scheduler.run_finished("p")
+            await scheduler.settled()
+        assert recorder.fired_at == [*MISSED_WHILE_DOWN, T0 + 4 * HOUR]
+        assert recorder.missed == []
+
+    async def test_catch_up_across_spring_forward_includes_the_shifted_fire(
+        self, scheduler: PipelineScheduler, recorder: Recorder, clock: FakeClock
+    ) -> None:
+        berlin = ZoneInfo("Europe/Berlin")
+        clock.now = datetime(2030, 4, 1, 12, tzinfo=berlin)
+        schedule = Schedule(cron="30 2 * * *", timezone="Europe/Berlin", catchup="none")
+        scheduler.set_schedule("p", schedule, last_fire=datetime(2030, 3, 30, 2, 30, tzinfo=berlin))
+        await scheduler.start()
+        assert [at.isoformat() for at in recorder.missed_at] == [
+            "2030-03-31T03:00:00+02:00",  # 02:30 did not exist that night
+            "2030-04-01T02:30:00+02:00",
+        ]
+
+    def test_naive_last_fire_is_refused(self, scheduler: PipelineScheduler) -> None:
+        with pytest.raises(ValueError, match="timezone-aware"):
+            scheduler.set_schedule("p", hourly(), last_fire=datetime(2030, 1, 1))
 
 
 class TestMaxActiveRuns:
@@ -319,6 +350,29 @@ class TestQueries:
         assert recorder.fired == []
         assert scheduler.next_fire_times("p", 1) == [clock.now.replace(second=0) + MINUTE]
 
+    async def test_setting_the_same_schedule_again_keeps_the_cadence(
+        self, scheduler: PipelineScheduler, clock: FakeClock
+    ) -> None:
+        anchor = clock.now - timedelta(seconds=7)
+        scheduler.set_schedule("p", Schedule(every_s=30), last_fire=anchor)
+        before = scheduler.next_fire_times("p", 2)
+        clock.now += timedelta(seconds=5)
+        scheduler.set_schedule("p", Schedule(every_s=30), last_fire=anchor)
+        assert scheduler.next_fire_times("p", 2) == before
+
+    async def test_schedule_changed_while_paused_is_caught_up_on_resume(
+        self, scheduler: PipelineScheduler, recorder: Recorder, clock: FakeClock
+    ) -> None:
+        scheduler.set_schedule("p", hourly("none"), last_fire=None)
+        await scheduler.start()
+        scheduler.pause("p")
+        base = clock.now.replace(second=0)
+        scheduler.set_schedule("p", every_minute("none"), last_fire=None)
+        clock.now = base + 2 * MINUTE
+        await scheduler.resume("p")
+        assert recorder.missed_at == [base + MINUTE, base + 2 * MINUTE]
+        assert "paused" in recorder.missed[0][2]
+
     async def test_removed_pipeline_is_not_scheduled(self, scheduler: PipelineScheduler) -> None:
         scheduler.set_schedule("p", hourly(), last_fire=None)
         scheduler.remove("p")
@@ -328,7 +382,7 @@ class TestQueries:
     @pytest.mark.parametrize(
         ("schedule", "fragment"),
         [
-            (Schedule(cron="0 0 * * 8"), "8 is outside 0-7"),
+            (Schedule(cron="0 0 * * 8"), "8 is out of range 0-7"),
             (Schedule(), "exactly one of cron: and every:"),
             (Schedule(every_s=0), "positive duration"),
             (Schedule(cron="@daily", max_active_runs=0), "max_active_runs: 0"),

@@ -23,8 +23,11 @@ def stream(tmp_path: Path) -> Iterator[TextIO]:
 def logger() -> Iterator[logging.Logger]:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
+    omnix = logging.getLogger("omnix")
+    saved_omnix = omnix.level
     yield logging.getLogger("omnix.agent.test")
     root.handlers[:], root.level = saved
+    omnix.setLevel(saved_omnix)
 
 
 def journal_env(stream: TextIO) -> dict[str, str]:
@@ -69,3 +72,12 @@ def test_elsewhere_lines_start_with_a_timestamp(stream: TextIO, logger: logging.
 def test_journal_stream_of_another_file_is_not_ours(stream: TextIO, tmp_path: Path) -> None:
     with (tmp_path / "other").open("w") as other:
         assert not writes_to_journal(stream, journal_env(other))
+
+
+def test_configuring_again_replaces_the_handler(stream: TextIO, logger: logging.Logger) -> None:
+    configure_logging(stream=stream, environ={})
+    configure_logging("warning", stream=stream, environ={})
+    logger.info("not shown at warning")
+    logger.warning("shown once")
+    assert logged(stream).count("shown once") == 1
+    assert "not shown" not in logged(stream)

@@ -65,3 +65,42 @@ async def test_run_states_show_as_symbols_and_durations(editor: EditorApp) -> No
 def test_every_state_has_its_own_symbol() -> None:
     symbols = [STATE_SYMBOL[status] for status in NodeStatus]
     assert len(set(symbols)) == len(symbols)
+
+
+def chain_file(tmp_path: Path, count: int) -> Path:
+    nodes = "".join(
+        f"  - id: step_{i}\n    lang: python\n    code: '1'\n"
+        + (f"    needs: [step_{i - 1}]\n" if i else "")
+        for i in range(count)
+    )
+    path = tmp_path / "chain.yaml"
+    path.write_text(f"omnix: 1\nname: chain\nnodes:\n{nodes}")
+    return path
+
+
+async def test_fit_on_a_big_graph_switches_to_the_overview_and_back(tmp_path: Path) -> None:
+    editor = EditorApp(PipelineDocument.load(chain_file(tmp_path, 12)))
+    async with editor.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        canvas = editor.canvas
+        full_width = canvas.picture.width  # type: ignore[union-attr]
+        await pilot.press("f")
+        assert canvas.compact
+        assert canvas.picture.width < full_width  # type: ignore[union-attr]
+        assert {box.height for box in canvas.picture.layout.boxes.values()} == {1}  # type: ignore[union-attr]
+        assert "[○ step_3]" in canvas.picture.text()  # type: ignore[union-attr]
+        await pilot.press("right")
+        assert canvas.selected == "step_1"
+        await pilot.press("f")
+        assert not canvas.compact
+        assert canvas.selected == "step_1"
+
+
+async def test_fit_on_a_small_graph_centres_it(editor: EditorApp) -> None:
+    async with editor.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        canvas = editor.canvas
+        assert not canvas.compact
+        ox, oy = canvas._origin
+        assert ox > 0 and oy > 0

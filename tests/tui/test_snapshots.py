@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from omnix.shared.events import NodeStateChanged
+from omnix.shared.status import NodeStatus
 from omnix.tui.app import EditorApp
 from omnix.tui.document import PipelineDocument
 from textual.pilot import Pilot
@@ -23,6 +25,14 @@ def relative_editor(pipeline_file: Path, monkeypatch: pytest.MonkeyPatch) -> Edi
 async def settled(pilot: Pilot[None]) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+@pytest.fixture
+def monochrome_editor(pipeline_file: Path, monkeypatch: pytest.MonkeyPatch) -> EditorApp:
+    """The editor as NO_COLOR users see it."""
+    monkeypatch.chdir(pipeline_file.parent)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return EditorApp(PipelineDocument.load(Path(pipeline_file.name)))
 
 
 class TestEditorSnapshots:
@@ -47,3 +57,21 @@ class TestEditorSnapshots:
             await pilot.pause()
 
         assert snap_compare(relative_editor, terminal_size=(120, 40), run_before=make_cycle)
+
+    def test_run_states_without_colour_at_80x24(
+        self, snap_compare: SnapCompare, monochrome_editor: EditorApp
+    ) -> None:
+        """With NO_COLOR, run states still read from their symbols and the selection from
+        its heavy border."""
+
+        async def mid_run(pilot: Pilot[None]) -> None:
+            await settled(pilot)
+            app = pilot.app
+            assert isinstance(app, EditorApp)
+            app.deliver(NodeStateChanged("r1", "extract", NodeStatus.SUCCEEDED, 1, 0.0, 0.31))
+            app.deliver(NodeStateChanged("r1", "totals", NodeStatus.FAILED, 1, 0.0, 2.5))
+            app.deliver(NodeStateChanged("r1", "report", NodeStatus.UPSTREAM_FAILED, 1, 0.0))
+            await pilot.press("right")
+            await pilot.pause()
+
+        assert snap_compare(monochrome_editor, terminal_size=(80, 24), run_before=mid_run)

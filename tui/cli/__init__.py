@@ -23,8 +23,19 @@ COMMANDS = {
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(package_name="omnix")
+@click.option(
+    "--agent",
+    "agent",
+    metavar="ADDR",
+    help="Agent for the TUI: unix:/path or host:port (default: $OMNIX_AGENT, config, local).",
+)
 @click.pass_context
-def main(ctx: click.Context) -> None:
-    """Omnix: edit, run and watch polyglot pipelines from the terminal."""
+def main(ctx: click.Context, agent: str | None) -> None:
+    """Omnix: edit, run and watch polyglot pipelines from the terminal.
+
+    Without a command, opens the TUI on the agent's pipelines, runs, schedules and status.
+    """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from omnix.tui.home import HomeApp
+
+        HomeApp(agent).run()

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from omnix.shared.status import NodeStatus
 from omnix.tui.drawing import EMPTY, HEAVY, NodeLook, Picture
-from omnix.tui.layout import Direction, GraphLayout, Point, layout_graph, neighbour
+from omnix.tui.layout import Direction, Point, layout_graph, neighbour
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-DOUBLE = str.maketrans("─│┌┐└┘", "═║╔╗╚╝")
+DOUBLE = str.maketrans("─│┌┐└┘[]", "═║╔╗╚╝«»")
 STATE_CLASS = {
     None: "graph--pending",
     NodeStatus.PENDING: "graph--pending",
@@ -57,7 +57,7 @@ class GraphCanvas(ScrollView, can_focus=True):
     GraphCanvas > .graph--running { color: $warning; }
     GraphCanvas > .graph--succeeded { color: $success; }
     GraphCanvas > .graph--failed { color: $error; text-style: bold; }
-    GraphCanvas > .graph--upstream-failed { color: $secondary; }
+    GraphCanvas > .graph--upstream-failed { color: $error-lighten-2; text-style: italic; }
     GraphCanvas > .graph--cancelled { color: $text-disabled; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -65,6 +65,10 @@ class GraphCanvas(ScrollView, can_focus=True):
         Binding("down", "move('down')", "Down", show=False),
         Binding("left", "move('left')", "Left", show=False),
         Binding("right", "move('right')", "Right", show=False),
+        Binding("shift+up", "scroll_up", "Pan up", show=False),
+        Binding("shift+down", "scroll_down", "Pan down", show=False),
+        Binding("shift+left", "scroll_left", "Pan left", show=False),
+        Binding("shift+right", "scroll_right", "Pan right", show=False),
         Binding("right_square_bracket", "next_edge", "Edge"),
         Binding("f", "fit", "Fit"),
     ]
@@ -103,12 +107,12 @@ class GraphCanvas(ScrollView, can_focus=True):
         self._origin: Point = (0, 0)
         self._drag: tuple[str, int, int] | None = None
         self._dragged_to: Point | None = None
+        self.compact = False
+        """Overview mode: one-row boxes packed close, toggled by `f` on a big graph."""
+        self._graph: tuple[Mapping[str, str], list[tuple[str, str]], Mapping[str, Point] | None]
+        self._graph = ({}, [], None)
 
     # -- content ---------------------------------------------------------------------
-
-    @property
-    def layout_(self) -> GraphLayout | None:
-        return self.picture.layout if self.picture else None
 
     def show_graph(
         self,
@@ -129,13 +133,19 @@ class GraphCanvas(ScrollView, can_focus=True):
             )
             for node_id, lang in nodes.items()
         }
-        self._set_picture(Picture(layout_graph(nodes, edges, positions), self.looks))
+        self._graph = (nodes, list(edges), positions)
+        self._relayout()
         if self.selected not in self.looks:
             self.selected = None
         if self.selected_edge and self.selected_edge not in self.picture_edges():
             self.selected_edge = None
         if self.marked not in self.looks:
             self.marked = None
+
+    def _relayout(self) -> None:
+        nodes, edges, positions = self._graph
+        layout = layout_graph(nodes, edges, positions, compact=self.compact)
+        self._set_picture(Picture(layout, self.looks))
 
     def picture_edges(self) -> list[tuple[str, str]]:
         return self.picture.edges if self.picture else []
@@ -266,10 +276,19 @@ class GraphCanvas(ScrollView, can_focus=True):
         self.select_edge(edges[index % len(edges)])
 
     def action_fit(self) -> None:
-        """Centre the graph when it fits; otherwise bring the selection (or the start) into view."""
-        self._update_origin()
-        self._strips.clear()
-        self.refresh()
+        """Fit the graph: centre it when it fits, else switch to the compact overview (and
+        back again); the selection stays in view."""
+        if self.picture is None:
+            return
+        fits = self.picture.width <= self.size.width and self.picture.height <= self.size.height
+        if self.compact or not fits:
+            self.compact = not self.compact
+            self._relayout()
+        else:
+            self._update_origin()
+            self._strips.clear()
+            self.refresh()
+        self.border_subtitle = "overview (f: full size)" if self.compact else ""
         if self.selected is not None:
             self._scroll_to_node(self.selected)
         else:
@@ -291,6 +310,9 @@ class GraphCanvas(ScrollView, can_focus=True):
         self.focus()
         x, y = self._cell(event)
         node_id = self.picture.layout.box_at(x, y)
+        if node_id is not None and self.compact:
+            self.select(node_id, scroll=False)  # positions are full-size: no dragging here
+            return
         if node_id is not None:
             box = self.picture.layout.boxes[node_id]
             self._drag = (node_id, x - box.x, y - box.y)

@@ -4,6 +4,9 @@
 (`next_after`), "when did it last fire" (`fire_times_before`) and "show me the next few"
 (`preview`), always as timezone-aware datetimes.
 
+It is the one cron parser: pipeline validation (`omnix validate`, deploy) and the agent's
+scheduler both use it, so a file that validates is a schedule the agent can run.
+
 Semantics (those of Vixie cron, which Debian's and most Linux crons inherit):
 
 - Five fields: minute, hour, day of month, month, day of week. Sunday is 0 and 7.
@@ -134,13 +137,13 @@ class CronExpression:
         if text.startswith("@"):
             if text not in ALIASES:
                 known = ", ".join(ALIASES)
-                raise CronError(f"cron {expression!r}: unknown alias {text!r} (known: {known})")
+                raise CronError(f"bad cron {expression!r}: unknown alias {text!r} (known: {known})")
             text = ALIASES[text]
         fields = text.split()
         if len(fields) != 5:
             raise CronError(
-                f"cron {expression!r}: expected 5 fields (minute hour day-of-month month "
-                f"day-of-week), got {len(fields)}"
+                f"bad cron {expression!r}: expected 5 fields (minute hour day-of-month month "
+                f"day-of-week), found {len(fields)}"
             )
         for spec, field in zip(_FIELDS, fields, strict=True):
             _check_field(expression, spec, field)
@@ -155,7 +158,7 @@ class CronExpression:
             )
         except CroniterBadDateError:
             raise CronError(
-                f"cron {expression!r} never fires: no calendar date matches its day-of-month, "
+                f"bad cron {expression!r}: it never fires, no calendar date matches its day-of-month, "
                 "month and day-of-week fields"
             ) from None
 
@@ -224,7 +227,7 @@ def _check_field(expression: str, spec: _Field, field: str) -> None:
     """Raise CronError unless `field` is a valid Vixie list for `spec`."""
     for item in field.split(","):
         match = _ITEM.match(item)
-        where = f"cron {expression!r}: {spec.name} field {field!r}"
+        where = f"bad cron {expression!r}: {spec.name} field {field!r}"
         if match is None:
             raise CronError(
                 f"{where}: cannot read {item!r}; use numbers, ranges (1-5), lists (1,3), "
@@ -260,7 +263,7 @@ def _value(where: str, spec: _Field, token: str) -> int:
         raise CronError(f"{where}: {token!r} is not a number{names}{hint}")
     if not spec.low <= value <= spec.high:
         extra = " (0 and 7 are both Sunday)" if spec.name == "day of week" else ""
-        raise CronError(f"{where}: {value} is outside {spec.low}-{spec.high}{extra}")
+        raise CronError(f"{where}: {value} is out of range {spec.low}-{spec.high}{extra}")
     return value
 
 

@@ -1,0 +1,57 @@
+"""Warm workers and their pool: the protocol, output markers, and replacing dead workers."""
+
+from __future__ import annotations
+
+import sys
+
+from omnix.agent.worker_env import minimal_env
+from omnix.agent.workers import WorkerPool, WorkerProcess, _Output
+
+ARGV = [sys.executable, "-m", "omnix.agent.worker"]
+
+
+async def spawn() -> WorkerProcess:
+    return await WorkerProcess.spawn("test", ARGV, env=minimal_env())
+
+
+async def test_a_large_blob_crosses_the_pipes_intact() -> None:
+    worker = await spawn()
+    try:
+        blob = bytes(range(256)) * 40_000  # 10 MB, more than any pipe buffer
+        reply, blobs = await worker.request({"op": "echo"}, [blob, b"tail"])
+        assert reply["ok"] and blobs == [blob, b"tail"]
+    finally:
+        await worker.close()
+
+
+async def test_a_killed_worker_is_never_handed_out_again() -> None:
+    pool = WorkerPool(spawn, max_size=1)
+    try:
+        async with pool.acquire() as first:
+            first.kill()
+            assert not first.alive  # at once, before the process has even exited
+        async with pool.acquire() as second:
+            assert second is not first
+            reply, _ = await second.request({"op": "ping"})
+            assert reply["pid"] == second.pid
+    finally:
+        await pool.close()
+
+
+async def test_close_ends_every_worker_process() -> None:
+    pool = WorkerPool(spawn, max_size=2)
+    async with pool.acquire(), pool.acquire():
+        pass
+    workers = list(pool._all)
+    await pool.close()
+    assert len(workers) == 2 and all(w.returncode is not None for w in workers)
+
+
+def test_output_markers_split_across_reads_are_still_found() -> None:
+    marker = b"\x1eabc\x1e"
+    output = _Output("stdout", marker)
+    seen: list[str] = []
+    chunks = [b"hello \x1e", b"ab", b"c\x1eafter"]
+    found = sum(output.feed(chunk, lambda _s, text: seen.append(text)) for chunk in chunks)
+    assert found == 1
+    assert "".join(seen) == "hello after"

@@ -1,0 +1,143 @@
+"""`omnix` without arguments: pipelines, runs, schedules and agent views of a real agent."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Protocol
+
+from omnix.shared.status import NodeStatus
+from omnix.tui.client import AgentAddress, AgentClient
+from omnix.tui.components.agent_screen import AgentScreen
+from omnix.tui.components.graph import GraphCanvas
+from omnix.tui.components.run_screen import RunScreen
+from omnix.tui.components.runs_screen import RunsScreen
+from omnix.tui.components.schedules_screen import SchedulesScreen
+from omnix.tui.home import HomeApp
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+DAILY = """\
+omnix: 1
+name: daily
+description: Morning numbers
+schedule:
+  cron: "0 6 * * *"
+  timezone: UTC
+nodes:
+  - id: numbers
+    lang: python
+    code: |
+      import pandas as pd
+      print("counting")
+      pd.DataFrame({"n": [1, 2, 3]})
+  - id: total
+    lang: sql
+    needs: [numbers]
+    code: SELECT SUM(n) AS total FROM numbers
+"""
+
+
+class Agent(Protocol):
+    """The `agent` fixture: a real agent process and its address."""
+
+    @property
+    def address(self) -> str: ...
+
+
+def deploy(agent: Agent, source: str) -> None:
+    with AgentClient(AgentAddress(agent.address)) as client:
+        client.deploy(source, "daily.yaml")
+
+
+async def loaded(pilot: Pilot[None]) -> None:
+    await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+    await pilot.pause()
+
+
+def cells(table: DataTable[str]) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_the_pipelines_view_lists_deployed_pipelines(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        rows = cells(app.screen.query_one(DataTable))
+        assert rows[0][0] == "daily"
+        assert rows[0][2] == "yes"
+        assert rows[0][4] == "Morning numbers"
+
+
+async def test_r_runs_a_pipeline_and_follows_it_live(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        await loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await loaded(pilot)
+        canvas = screen.query_one(GraphCanvas)
+        assert canvas.looks["numbers"].state is NodeStatus.SUCCEEDED
+        assert canvas.looks["total"].state is NodeStatus.SUCCEEDED
+        assert ("numbers", "total") in canvas.picture_edges()
+        assert "run succeeded" in (screen.sub_title or "")
+
+
+async def test_the_runs_view_lists_runs_and_opens_one(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    with AgentClient(AgentAddress(agent.address)) as client:
+        from omnix.v1 import run_pb2
+
+        run_id = client.call(
+            client.runs.StartRun, run_pb2.StartRunRequest(pipeline_name="daily")
+        ).run.run_id
+        for _ in client.watch(run_id):
+            pass
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        await loaded(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        rows = cells(app.screen.query_one(DataTable))
+        assert rows[0][1] == "daily" and "succeeded" in rows[0][2]
+        app.screen.query_one(DataTable).focus()
+        await pilot.press("enter")
+        await loaded(pilot)
+        assert isinstance(app.screen, RunScreen)
+        assert app.screen.run_id == run_id
+
+
+async def test_the_schedules_view_previews_next_fire_times(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3")
+        await loaded(pilot)
+        assert isinstance(app.screen, SchedulesScreen)
+        rows = cells(app.screen.query_one(DataTable))
+        assert rows[0][:3] == ["daily", "0 6 * * *", "UTC"]
+        times = app.screen.previews["daily"]
+        assert len(times) == 5
+        assert all(later - earlier == 86400 for earlier, later in itertools.pairwise(times))
+
+
+async def test_the_agent_view_shows_the_agents_status(agent: Agent) -> None:
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4")
+        await loaded(pilot)
+        assert isinstance(app.screen, AgentScreen)
+        text = str(app.screen.query_one("#agent-status", Static).render())
+        assert "license" in text and "pid" in text
+
+
+async def test_an_unreachable_agent_is_one_clear_line() -> None:
+    app = HomeApp("unix:/tmp/omnix-no-such-agent.sock")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        text = str(app.screen.query_one(".view-error", Static).render())
+        assert "no agent answers" in text

@@ -1,0 +1,263 @@
+"""A session with an agent, in the TUI's terms: summaries, runs as shared events, errors
+as one sentence.
+
+Every view of the agent (the editor's run, the pipelines, runs, schedules and agent
+screens) talks through `AgentSession`, from worker threads. gRPC failures become
+`AgentError` with a message a person can act on. Nothing here knows about Textual.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+from omnix.shared.events import RunEvent
+from omnix.shared.status import NodeStatus, RunStatus
+from omnix.tui.client import AgentClient, AgentUnreachable, connect
+from omnix.tui.wire import event_from_message, node_status, run_status
+from omnix.v1 import agent_pb2, pipeline_pb2, run_pb2, schedule_pb2
+
+T = TypeVar("T")
+
+
+class AgentError(Exception):
+    """The agent could not be reached or refused a request; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSummary:
+    """A deployed pipeline as the pipelines screen lists it."""
+
+    name: str
+    description: str
+    latest_version: int
+    updated_at: float
+    scheduled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSummary:
+    node_id: str
+    status: NodeStatus
+    attempts: int
+    duration_s: float | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """A run as the runs screen lists it (nodes in pipeline order)."""
+
+    run_id: str
+    pipeline: str
+    version: int
+    status: RunStatus
+    reason: str
+    trigger: str
+    created_at: float
+    started_at: float
+    finished_at: float
+    nodes: tuple[NodeSummary, ...]
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSummary:
+    """When a deployed pipeline fires."""
+
+    pipeline: str
+    cron: str
+    every_s: float
+    timezone: str
+    catchup: str
+    paused: bool
+    next_fire_at: float
+
+    @property
+    def spec(self) -> str:
+        return self.cron if self.cron else f"every {self.every_s:g}s"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSummary:
+    """The agent's own status."""
+
+    version: str
+    uptime_s: float
+    listen_addresses: tuple[str, ...]
+    pipelines: int
+    running_runs: int
+    queued_runs: int
+    store_ok: bool
+    store_detail: str
+    license_tier: str
+    pid: int
+    state_dir: str
+
+
+def _run_summary(run: run_pb2.Run) -> RunSummary:
+    nodes = tuple(
+        NodeSummary(
+            node.node_id,
+            node_status(node.status),
+            node.attempts,
+            node.duration_s if node.HasField("duration_s") else None,
+            node.error,
+        )
+        for node in run.nodes
+    )
+    return RunSummary(
+        run.run_id,
+        run.pipeline,
+        run.version,
+        run_status(run.status),
+        run.reason,
+        run.trigger,
+        run.created_at,
+        run.started_at,
+        run.finished_at,
+        nodes,
+    )
+
+
+class AgentSession:
+    """One connection to the agent; use as a context manager from a worker thread."""
+
+    def __init__(self, agent: str | None = None) -> None:
+        self.agent = agent
+        self._client: AgentClient | None = None
+
+    def __enter__(self) -> AgentSession:
+        try:
+            self._client = connect(self.agent)
+        except AgentUnreachable as exc:
+            raise AgentError(str(exc)) from None
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    @property
+    def client(self) -> AgentClient:
+        if self._client is None:
+            raise RuntimeError("use AgentSession as a context manager")
+        return self._client
+
+    def _call(self, method: Callable[..., Any], request: Any) -> Any:
+        return _translated(lambda: self.client.call(method, request))
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_source(self, source: str, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """Run pipeline text without deploying it; returns the run id."""
+        request = run_pb2.StartRunRequest(
+            pipeline_source=source,
+            source_path=path,
+            params={key: json.dumps(value) for key, value in (params or {}).items()},
+        )
+        return str(self._call(self.client.runs.StartRun, request).run.run_id)
+
+    def start_deployed(self, name: str) -> str:
+        """Run the newest version of a deployed pipeline; returns the run id."""
+        request = run_pb2.StartRunRequest(pipeline_name=name)
+        return str(self._call(self.client.runs.StartRun, request).run.run_id)
+
+    def events(self, run_id: str) -> Iterator[RunEvent]:
+        """A run's events from its start until it ends (a finished run's history, then stop)."""
+        stream = self.client.watch(run_id)
+        while True:
+            message = _translated(lambda: next(stream, None))
+            if message is None:
+                return
+            event = event_from_message(message)
+            if event is not None:
+                yield event
+
+    def cancel(self, run_id: str) -> None:
+        """Ask the agent to cancel a run; its state change arrives as an event."""
+        self._call(self.client.runs.CancelRun, run_pb2.CancelRunRequest(run_id=run_id))
+
+    def runs(self, pipeline: str = "", limit: int = 100) -> list[RunSummary]:
+        """Runs, newest first."""
+        request = run_pb2.ListRunsRequest(pipeline_name=pipeline, page_size=limit)
+        return [_run_summary(run) for run in self._call(self.client.runs.ListRuns, request).runs]
+
+    def run(self, run_id: str) -> RunSummary:
+        request = run_pb2.GetRunRequest(run_id=run_id)
+        return _run_summary(self._call(self.client.runs.GetRun, request).run)
+
+    # -- pipelines, schedules, the agent ----------------------------------------------
+
+    def pipelines(self) -> list[PipelineSummary]:
+        reply = self._call(self.client.pipelines.ListPipelines, pipeline_pb2.ListPipelinesRequest())
+        return [
+            PipelineSummary(p.name, p.description, p.latest_version, p.updated_at, p.scheduled)
+            for p in reply.pipelines
+        ]
+
+    def pipeline_source(self, name: str, version: int = 0) -> str | None:
+        """The deployed text of a version (0: the newest), or None when it is gone."""
+        request = pipeline_pb2.GetPipelineRequest(name=name)
+        versions = self._call(self.client.pipelines.GetPipeline, request).versions
+        for entry in sorted(versions, key=lambda v: v.version, reverse=True):
+            if version in (0, entry.version):
+                return str(entry.source)
+        return None
+
+    def schedules(self) -> list[ScheduleSummary]:
+        request = schedule_pb2.ListSchedulesRequest()
+        return [
+            ScheduleSummary(
+                s.pipeline_name, s.cron, s.every_s, s.timezone, s.catchup, s.paused, s.next_fire_at
+            )
+            for s in self._call(self.client.schedules.ListSchedules, request).schedules
+        ]
+
+    def preview(self, pipeline: str, count: int = 5) -> list[float]:
+        """The next `count` fire times of a pipeline's schedule (Unix seconds)."""
+        request = schedule_pb2.PreviewScheduleRequest(pipeline_name=pipeline, count=count)
+        return list(self._call(self.client.schedules.PreviewSchedule, request).fire_times)
+
+    def status(self) -> AgentSummary:
+        reply = self._call(self.client.agent.GetStatus, agent_pb2.GetStatusRequest())
+        return AgentSummary(
+            reply.version,
+            reply.uptime_s,
+            tuple(reply.listen_addresses),
+            reply.pipelines,
+            reply.running_runs,
+            reply.queued_runs,
+            reply.store.ok,
+            reply.store.detail,
+            reply.license_tier,
+            reply.pid,
+            reply.state_dir,
+        )
+
+
+def _translated(call: Callable[[], T]) -> T:
+    """Run one gRPC step, turning its failures into `AgentError`."""
+    try:
+        return call()
+    except AgentUnreachable as exc:
+        raise AgentError(str(exc)) from None
+    except grpc.RpcError as exc:
+        code = exc.code() if hasattr(exc, "code") else None
+        details = exc.details() if hasattr(exc, "details") else str(exc)
+        name = code.name if isinstance(code, grpc.StatusCode) else "ERROR"
+        raise AgentError(f"the agent refused: {details} [{name}]") from None
