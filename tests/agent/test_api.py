@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -214,3 +216,13 @@ def test_a_file_node_never_reads_the_agents_disk(module_agent: RunningAgent, pat
     with pytest.raises(grpc.RpcError) as raised:
         module_agent.runs().StartRun(run_pb2.StartRunRequest(pipeline_source=source), timeout=10)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_the_agent_process_never_maps_pandas_pyarrow_or_duckdb(module_agent: RunningAgent) -> None:
+    started = module_agent.runs().StartRun(
+        run_pb2.StartRunRequest(pipeline_source=python_pipeline("tables", code="[{'a': 1}]")),
+        timeout=10,
+    )
+    assert module_agent.wait_for_run(started.run.run_id).status == status_pb2.RUN_STATUS_SUCCEEDED
+    maps = Path(f"/proc/{module_agent.process.pid}/maps").read_text()
+    assert [lib for lib in ("pandas", "pyarrow", "duckdb") if lib in maps] == []

@@ -186,6 +186,24 @@ def test_status_json_reports_store_and_listeners(module_agent: RunningAgent) -> 
     assert document["store"]["ok"] and module_agent.tcp_address in document["listen_addresses"]
 
 
+def test_status_is_warning_exit_1_when_the_queue_reaches_the_threshold(
+    module_agent: RunningAgent,
+) -> None:
+    result = cli("omnix-agent", "status", "--address", module_agent.address, "--warn-queued", "0")
+    assert result.returncode == 1
+    assert result.stdout.startswith("OMNIX WARNING - 0 runs queued |")
+
+
+def test_status_is_unknown_exit_3_when_the_agent_refuses_it(
+    module_agent: RunningAgent, short_tmp: Path
+) -> None:
+    # TCP without a token (an empty state dir has none): the agent answers, but refuses.
+    address = module_agent.tcp_address
+    result = cli("omnix-agent", "status", "--address", address, "--state-dir", str(short_tmp))
+    assert result.returncode == 3
+    assert result.stdout.startswith("OMNIX UNKNOWN - ")
+
+
 def test_status_of_an_unreachable_agent_is_critical_exit_2(short_tmp: Path) -> None:
     result = cli("omnix-agent", "status", "--state-dir", str(short_tmp), "--nagios")
     assert result.returncode == 2
