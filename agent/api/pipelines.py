@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from omnix.agent import records
+from omnix.agent import catalog
 from omnix.agent.api import convert
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
@@ -42,7 +42,7 @@ class PipelineServicer:
     async def ListPipelines(
         self, request: pipeline_pb2.ListPipelinesRequest, context: Context
     ) -> pipeline_pb2.ListPipelinesResponse:
-        listed = await records.list_pipelines(self._daemon.store)
+        listed = await catalog.list_pipelines(self._daemon.store)
         return pipeline_pb2.ListPipelinesResponse(
             pipelines=[
                 convert.pipeline_message(p, scheduled=self._scheduled(p.name)) for p in listed
