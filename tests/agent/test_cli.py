@@ -266,3 +266,26 @@ def test_omnix_run_sends_the_files_of_file_nodes(
     result = cli("omnix", "run", str(path), "--json", "--agent", module_agent.address)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["nodes"]["n0"]["output"] == 42
+
+
+def test_ctrl_c_on_omnix_run_cancels_the_run_on_the_agent_and_exits_130(
+    agent: RunningAgent, tmp_path: Path
+) -> None:
+    # Its own agent: the engine may hand the next node to the worker a cancel killed.
+    path = tmp_path / "slow.yaml"
+    path.write_text(python_pipeline("interrupted", nodes=1, code="import time; time.sleep(60)"))
+    process = subprocess.Popen(
+        [str(BIN / "omnix"), "run", str(path), "--agent", agent.address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment(),
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # progress is line by line when piped
+        if "node 0" in line:  # the node's own output: it is running
+            break
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "cancelled by user" in rest

@@ -67,14 +67,23 @@ def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str 
     )
     with agent_client(agent) as client:
         run_id = client.call(client.runs.StartRun, request).run.run_id
-        try:
+        shown = 0
+
+        def show_events() -> None:
+            nonlocal shown
             for message in client.watch(run_id):
                 event = event_from_message(message)
-                if event is not None:
+                if event is not None and message.sequence > shown:
                     renderer.handle(event)
+                shown = max(shown, message.sequence)
+
+        try:
+            show_events()
         except KeyboardInterrupt:
-            # Ctrl-C cancels the run on the agent too, like an in-process run.
+            # Ctrl-C cancels the run on the agent too, like an in-process run, and shows
+            # how it ended.
             client.call(client.runs.CancelRun, run_pb2.CancelRunRequest(run_id=run_id))
+            show_events()
         final = client.call(
             client.runs.GetRun, run_pb2.GetRunRequest(run_id=run_id, include_outputs=True)
         )
