@@ -175,15 +175,20 @@ def test_runs_are_listed_newest_first(module_agent: RunningAgent) -> None:
     assert all(not n.output_json for r in listed.runs for n in r.nodes)
 
 
-def test_cancelling_a_running_run_records_it_cancelled(agent: RunningAgent) -> None:
-    # Its own agent: the engine may hand the next node to the worker a cancel killed.
+def test_cancelling_a_running_run_records_it_cancelled(module_agent: RunningAgent) -> None:
     source = python_pipeline(nodes=1, code="import time; time.sleep(60)")
-    started = agent.runs().StartRun(run_pb2.StartRunRequest(pipeline_source=source), timeout=10)
-    stream = agent.runs().WatchRun(run_pb2.WatchRunRequest(run_id=started.run.run_id), timeout=30)
+    started = module_agent.runs().StartRun(
+        run_pb2.StartRunRequest(pipeline_source=source), timeout=10
+    )
+    stream = module_agent.runs().WatchRun(
+        run_pb2.WatchRunRequest(run_id=started.run.run_id), timeout=30
+    )
     for event in stream:  # Wait until the node really runs.
         if event.node_state.status == status_pb2.NODE_STATUS_RUNNING:
             break
-    reply = agent.runs().CancelRun(run_pb2.CancelRunRequest(run_id=started.run.run_id), timeout=15)
+    reply = module_agent.runs().CancelRun(
+        run_pb2.CancelRunRequest(run_id=started.run.run_id), timeout=15
+    )
     stream.cancel()
     assert reply.run.status == status_pb2.RUN_STATUS_CANCELLED
     assert reply.run.nodes[0].status == status_pb2.NODE_STATUS_CANCELLED

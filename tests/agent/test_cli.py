@@ -246,10 +246,9 @@ def test_omnix_logs_follow_prints_a_live_run_until_it_ends(module_agent: Running
     assert result.stdout.splitlines() == ["n0 | node 0", "n0 | late line"]
 
 
-def test_omnix_cancel_cancels_a_running_run(agent: RunningAgent) -> None:
-    # Its own agent: the engine may hand the next node to the worker a cancel killed.
-    run_id = _start_running(agent, "cancelled", "import time; time.sleep(60)")
-    result = cli("omnix", "cancel", run_id, "--agent", agent.address)
+def test_omnix_cancel_cancels_a_running_run(module_agent: RunningAgent) -> None:
+    run_id = _start_running(module_agent, "cancelled", "import time; time.sleep(60)")
+    result = cli("omnix", "cancel", run_id, "--agent", module_agent.address)
     assert result.returncode == 0
     assert result.stdout.strip() == f"run {run_id}: cancelled (cancelled by user)"
 
@@ -269,13 +268,12 @@ def test_omnix_run_sends_the_files_of_file_nodes(
 
 
 def test_ctrl_c_on_omnix_run_cancels_the_run_on_the_agent_and_exits_130(
-    agent: RunningAgent, tmp_path: Path
+    module_agent: RunningAgent, tmp_path: Path
 ) -> None:
-    # Its own agent: the engine may hand the next node to the worker a cancel killed.
     path = tmp_path / "slow.yaml"
     path.write_text(python_pipeline("interrupted", nodes=1, code="import time; time.sleep(60)"))
     process = subprocess.Popen(
-        [str(BIN / "omnix"), "run", str(path), "--agent", agent.address],
+        [str(BIN / "omnix"), "run", str(path), "--agent", module_agent.address],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
