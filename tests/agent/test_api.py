@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -231,3 +232,21 @@ def test_the_agent_process_never_maps_pandas_pyarrow_or_duckdb(module_agent: Run
     assert module_agent.wait_for_run(started.run.run_id).status == status_pb2.RUN_STATUS_SUCCEEDED
     maps = Path(f"/proc/{module_agent.process.pid}/maps").read_text()
     assert [lib for lib in ("pandas", "pyarrow", "duckdb") if lib in maps] == []
+
+
+def test_concurrent_runs_each_stream_a_gap_free_history_to_the_end(
+    module_agent: RunningAgent,
+) -> None:
+    source = python_pipeline("concurrent", nodes=3)
+
+    def run_and_watch(_: int) -> list[int]:
+        runs = module_agent.runs()
+        run_id = runs.StartRun(run_pb2.StartRunRequest(pipeline_source=source), timeout=10)
+        stream = runs.WatchRun(run_pb2.WatchRunRequest(run_id=run_id.run.run_id), timeout=60)
+        events = list(stream)
+        assert events[-1].run_state.status == status_pb2.RUN_STATUS_SUCCEEDED
+        return [event.sequence for event in events]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sequences = list(pool.map(run_and_watch, range(16)))
+    assert all(seq == list(range(1, len(seq) + 1)) for seq in sequences)
