@@ -159,8 +159,15 @@ class RunManager:
         active = _ActiveRun(record.run_id, pipeline, merged, next_seq=2, trigger=trigger)
         queued = RunStateChanged(record.run_id, RunStatus.QUEUED, record.created_at)
         ops = [*records.insert_run_ops(record), *records.event_ops(1, queued)]
-        await self._store.submit(ops, on_durable=lambda: active.publish((1, queued)))
+        # Known before it is durable, so a watcher that finds the run listed never mistakes
+        # it for a finished one; it still sees only durable events.
         self._active[record.run_id] = active
+        try:
+            await self._store.submit(ops, on_durable=lambda: active.publish((1, queued)))
+        except BaseException:
+            self._active.pop(record.run_id, None)
+            active.finish()
+            raise
         self._queue.put_nowait(record.run_id)
         return record
 
