@@ -66,7 +66,6 @@ class _ActiveRun:
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     started: bool = False
-    final: RunStatus | None = None
     cancel_reason: str | None = None
     """Why `cancel` was set, recorded as the run's reason instead of the engine's."""
 
@@ -246,11 +245,15 @@ class RunManager:
                 self._finish(active)
 
     async def _execute(self, active: _ActiveRun) -> None:
+        final: RunStateChanged | None = None
+
         def on_event(event: RunEvent) -> None:
+            nonlocal final
             if isinstance(event, RunStateChanged) and event.status.is_final:
-                active.final = event.status
-                if event.status is RunStatus.CANCELLED and active.cancel_reason:
-                    event = dataclasses.replace(event, reason=active.cancel_reason)
+                # Held back and committed with the outputs: whoever sees the run over can
+                # read its outputs.
+                final = event
+                return
             self._record(active, event)
 
         document = await self._engine.run(
@@ -265,17 +268,17 @@ class RunManager:
             for node_id, result in document.nodes.items()
             if result.output is not None
         }
-        ops: list[Op] = records.node_output_ops(active.run_id, outputs)
-        if active.final is None:  # The engine did not report the end itself.
-            cancelled = document.status is RunStatus.CANCELLED
-            reason = (active.cancel_reason or CANCELLED_BY_USER) if cancelled else None
-            event = RunStateChanged(active.run_id, document.status, time.time(), reason)
-            seq = active.next_seq
-            active.next_seq += 1
-            ops += records.event_ops(seq, event)
-            await self._store.submit(ops, on_durable=lambda: active.publish((seq, event)))
-        else:
-            await self._store.submit(ops)
+        if final is None:  # The engine did not report the end itself.
+            final = RunStateChanged(active.run_id, document.status, time.time())
+        if final.status is RunStatus.CANCELLED:
+            final = dataclasses.replace(
+                final, reason=active.cancel_reason or final.reason or CANCELLED_BY_USER
+            )
+        event = final
+        seq = active.next_seq
+        active.next_seq += 1
+        ops = [*records.node_output_ops(active.run_id, outputs), *records.event_ops(seq, event)]
+        await self._store.submit(ops, on_durable=lambda: active.publish((seq, event)))
 
     def _record(self, active: _ActiveRun, event: RunEvent) -> asyncio.Future[None]:
         seq = active.next_seq
