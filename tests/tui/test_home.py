@@ -141,3 +141,17 @@ async def test_an_unreachable_agent_is_one_clear_line() -> None:
         await loaded(pilot)
         text = str(app.screen.query_one(".view-error", Static).render())
         assert "no agent answers" in text
+
+
+async def test_enter_on_a_pipeline_lists_only_its_runs(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.screen.query_one(DataTable).focus()
+        await pilot.press("enter")
+        await loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        assert screen.pipeline == "daily"
+        assert all(row[1] == "daily" for row in cells(screen.query_one(DataTable)))
