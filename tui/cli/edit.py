@@ -5,12 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from omnix.tui.cli.agent_options import agent_option
 
 
 @click.command("edit")
 @click.argument("file", type=click.Path(path_type=Path))
-def command(file: Path) -> None:
-    """Edit the pipeline FILE as a graph (an invalid file opens and shows its problems)."""
+@agent_option
+def command(file: Path, agent: str | None) -> None:
+    """Edit the pipeline FILE as a graph (an invalid file opens and shows its problems).
+
+    `r` in the editor runs the pipeline on the agent (--agent, else the default one).
+    """
     from omnix.tui.document import DocumentError, PipelineDocument
 
     try:
@@ -20,4 +25,4 @@ def command(file: Path) -> None:
         raise SystemExit(2) from None
     from omnix.tui.app import EditorApp
 
-    EditorApp(document).run()
+    EditorApp(document, agent=agent).run()
