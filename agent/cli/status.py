@@ -92,6 +92,7 @@ def probe(address: str, token: str, timeout_s: float) -> tuple[int, str, dict[st
 
 
 def evaluate(details: dict[str, Any], warn_queued: int) -> tuple[int, str]:
+    """WARNING when the store is unhealthy or the queue reaches `warn_queued`, else OK."""
     if not details["store"]["ok"]:
         return WARNING, f"store unhealthy: {details['store']['detail']}"
     if details["queued_runs"] >= warn_queued:
@@ -103,6 +104,7 @@ def evaluate(details: dict[str, Any], warn_queued: int) -> tuple[int, str]:
 
 
 def perfdata(details: dict[str, Any]) -> str:
+    """The Nagios performance data after `|`."""
     if not details:
         return ""
     return (
