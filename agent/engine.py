@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -83,7 +83,7 @@ class Engine:
     async def adapter(self, language: str) -> Adapter:
         """The started adapter for `language`; `AdapterUnavailable` says what to install."""
         task = self._started.get(language)
-        if task is None or (task.done() and task.exception() is not None):
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             task = asyncio.create_task(self._start(language))
             self._started[language] = task
         return await asyncio.shield(task)
@@ -107,14 +107,15 @@ class Engine:
         run_id: str | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
         cancel: asyncio.Event | None = None,
-        include_outputs: bool = True,
+        include_outputs: bool | Collection[str] = True,
     ) -> RunDocument:
         """Run `pipeline` to completion and return its run document.
 
         `params` override the pipeline's defaults. Events go to `on_event` as they happen.
         Setting `cancel` (or cancelling this call) kills running nodes and ends the run
-        `cancelled`. `include_outputs=False` leaves outputs out of the document (they are
-        then never converted to JSON, which matters for large tables).
+        `cancelled`. `include_outputs=False` leaves outputs out of the document and a
+        collection of node ids keeps only theirs: outputs left out are never converted to
+        JSON, which matters for large tables.
         """
         if self._closed:
             raise RuntimeError("the engine is closed")
@@ -149,6 +150,11 @@ class Engine:
         for language, result in zip(languages, results, strict=True):
             if isinstance(result, AdapterUnavailable):
                 prepared[language] = result
+            elif isinstance(result, Exception):
+                # A broken adapter fails its own nodes; the rest of the pipeline still runs.
+                prepared[language] = AdapterUnavailable(
+                    f"the {language} adapter failed to start: {type(result).__name__}: {result}"
+                )
             elif isinstance(result, BaseException):
                 raise result
             else:

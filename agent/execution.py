@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +25,8 @@ from omnix.shared.status import NodeStatus, RunStatus
 
 SecretResolver = Callable[[str], str | None]
 _CANCELLED = "__cancelled__"
+_ABORTED = "__aborted__"
+Finished = asyncio.Queue[tuple[str, "asyncio.Task[Any] | None"]]
 
 
 def pipeline_workdir(pipeline: Pipeline) -> str | None:
@@ -49,7 +51,7 @@ class RunExecution:
         decoder: TableDecoder,
         on_event: Callable[[RunEvent], None] | None,
         secrets: SecretResolver | None,
-        include_outputs: bool,
+        include_outputs: bool | Collection[str],
     ) -> None:
         self.pipeline = pipeline
         self.run_id = run_id
@@ -59,24 +61,39 @@ class RunExecution:
         self._decoder = decoder
         self._on_event = on_event
         self._secrets = secrets
-        self._include_outputs = include_outputs
+        self._include_outputs: Callable[[str], bool] = (
+            (lambda node_id: include_outputs)
+            if isinstance(include_outputs, bool)
+            else frozenset(include_outputs).__contains__
+        )
         self._workdir = pipeline_workdir(pipeline)
         self.document = RunDocument(
             run_id, pipeline.name, RunStatus.QUEUED, {n.id: NodeResult() for n in pipeline.nodes}
         )
         self._outputs: dict[str, Value] = {}
+        self._finished: Finished = asyncio.Queue()
+        self._callback_error: Exception | None = None
         self._decoding: dict[str, asyncio.Task[Any]] = {}
         self._children: dict[str, list[str]] = {n.id: [] for n in pipeline.nodes}
         self._waiting_on: dict[str, int] = {}
+        self._unfinished_children: dict[str, int] = {n.id: 0 for n in pipeline.nodes}
+        self._nodes = {n.id: n for n in pipeline.nodes}
         for node in pipeline.nodes:
             self._waiting_on[node.id] = len(set(node.needs))
             for upstream in set(node.needs):
                 self._children[upstream].append(node.id)
+                self._unfinished_children[upstream] += 1
 
     def emit(self, event: RunEvent) -> None:
-        """Hand an event to the caller's callback."""
-        if self._on_event is not None:
+        """Hand an event to the caller's callback. A callback that raises (from wherever the
+        event came from, even a pipe callback) aborts the run: `execute` re-raises it."""
+        if self._on_event is None or self._callback_error is not None:
+            return
+        try:
             self._on_event(event)
+        except Exception as exc:
+            self._callback_error = exc
+            self._finished.put_nowait((_ABORTED, None))
 
     def _set_run(self, status: RunStatus, reason: str | None = None) -> None:
         self.document.status = status
@@ -98,14 +115,14 @@ class RunExecution:
     async def execute(self, cancel: asyncio.Event | None) -> RunDocument:
         """Run every node that can run; return the document with its final state."""
         self._set_run(RunStatus.RUNNING)
-        finished: asyncio.Queue[tuple[str, asyncio.Task[Any] | None]] = asyncio.Queue()
+        finished = self._finished
         active: dict[str, asyncio.Task[None]] = {}
         watcher: asyncio.Task[None] | None = None
         if cancel is not None:
             watcher = asyncio.create_task(self._watch(cancel, finished))
 
         def launch(node_id: str) -> None:
-            task = asyncio.create_task(self._run_node(self.pipeline.node(node_id)))
+            task = asyncio.create_task(self._run_node(self._nodes[node_id]))
             active[node_id] = task
             task.add_done_callback(lambda t: finished.put_nowait((node_id, t)))
 
@@ -119,9 +136,12 @@ class RunExecution:
                 if node_id == _CANCELLED:
                     cancelled = True
                     break
+                if node_id == _ABORTED:
+                    break
                 del active[node_id]
                 assert task is not None
                 task.result()  # a bug in the engine itself must not pass silently
+                self._release_inputs(node_id)
                 if self.document.nodes[node_id].status is NodeStatus.SUCCEEDED:
                     for child in self._children[node_id]:
                         self._waiting_on[child] -= 1
@@ -133,9 +153,17 @@ class RunExecution:
             await self._stop(active)
             self._set_run(RunStatus.CANCELLED, "the run was cancelled")
             raise
+        except BaseException:
+            # Something outside the nodes broke (an event callback raised): stop every node
+            # before the error propagates, so no process outlives the run.
+            await self._stop(active, report=False)
+            raise
         finally:
             if watcher is not None:
                 watcher.cancel()
+        if self._callback_error is not None:
+            await self._stop(active, report=False)
+            raise self._callback_error
         if cancelled:
             await self._stop(active)
             self._set_run(RunStatus.CANCELLED, "the run was cancelled")
@@ -150,22 +178,32 @@ class RunExecution:
             self._set_run(RunStatus.FAILED, f"failed: {', '.join(failed)}")
         else:
             self._set_run(RunStatus.SUCCEEDED)
+        if self._callback_error is not None:
+            raise self._callback_error
         return self.document
 
+    def _release_inputs(self, finished: str) -> None:
+        """Drop outputs every consumer is done with: a run of big tables holds only those
+        still needed (the document's JSON copies are separate)."""
+        for upstream in set(self._nodes[finished].needs):
+            self._unfinished_children[upstream] -= 1
+            if self._unfinished_children[upstream] == 0:
+                self._outputs.pop(upstream, None)
+
     @staticmethod
-    async def _watch(
-        cancel: asyncio.Event, finished: asyncio.Queue[tuple[str, asyncio.Task[Any] | None]]
-    ) -> None:
+    async def _watch(cancel: asyncio.Event, finished: Finished) -> None:
         await cancel.wait()
         finished.put_nowait((_CANCELLED, None))
 
-    async def _stop(self, active: dict[str, asyncio.Task[None]]) -> None:
+    async def _stop(self, active: dict[str, asyncio.Task[None]], *, report: bool = True) -> None:
         """Cancel running attempts (the adapters kill their processes) and mark what is left."""
         for task in active.values():
             task.cancel()
         await asyncio.gather(*active.values(), return_exceptions=True)
         for task in self._decoding.values():
             task.cancel()
+        if not report:
+            return
         for node_id, result in self.document.nodes.items():
             if not result.status.is_final:
                 self._set_node(node_id, NodeStatus.CANCELLED, attempt=result.attempts)
@@ -212,7 +250,7 @@ class RunExecution:
         result.duration_s = round(time.perf_counter() - started, 6)
         if isinstance(outcome, Value):
             self._outputs[node.id] = outcome
-            if self._include_outputs:
+            if self._include_outputs(node.id):
                 self._decode_output(node.id, outcome)
             self._set_node(node.id, NodeStatus.SUCCEEDED, attempt=result.attempts)
         else:

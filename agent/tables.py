@@ -12,7 +12,8 @@ from typing import Any
 
 from omnix.agent.adapters.base import Value
 from omnix.agent.worker_env import minimal_env
-from omnix.agent.workers import WorkerPool, WorkerProcess
+from omnix.agent.worker_pool import WorkerPool
+from omnix.agent.workers import WorkerProcess
 from omnix.shared.rundoc import JsonValue
 
 

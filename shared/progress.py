@@ -8,6 +8,7 @@ state change and per log line, which reads well in CI logs and journald.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class ProgressRenderer:
         self._last_draw = 0.0
         self._run_status: RunStatus | None = None
         self._run_started: float | None = None
+        self._run_ended: float | None = None
 
     def handle(self, event: RunEvent) -> None:
         """Take one event into account and show it."""
@@ -60,6 +62,11 @@ class ProgressRenderer:
             self._on_node(event)
         else:
             self._on_log(event)
+
+    def tick(self) -> None:
+        """Redraw on a terminal so running nodes' clocks advance while nothing happens."""
+        if self._tty and self._drawn_lines:
+            self._redraw()
 
     def finish(self) -> None:
         """Draw the final state (on a terminal) and leave the cursor below it."""
@@ -75,6 +82,8 @@ class ProgressRenderer:
         self._run_status = event.status
         if event.status is RunStatus.RUNNING:
             self._run_started = event.at
+        elif event.status.is_final:
+            self._run_ended = event.at
         if self._tty:
             self._redraw()
             return
@@ -128,7 +137,7 @@ class ProgressRenderer:
 
     def _redraw(self) -> None:
         self._last_draw = time.monotonic()
-        width = 100
+        width = max(40, shutil.get_terminal_size((100, 24)).columns - 1)
         rows = []
         now = time.time()
         for node_id, line in self._nodes.items():
@@ -143,7 +152,12 @@ class ProgressRenderer:
             tail = f"  {line.last_log}" if line.last_log else ""
             rows.append((head + tail)[:width])
         if self._run_status is not None and self._run_status.is_final:
-            rows.append(f"run {self._run_status}")
+            took = (
+                f" in {self._run_ended - self._run_started:.2f}s"
+                if self._run_started is not None and self._run_ended is not None
+                else ""
+            )
+            rows.append(f"run {self._run_status}{took}")
         # Move up over what was drawn before, then rewrite every line (clearing leftovers).
         out = []
         if self._drawn_lines:

@@ -15,7 +15,8 @@ from typing import Any
 
 from omnix.agent.adapters.base import AdapterUnavailable, LogSink, NodeFailure, NodeTask, Value
 from omnix.agent.worker_env import minimal_env
-from omnix.agent.workers import WorkerCrashed, WorkerPool, WorkerProcess
+from omnix.agent.worker_pool import WorkerPool
+from omnix.agent.workers import WorkerCrashed, WorkerProcess
 
 _MISSING_EXIT = 3  # the worker's exit status when a preloaded library is missing
 
@@ -29,7 +30,10 @@ class PythonWorkerAdapter:
     install_hint = "pip install pandas pyarrow duckdb"
 
     def __init__(self, *, max_workers: int | None = None) -> None:
-        self._pool = WorkerPool(self._spawn, max_workers or os.cpu_count() or 1)
+        """`max_workers` caps the warm workers (default: the CPU count, at least 2, so two
+        nodes that wait on each other never deadlock on a one-CPU machine). Workers start
+        on demand; the engine's `max_parallel` bounds the demand."""
+        self._pool = WorkerPool(self._spawn, max_workers or max(2, os.cpu_count() or 1))
 
     async def _spawn(self) -> WorkerProcess:
         argv = [sys.executable, "-m", "omnix.agent.worker", "--preload", ",".join(self.preload)]

@@ -57,7 +57,10 @@ def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
         sys.exit(EXIT_INVALID)
     progress_stream = sys.stderr if as_json else sys.stdout
     renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
-    document = asyncio.run(_run(pipeline, params, renderer))
+    # Without --json only the final nodes' outputs are shown: only those are converted.
+    needed = {upstream for node in pipeline.nodes for upstream in node.needs}
+    shown = True if as_json else frozenset(n.id for n in pipeline.nodes if n.id not in needed)
+    document = asyncio.run(_run(pipeline, params, renderer, shown))
     renderer.finish()
     if as_json:
         sys.stdout.write(document.dumps() + "\n")
@@ -69,7 +72,10 @@ def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
 
 
 async def _run(
-    pipeline: Pipeline, params: dict[str, Any], renderer: ProgressRenderer
+    pipeline: Pipeline,
+    params: dict[str, Any],
+    renderer: ProgressRenderer,
+    include_outputs: bool | frozenset[str],
 ) -> RunDocument:
     # Imported here so `--help` and invalid files never pay for the engine.
     from omnix.agent.engine import Engine
@@ -78,14 +84,27 @@ async def _run(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, cancel.set)
+    ticker = asyncio.create_task(_tick(renderer))
     try:
         async with Engine(secrets=os.environ.get) as engine:
             return await engine.run(
-                pipeline, params=params, on_event=renderer.handle, cancel=cancel
+                pipeline,
+                params=params,
+                on_event=renderer.handle,
+                cancel=cancel,
+                include_outputs=include_outputs,
             )
     finally:
+        ticker.cancel()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+async def _tick(renderer: ProgressRenderer) -> None:
+    """Keep running nodes' clocks moving on a terminal."""
+    while True:
+        await asyncio.sleep(0.25)
+        renderer.tick()
 
 
 def _print_outputs(pipeline: Pipeline, document: RunDocument) -> None:

@@ -90,3 +90,19 @@ def test_the_sales_example_from_the_command_line(node_js: str) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)["nodes"]["report"]["output"]
     assert "$" in report and "€" not in report
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_javascript_node_past_its_timeout_fails_and_the_next_one_runs(
+    engine: Engine, make_pipeline: Callable[[str], Pipeline], node_js: str
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: spin
+        nodes:
+          - {id: spin, lang: javascript, timeout: 1, code: "while (true) {}"}
+          - {id: after, lang: javascript, needs: [], code: "6 * 7"}
+    """)
+    document = await engine.run(pipeline)
+    assert "longer than its timeout of 1s" in (document.nodes["spin"].error or "")
+    assert document.nodes["after"].output == 42

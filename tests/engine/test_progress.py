@@ -51,5 +51,5 @@ def test_a_terminal_gets_one_line_per_node_redrawn_in_place() -> None:
     assert lines[0].startswith("✓ extract") and "0.30s" in lines[0]
     assert lines[0].rstrip().endswith("halfway there")
     assert lines[1].startswith("✗ load") and "failed" in lines[1]
-    assert lines[2] == "run failed"
+    assert lines[2] == "run failed in 0.50s"
     assert text.rstrip().endswith("✗ load failed:\nValueError: bad row")

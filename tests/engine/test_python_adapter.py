@@ -217,3 +217,47 @@ async def test_a_node_that_kills_its_worker_fails_and_the_worker_is_replaced(
     assert document.nodes["later"].output == "still working"
     again = await engine.run(pipeline)
     assert again.nodes["later"].output == "still working"
+
+
+async def test_outputs_can_be_left_out_of_the_document(engine: Engine, make_pipeline: Make) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: quiet
+        nodes:
+          - {id: frame, lang: python, code: "import pandas as pd\\npd.DataFrame({'x': [1]})"}
+          - {id: count, lang: python, needs: [frame], code: "len(frame)"}
+    """)
+    document = await engine.run(pipeline, include_outputs=False)
+    assert document.status is RunStatus.SUCCEEDED
+    assert [r.output for r in document.nodes.values()] == [None, None]
+
+
+async def test_secrets_reach_only_the_nodes_that_declare_them(make_pipeline: Make) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: secrets
+        nodes:
+          - id: with_secret
+            lang: python
+            secrets: [API_TOKEN]
+            code: "import os\\nos.environ['API_TOKEN']"
+          - {id: without, lang: python, code: "import os\\nos.environ.get('API_TOKEN')"}
+          - {id: missing, lang: python, secrets: [OTHER_TOKEN], code: "1"}
+    """)
+    async with Engine(secrets={"API_TOKEN": "s3cret"}.get) as engine:
+        document = await engine.run(pipeline)
+    assert document.nodes["with_secret"].output == "s3cret"
+    assert document.nodes["without"].output is None
+    assert "the secret 'OTHER_TOKEN' is not set" in (document.nodes["missing"].error or "")
+
+
+async def test_only_the_outputs_asked_for_are_kept(engine: Engine, make_pipeline: Make) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: some
+        nodes:
+          - {id: frame, lang: python, code: "import pandas as pd\\npd.DataFrame({'x': [1]})"}
+          - {id: count, lang: python, needs: [frame], code: "len(frame)"}
+    """)
+    document = await engine.run(pipeline, include_outputs={"count"})
+    assert [r.output for r in document.nodes.values()] == [None, 1]

@@ -210,3 +210,37 @@ async def test_cancelling_the_run_task_leaves_no_process_behind(
         await task
     worker, grandchild = map(int, pids.read_text().split())
     assert wait_gone(worker) and wait_gone(grandchild)
+
+
+async def test_an_event_callback_that_raises_stops_the_run_without_leaving_processes(
+    engine: Engine, make_pipeline: Make, tmp_path: Path, wait_gone: WaitGone
+) -> None:
+    pids = tmp_path / "pids"
+    pipeline = make_pipeline(
+        "omnix: 1\nname: callback\nnodes:\n  - id: slow\n    lang: python\n"
+        "    code: |" + SPAWNER.format(pids=str(pids))
+    )
+
+    def on_event(event: RunEvent) -> None:
+        if isinstance(event, NodeLog) and "started" in event.text:
+            raise RuntimeError("the consumer broke")
+
+    with pytest.raises(RuntimeError, match="the consumer broke"):
+        await asyncio.wait_for(engine.run(pipeline, on_event=on_event), 20)
+    worker, grandchild = map(int, pids.read_text().split())
+    assert wait_gone(worker) and wait_gone(grandchild)
+
+
+async def test_runs_of_one_engine_can_overlap(engine: Engine, make_pipeline: Make) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: overlap
+        params: {n: 0}
+        nodes:
+          - {id: first, lang: python, code: "params['n'] * 10"}
+          - {id: second, lang: sql, needs: [first], code: "SELECT $n + 1 AS next"}
+    """)
+    documents = await asyncio.gather(*(engine.run(pipeline, params={"n": n}) for n in range(4)))
+    assert [d.nodes["first"].output for d in documents] == [0, 10, 20, 30]
+    assert [d.nodes["second"].output for d in documents] == [[{"next": n + 1}] for n in range(4)]
+    assert len({d.run_id for d in documents}) == 4

@@ -167,3 +167,55 @@ async def test_a_statement_without_a_result_set_outputs_null(
     document = await engine.run(pipeline)
     assert document.status is RunStatus.SUCCEEDED
     assert document.nodes["q"].output is None
+
+
+async def test_dates_decimals_and_big_integers_become_exact_json(
+    engine: Engine, make_pipeline: Make
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: types
+        nodes:
+          - id: q
+            lang: sql
+            code: |
+              SELECT DATE '2026-01-02' AS day, 1.25::DECIMAL(10, 2) AS price,
+                     SUM(x) AS total, 9007199254740993::BIGINT AS big, 'nan'::DOUBLE AS missing
+              FROM (VALUES (1), (2)) t(x)
+    """)
+    document = await engine.run(pipeline)
+    assert document.nodes["q"].output == [
+        {"day": "2026-01-02", "price": 1.25, "total": 3, "big": 9007199254740993, "missing": None}
+    ]
+
+
+async def test_infinity_in_a_table_is_reported_not_hidden(
+    engine: Engine, make_pipeline: Make
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: inf
+        nodes:
+          - {id: q, lang: sql, code: "SELECT 'inf'::DOUBLE AS ratio"}
+    """)
+    document = await engine.run(pipeline)
+    result = document.nodes["q"]
+    assert result.status is NodeStatus.SUCCEEDED and result.output is None
+    assert "column 'ratio' holds Infinity" in (result.error or "")
+
+
+async def test_tables_a_node_creates_do_not_leak_into_the_next_node(
+    engine: Engine, make_pipeline: Make
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: isolation
+        nodes:
+          - {id: first, lang: sql, code: "CREATE TABLE scratch AS SELECT 1 AS x; SELECT * FROM scratch"}
+          - {id: second, lang: sql, needs: [first], code: "CREATE TABLE scratch AS SELECT 2 AS x; SELECT * FROM scratch"}
+          - {id: probe, lang: sql, needs: [second], code: "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'scratch'"}
+    """)
+    document = await engine.run(pipeline)
+    assert document.nodes["first"].output == [{"x": 1}]
+    assert document.nodes["second"].output == [{"x": 2}]
+    assert document.nodes["probe"].output == [{"n": 0}]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from omnix.agent.worker_env import minimal_env
-from omnix.agent.workers import WorkerPool, WorkerProcess, _Output
+from omnix.agent.worker_pool import WorkerPool
+from omnix.agent.workers import WorkerProcess, _Output
 
 ARGV = [sys.executable, "-m", "omnix.agent.worker"]
 
