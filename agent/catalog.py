@@ -15,6 +15,8 @@ from omnix.agent.store import Op, Store
 
 @dataclass(slots=True)
 class PipelineRecord:
+    """A deployed pipeline."""
+
     name: str
     description: str
     latest_version: int
@@ -25,6 +27,8 @@ class PipelineRecord:
 
 @dataclass(slots=True)
 class VersionRecord:
+    """One deployed version of a pipeline, with its text."""
+
     pipeline: str
     version: int
     source: str
@@ -39,6 +43,7 @@ class VersionRecord:
 
 
 async def get_pipeline(store: Store, name: str) -> PipelineRecord:
+    """A deployed pipeline; NotFound when there is none."""
     row = await store.fetch_one("SELECT * FROM pipelines WHERE name = ?", (name,))
     if row is None:
         raise NotFound(f"no pipeline named {name!r} is deployed (omnix deploy FILE deploys one)")
@@ -46,10 +51,12 @@ async def get_pipeline(store: Store, name: str) -> PipelineRecord:
 
 
 async def list_pipelines(store: Store) -> list[PipelineRecord]:
+    """Every deployed pipeline, by name."""
     return [_pipeline(r) for r in await store.fetch_all("SELECT * FROM pipelines ORDER BY name")]
 
 
 async def list_versions(store: Store, name: str) -> list[VersionRecord]:
+    """A pipeline's versions, oldest first."""
     rows = await store.fetch_all(
         "SELECT * FROM pipeline_versions WHERE pipeline = ? ORDER BY version", (name,)
     )
@@ -101,6 +108,7 @@ def deploy_ops(
 
 
 def delete_pipeline_ops(name: str) -> list[Op]:
+    """Remove a pipeline and its versions (its runs keep their own copy of the text)."""
     return [
         ("DELETE FROM pipeline_versions WHERE pipeline = ?", (name,)),
         ("DELETE FROM pipelines WHERE name = ?", (name,)),
@@ -108,6 +116,7 @@ def delete_pipeline_ops(name: str) -> list[Op]:
 
 
 def pause_schedule_ops(name: str, paused: bool) -> list[Op]:
+    """Remember whether a pipeline's schedule is paused."""
     return [("UPDATE pipelines SET schedule_paused = ? WHERE name = ?", (int(paused), name))]
 
 

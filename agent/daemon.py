@@ -74,16 +74,19 @@ class Daemon:
 
     @property
     def store(self) -> Store:
+        """The open store (after `start`)."""
         assert self._store is not None, "Daemon.start() first"
         return self._store
 
     @property
     def license(self) -> LicenseGate:
+        """The license checks (after `start`)."""
         assert self._license is not None, "Daemon.start() first"
         return self._license
 
     @property
     def runs(self) -> RunManager:
+        """The run manager (after `start`)."""
         assert self._runs is not None, "Daemon.start() first"
         return self._runs
 
@@ -162,11 +165,13 @@ class Daemon:
         return await catalog.get_pipeline(self.store, pipeline.name), version
 
     async def delete(self, name: str) -> None:
+        """Remove a deployed pipeline and its schedule; its runs stay."""
         await catalog.get_pipeline(self.store, name)  # NotFound
         await self.store.write(*catalog.delete_pipeline_ops(name))
         self.schedules.remove(name)
 
     async def pipeline_versions(self, name: str) -> tuple[PipelineRecord, list[VersionRecord]]:
+        """A deployed pipeline and all its versions, oldest first."""
         return await catalog.get_pipeline(self.store, name), await catalog.list_versions(
             self.store, name
         )
@@ -182,6 +187,7 @@ class Daemon:
         trigger: str = "manual",
         scheduled_for: float | None = None,
     ) -> RunRecord:
+        """Queue a run of a deployed pipeline (`version` 0: the newest)."""
         if version < 0:
             raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
         stored = await catalog.get_version(self.store, name, version)
@@ -203,6 +209,7 @@ class Daemon:
         params: dict[str, str],
         files: dict[str, str] | None = None,
     ) -> RunRecord:
+        """Queue a run of pipeline text sent by a client, without deploying it."""
         pipeline = parse_bundle(source, path or "<inline>", files_key(files or {}))
         await self.license.check_run_start(pipeline)
         return await self.runs.submit(pipeline, params=decode_params(params), files=files)
@@ -210,6 +217,7 @@ class Daemon:
     # -- schedules -------------------------------------------------------------------------
 
     async def set_schedule_paused(self, name: str, paused: bool) -> None:
+        """Pause or resume a pipeline's schedule, durably."""
         await self.schedules.set_paused(name, paused)
         await self.store.write(*catalog.pause_schedule_ops(name, paused))
 
@@ -233,6 +241,7 @@ class Daemon:
     # -- status ----------------------------------------------------------------------------
 
     async def status(self) -> AgentStatus:
+        """What GetStatus reports about this agent."""
         return AgentStatus(
             version=package_version("omnix"),
             uptime_s=time.monotonic() - self.started_at,

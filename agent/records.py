@@ -22,6 +22,8 @@ class NotFound(Exception):
 
 @dataclass(slots=True)
 class NodeRecord:
+    """One node of a run as stored."""
+
     node_id: str
     status: NodeStatus
     attempts: int = 0
@@ -32,6 +34,8 @@ class NodeRecord:
 
 @dataclass(slots=True)
 class RunRecord:
+    """A run as stored, with its nodes in pipeline order."""
+
     run_id: str
     pipeline: str
     version: int
@@ -158,6 +162,7 @@ def node_output_ops(run_id: str, outputs: dict[str, str]) -> list[Op]:
 
 
 async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> RunRecord:
+    """One run with its nodes; NotFound when there is none."""
     row = await store.fetch_one("SELECT * FROM runs WHERE run_id = ?", (run_id,))
     if row is None:
         raise NotFound(f"no run with id {run_id!r} (omnix runs lists them)")
@@ -243,6 +248,7 @@ async def load_events(store: Store, run_id: str) -> list[SequencedEvent]:
 
 
 async def last_seq(store: Store, run_id: str) -> int:
+    """The highest event sequence recorded for a run (0 when none)."""
     row = await store.fetch_one(
         "SELECT MAX(s) AS s FROM (SELECT MAX(seq) AS s FROM run_events WHERE run_id = ?"
         " UNION ALL SELECT MAX(seq) FROM logs WHERE run_id = ?)",

@@ -70,11 +70,13 @@ class _ActiveRun:
     """Why `cancel` was set, recorded as the run's reason instead of the engine's."""
 
     def publish(self, item: SequencedEvent) -> None:
+        """Append a durable event to the history and hand it to every watcher."""
         self.history.append(item)
         for queue in self.watchers:
             queue.put_nowait(item)
 
     def finish(self) -> None:
+        """Mark the run over and end every watcher's stream."""
         if self.done.is_set():
             return
         self.done.set()
@@ -109,10 +111,12 @@ class RunManager:
 
     @property
     def running(self) -> int:
+        """Runs executing now."""
         return sum(1 for run in self._active.values() if run.started and not run.done.is_set())
 
     @property
     def queued(self) -> int:
+        """Runs waiting for a run worker."""
         return sum(1 for run in self._active.values() if not run.started)
 
     async def start(self) -> None:

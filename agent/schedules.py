@@ -45,6 +45,8 @@ SchedulerFactory = Callable[[Fire, RecordMissed], SchedulerPort]
 
 @dataclass(slots=True)
 class ScheduleEntry:
+    """A deployed pipeline's schedule and whether it is paused."""
+
     pipeline_name: str
     schedule: Schedule
     paused: bool
@@ -77,6 +79,7 @@ class ScheduleBook:
             await self._scheduler.start()
 
     async def shutdown(self) -> None:
+        """Stop firing; runs already started carry on."""
         if self._scheduler is not None:
             await self._scheduler.shutdown()
 
@@ -100,6 +103,7 @@ class ScheduleBook:
                 self._scheduler.pause(pipeline_name)
 
     def remove(self, pipeline_name: str) -> None:
+        """Forget a pipeline's schedule (deleted, or deployed without one)."""
         if self._entries.pop(pipeline_name, None) is not None and self._scheduler is not None:
             self._scheduler.remove(pipeline_name)
 
@@ -109,15 +113,18 @@ class ScheduleBook:
             self._scheduler.run_finished(pipeline_name)
 
     def entries(self) -> list[ScheduleEntry]:
+        """Every schedule, by pipeline name."""
         return sorted(self._entries.values(), key=lambda e: e.pipeline_name)
 
     def entry(self, pipeline_name: str) -> ScheduleEntry:
+        """A pipeline's schedule; NotFound when it has none."""
         entry = self._entries.get(pipeline_name)
         if entry is None:
             raise NotFound(f"pipeline {pipeline_name!r} is not deployed with a schedule")
         return entry
 
     async def set_paused(self, pipeline_name: str, paused: bool) -> ScheduleEntry:
+        """Pause or resume firing; missed fires on resume follow the schedule's catchup."""
         entry = self.entry(pipeline_name)
         entry.paused = paused
         if self._scheduler is not None:

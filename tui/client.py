@@ -46,14 +46,17 @@ class AgentUnreachable(Exception):
 
 
 def default_state_dir() -> Path:
+    """Where a user's auto-started agent keeps its state."""
     return Path.home() / ".local" / "share" / "omnix"
 
 
 def default_address() -> str:
+    """The local agent's socket: the address that auto-starts an agent."""
     return f"unix:{default_state_dir() / 'agent.sock'}"
 
 
 def client_config_path() -> Path:
+    """`$XDG_CONFIG_HOME/omnix/client.toml` (default `~/.config/omnix/client.toml`)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "omnix" / "client.toml"
 
@@ -71,6 +74,7 @@ class AgentAddress:
 
     @property
     def unix_socket(self) -> Path | None:
+        """The socket path of a `unix:` address, else None."""
         return Path(self.target[len("unix:") :]) if self.target.startswith("unix:") else None
 
 
@@ -129,10 +133,12 @@ class AgentClient:
         self.close()
 
     def close(self) -> None:
+        """Close the channel."""
         self._channel.close()
 
     @property
     def metadata(self) -> list[tuple[str, str]]:
+        """The call metadata: the token, when there is one."""
         return [("authorization", f"Bearer {self.address.token}")] if self.address.token else []
 
     def call(self, method: Any, request: Any, *, timeout_s: float | None = None) -> Any:
@@ -175,6 +181,7 @@ class AgentClient:
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
     def unreachable(self, detail: str) -> AgentUnreachable:
+        """The error to show when no agent answers: the address and what to do."""
         hint = (
             "start one with `omnix-agent serve`"
             if self.address.autostart
@@ -184,6 +191,7 @@ class AgentClient:
         return AgentUnreachable(f"no agent answers at {self.address.target}{reason}: {hint}")
 
     def status(self) -> agent_pb2.GetStatusResponse:
+        """The agent's GetStatus reply."""
         reply: agent_pb2.GetStatusResponse = self.call(
             self.agent.GetStatus, agent_pb2.GetStatusRequest()
         )
@@ -192,6 +200,7 @@ class AgentClient:
     def deploy(
         self, source: str, path: str, files: dict[str, str] | None = None
     ) -> pipeline_pb2.DeployPipelineResponse:
+        """Deploy pipeline text (and the files its `file:` nodes name) as a new version."""
         reply: pipeline_pb2.DeployPipelineResponse = self.call(
             self.pipelines.DeployPipeline,
             pipeline_pb2.DeployPipelineRequest(source=source, path=path, files=files or {}),

@@ -28,6 +28,7 @@ def run_status(value: int) -> RunStatus:
 
 
 def node_status(value: int) -> NodeStatus:
+    """The shared status for a wire value; UNSPECIFIED reads as pending."""
     return _NODE_STATUS.get(value, NodeStatus.PENDING)
 
 

@@ -35,6 +35,7 @@ class TokenAuthInterceptor(_Interceptor):
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> _Handler:
+        """Pass calls with the admin token (and open methods); refuse the rest."""
         if handler_call_details.method.startswith(OPEN_METHOD_PREFIXES):
             return await continuation(handler_call_details)
         sent = ""

@@ -19,6 +19,7 @@ NODE_STATUS: dict[NodeStatus, status_pb2.NodeStatus] = {
 
 
 def pipeline_message(record: PipelineRecord, *, scheduled: bool) -> pipeline_pb2.Pipeline:
+    """A deployed pipeline as the wire shows it."""
     return pipeline_pb2.Pipeline(
         name=record.name,
         description=record.description,
@@ -30,6 +31,7 @@ def pipeline_message(record: PipelineRecord, *, scheduled: bool) -> pipeline_pb2
 
 
 def version_message(record: VersionRecord) -> pipeline_pb2.PipelineVersion:
+    """One stored version as the wire shows it."""
     return pipeline_pb2.PipelineVersion(
         version=record.version,
         deployed_at=record.deployed_at,
@@ -39,6 +41,7 @@ def version_message(record: VersionRecord) -> pipeline_pb2.PipelineVersion:
 
 
 def run_message(record: RunRecord) -> run_pb2.Run:
+    """A run and its nodes as the wire shows them."""
     return run_pb2.Run(
         run_id=record.run_id,
         pipeline=record.pipeline,
@@ -65,6 +68,7 @@ def run_message(record: RunRecord) -> run_pb2.Run:
 
 
 def event_message(item: SequencedEvent) -> run_pb2.WatchRunResponse:
+    """One sequenced run event as a WatchRun message."""
     seq, event = item
     message = run_pb2.WatchRunResponse(run_id=event.run_id, sequence=seq)
     if isinstance(event, NodeLog):

@@ -36,6 +36,7 @@ class DecodeErrorInterceptor(_Interceptor):
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> _Handler:
+        """Wrap the method's handler so undecodable requests get INVALID_ARGUMENT."""
         handler = await continuation(handler_call_details)
         if handler is None or handler.request_deserializer is None:
             return handler

@@ -40,11 +40,24 @@ def _token(state_dir: Path) -> str:
         return ""
 
 
-def probe(address: str, token: str, timeout_s: float) -> tuple[int, str, dict[str, Any]]:
+def _channel(address: str, tls_ca: str) -> grpc.Channel:
+    if tls_ca and not address.startswith("unix:"):
+        root = Path(tls_ca).read_bytes()
+        return grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=root))
+    return grpc.insecure_channel(address)
+
+
+def probe(
+    address: str, token: str, timeout_s: float, tls_ca: str = ""
+) -> tuple[int, str, dict[str, Any]]:
     """(exit code, summary, details) for the agent at `address`."""
     started = time.monotonic()
     metadata = [("authorization", f"Bearer {token}")] if token else []
-    with grpc.insecure_channel(address) as channel:
+    try:
+        channel = _channel(address, tls_ca)
+    except OSError as exc:
+        return UNKNOWN, f"cannot read the CA file {tls_ca}: {exc}", {}
+    with channel:
         try:
             health = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=timeout_s
@@ -92,6 +105,7 @@ def probe(address: str, token: str, timeout_s: float) -> tuple[int, str, dict[st
 
 
 def evaluate(details: dict[str, Any], warn_queued: int) -> tuple[int, str]:
+    """WARNING when the store is unhealthy or the queue reaches `warn_queued`, else OK."""
     if not details["store"]["ok"]:
         return WARNING, f"store unhealthy: {details['store']['detail']}"
     if details["queued_runs"] >= warn_queued:
@@ -103,6 +117,7 @@ def evaluate(details: dict[str, Any], warn_queued: int) -> tuple[int, str]:
 
 
 def perfdata(details: dict[str, Any]) -> str:
+    """The Nagios performance data after `|`."""
     if not details:
         return ""
     return (
@@ -120,6 +135,12 @@ def perfdata(details: dict[str, Any]) -> str:
 @click.option("--nagios", is_flag=True, help="Print only the one-line Nagios form.")
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds per call.")
 @click.option("--warn-queued", default=100, show_default=True, help="WARNING at this queue.")
+@click.option(
+    "--tls-ca",
+    envvar="OMNIX_TLS_CA",
+    default="",
+    help="PEM CA of a TLS listener's certificate (default: $OMNIX_TLS_CA).",
+)
 def command(
     address: str | None,
     state_dir: str | None,
@@ -128,6 +149,7 @@ def command(
     nagios: bool,
     timeout: float,
     warn_queued: int,
+    tls_ca: str,
 ) -> None:
     """Is the agent up, and how is it? Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
     try:
@@ -136,7 +158,7 @@ def command(
         click.echo(f"OMNIX UNKNOWN - {exc}")
         sys.exit(UNKNOWN)
     target = address or f"unix:{socket_path(state)}"
-    code, summary, details = probe(target, _token(state), timeout)
+    code, summary, details = probe(target, _token(state), timeout, tls_ca)
     if code == OK:
         code, summary = evaluate(details, warn_queued)
     if as_json:

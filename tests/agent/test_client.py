@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +25,7 @@ from omnix.tui.client import (
 )
 from omnix.v1 import agent_pb2
 
-from .conftest import AgentFactory
+from .conftest import RunningAgent, environment, spawn_agent
 
 
 @pytest.fixture
@@ -94,16 +99,52 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def test_a_tls_listener_serves_a_client_that_trusts_its_ca_and_sends_the_token(
-    agent_factory: AgentFactory, short_tmp: Path
-) -> None:
-    cert, key = self_signed(short_tmp)
-    config = short_tmp / "agent.toml"
+@pytest.fixture(scope="module")
+def tls_agent() -> Iterator[tuple[RunningAgent, Path]]:
+    """An agent with a TLS listener on loopback, and its certificate (its own CA)."""
+    path = Path(tempfile.mkdtemp(prefix="ox", dir="/tmp"))
+    cert, key = self_signed(path)
+    config = path / "agent.toml"
     config.write_text(f'tls_cert = "{cert}"\ntls_key = "{key}"\n')
-    agent = agent_factory(None, "--config", str(config), tcp=True)
+    agent = spawn_agent(path / "a", "--config", str(config), tcp=True)
+    yield agent, cert
+    agent.close()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_a_tls_listener_serves_a_client_that_trusts_its_ca_and_sends_the_token(
+    tls_agent: tuple[RunningAgent, Path],
+) -> None:
+    agent, cert = tls_agent
     address = AgentAddress(agent.tcp_address, agent.token, tls_ca=str(cert))
     with AgentClient(address) as client:
         assert client.status().store.ok
+
+
+def test_a_tls_listener_refuses_plaintext(tls_agent: tuple[RunningAgent, Path]) -> None:
+    agent, _ = tls_agent
     plaintext = AgentAddress(agent.tcp_address, agent.token)
     with AgentClient(plaintext) as client, pytest.raises(AgentUnreachable):
         client.call(client.agent.GetStatus, agent_pb2.GetStatusRequest(), timeout_s=2)
+
+
+def test_status_checks_a_tls_listener_with_its_ca(tls_agent: tuple[RunningAgent, Path]) -> None:
+    agent, cert = tls_agent
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "omnix-agent"),
+            "status",
+            "--address",
+            agent.tcp_address,
+            "--state-dir",
+            str(agent.state_dir),
+            "--tls-ca",
+            str(cert),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment(),
+    )
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("OMNIX OK - ")

@@ -26,6 +26,7 @@ def agent_option(function: F) -> F:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
+    """Print `omnix: message` on stderr and exit with `code`."""
     click.echo(f"omnix: {message}", err=True)
     sys.exit(code)
 
