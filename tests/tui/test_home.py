@@ -155,3 +155,19 @@ async def test_enter_on_a_pipeline_lists_only_its_runs(agent: Agent) -> None:
         assert isinstance(screen, RunsScreen)
         assert screen.pipeline == "daily"
         assert all(row[1] == "daily" for row in cells(screen.query_one(DataTable)))
+
+
+async def test_a_hidden_view_stops_refreshing_until_shown_again(agent: Agent) -> None:
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        await loaded(pilot)
+        runs = app.screen
+        assert isinstance(runs, RunsScreen) and runs.refresh_timer is not None
+        await pilot.press("1")
+        await loaded(pilot)
+        # Timer has no public "is paused": its event is what pause() and resume() set.
+        assert runs.refresh_timer._active.is_set() is False
+        await pilot.press("2")
+        await loaded(pilot)
+        assert runs.refresh_timer._active.is_set() is True

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
 T = TypeVar("T")
@@ -60,10 +61,22 @@ class AgentView(Screen[None], Generic[T]):
         """The view's own widgets, between the header and the footer."""
         yield from ()
 
+    refresh_timer: Timer | None = None
+    """The periodic refresh (None without `REFRESH_S`); paused while the view is hidden."""
+
     def on_mount(self) -> None:
         self.action_reload()
         if self.REFRESH_S:
-            self.set_interval(self.REFRESH_S, self.action_reload)
+            self.refresh_timer = self.set_interval(self.REFRESH_S, self.action_reload)
+
+    def on_screen_suspend(self) -> None:
+        # A view in another mode is not seen: asking the agent for it is wasted work.
+        if self.refresh_timer is not None:
+            self.refresh_timer.pause()
+
+    def on_screen_resume(self) -> None:
+        if self.refresh_timer is not None:
+            self.refresh_timer.resume()
 
     def action_reload(self) -> None:
         """Fetch again from the agent."""
