@@ -112,12 +112,14 @@ class AgentView(Screen[None], Generic[T]):
         error.add_class("-shown")
 
 
-def when(seconds: float, timezone: str | None = None) -> str:
-    """A Unix time as `YYYY-MM-DD HH:MM:SS` (local, or in `timezone` with its abbreviation)."""
+def when(seconds: float, timezone: str | None = None, *, brief: bool = False) -> str:
+    """A Unix time as `YYYY-MM-DD HH:MM:SS` (local, or in `timezone` with its abbreviation);
+    `brief` drops the year (`MM-DD HH:MM:SS`, local) where columns are tight."""
     if not seconds:
         return "—"
     if timezone is None:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+        shape = "%m-%d %H:%M:%S" if brief else "%Y-%m-%d %H:%M:%S"
+        return time.strftime(shape, time.localtime(seconds))
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -25,7 +25,7 @@ class RunsScreen(AgentView[list[RunSummary]]):
     """Runs, newest first (of one pipeline after choosing it on the pipelines screen)."""
 
     REFRESH_S = 2.0
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "all", "All pipelines")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "all", "All")]
 
     class RunChosen(Message):
         """The user wants to watch one run."""
@@ -65,7 +65,7 @@ class RunsScreen(AgentView[list[RunSummary]]):
                 run.pipeline,
                 f"{RUN_SYMBOL[run.status]} {run.status.value}",
                 run.trigger,
-                when(run.started_at or run.created_at),
+                when(run.started_at or run.created_at, brief=True),
                 took(run.duration_s),
                 run.reason,
                 key=run.run_id,
