@@ -12,10 +12,9 @@ from omnix.tui.components.agent_screen import AgentScreen
 from omnix.tui.components.agent_view import AgentView
 from omnix.tui.components.license_screen import LicenseScreen, tier_title
 from omnix.tui.components.pipelines_screen import PipelinesScreen
-from omnix.tui.components.run_screen import RunScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
-from omnix.tui.session import AgentError, AgentSession, AgentSummary
+from omnix.tui.summaries import AgentError, AgentSummary
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -55,6 +54,8 @@ class HomeApp(App[None]):
     @work(thread=True, exclusive=True, group="tier")
     def fetch_tier(self) -> None:
         """Ask the agent's status once, for the tier in the header."""
+        from omnix.tui.session import AgentSession
+
         try:
             with AgentSession(self.agent) as session:
                 summary = session.status()
@@ -74,6 +75,9 @@ class HomeApp(App[None]):
     @on(PipelinesScreen.RunStarted)
     @on(RunsScreen.RunChosen)
     def _open_run(self, message: PipelinesScreen.RunStarted | RunsScreen.RunChosen) -> None:
+        # The run screen brings the graph and the YAML document: loaded when first needed.
+        from omnix.tui.components.run_screen import RunScreen
+
         self.push_screen(RunScreen(message.run_id, self.agent))
 
     @on(PipelinesScreen.RunsWanted)

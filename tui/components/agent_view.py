@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from omnix.tui.session import AgentError, AgentSession
+from omnix.tui.summaries import AgentError
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,6 +20,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 T = TypeVar("T")
 
@@ -84,6 +87,8 @@ class AgentView(Screen[None], Generic[T]):
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
+        from omnix.tui.session import AgentSession
+
         try:
             with AgentSession(self.agent) as session:
                 data = self.fetch(session)

@@ -6,11 +6,16 @@ table (the same one the agent enforces), and usage is shown where the agent repo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from omnix.shared.tiers import ALL_LANGUAGES, Limit, Tier, spec
 from omnix.tui.components.agent_view import AgentView
-from omnix.tui.session import AgentSession, AgentSummary
+from omnix.tui.summaries import AgentSummary
 from textual.app import ComposeResult
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 NOT_REPORTED = (
     "The agent does not report the license's customer, expiry or today's executions; "

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from omnix.shared.status import RunStatus
 from omnix.tui.components.agent_view import AgentView, took, when
-from omnix.tui.session import AgentSession, RunSummary
+from omnix.tui.summaries import RunSummary
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 RUN_SYMBOL = {
     RunStatus.QUEUED: "○",
