@@ -14,6 +14,7 @@ from omnix.tui.components.license_screen import LicenseScreen, tier_title
 from omnix.tui.components.pipelines_screen import PipelinesScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
+from omnix.tui.palette import fit_palette
 from omnix.tui.summaries import AgentError, AgentSummary
 from textual import on, work
 from textual.app import App
@@ -47,6 +48,7 @@ class HomeApp(App[None]):
     def __init__(self, agent: str | None = None) -> None:
         super().__init__()
         self.agent = agent
+        fit_palette(self)
 
     def on_mount(self) -> None:
         self.fetch_tier()
