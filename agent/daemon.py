@@ -7,7 +7,6 @@ the gRPC servicers translate. Decisions live here; `omnix.agent.api` only transl
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import os
@@ -18,29 +17,20 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from omnix.agent import records
-from omnix.agent.api.errors import BadRequest
+from omnix.agent import catalog, records
+from omnix.agent.bundles import files_key, parse_bundle
+from omnix.agent.catalog import PipelineRecord, VersionRecord
 from omnix.agent.config import DB_FILE, AgentConfig
+from omnix.agent.errors import BadRequest
 from omnix.agent.license_gate import LicenseGate
-from omnix.agent.license_store import LicenseStore
-from omnix.agent.records import PipelineRecord, RunRecord, VersionRecord
+from omnix.agent.records import RunRecord
 from omnix.agent.runs import RunManager
 from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
 from omnix.agent.store import Store, StoreHealth
-from omnix.shared.pipeline import Pipeline, parse_pipeline
 
 log = logging.getLogger(__name__)
 
 MAX_PARAMS = 1000
-
-
-@functools.lru_cache(maxsize=64)
-def parse_cached(source: str, path: str) -> Pipeline:
-    """`parse_pipeline`, remembered: validating a large file costs far more than running
-    its nodes' bookkeeping, and the same text is run again and again (deployed pipelines,
-    schedules, `omnix run` of one file). `Pipeline` is immutable, so sharing it is safe;
-    invalid text raises every time (exceptions are not cached)."""
-    return parse_pipeline(source, path=path)
 
 
 @dataclass(slots=True)
@@ -101,7 +91,7 @@ class Daemon:
         """Open the store, recover in-flight runs, start the engine and the schedules."""
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._store = await Store.open(self.state_dir / DB_FILE, fsync=self.config.durable_fsync)
-        self._license = LicenseGate(LicenseStore(self.state_dir), self._store)
+        self._license = LicenseGate(self.state_dir, self._store)
         if self._engine is None:
             from omnix.agent.engine import Engine  # Pulls in the adapters: load it late.
 
@@ -115,14 +105,14 @@ class Daemon:
         await self._runs.start()
         if self._scheduler_factory is not None:
             self.schedules = ScheduleBook(self._scheduler_factory(self._fire, self._missed))
-        for pipeline_record in await records.list_pipelines(self._store):
-            latest = await records.get_version(self._store, pipeline_record.name)
+        for pipeline_record in await catalog.list_pipelines(self._store):
+            latest = await catalog.get_version(self._store, pipeline_record.name)
             try:
-                pipeline = parse_pipeline(latest.source, path=latest.path)
+                pipeline = parse_bundle(latest.source, latest.path, files_key(latest.files))
             except Exception as exc:  # A stored version that no longer validates: skip it.
                 log.warning("pipeline %s is not scheduled: %s", pipeline_record.name, exc)
                 continue
-            fired = await records.last_fire(self._store, pipeline.name)
+            fired = await catalog.last_fire(self._store, pipeline.name)
             self.schedules.set(
                 pipeline.name,
                 pipeline.schedule,
@@ -144,31 +134,40 @@ class Daemon:
 
     # -- pipelines -------------------------------------------------------------------------
 
-    async def deploy(self, source: str, path: str) -> tuple[PipelineRecord, int]:
-        """Validate and store a new version; (re)schedule it."""
-        pipeline = parse_cached(source, path or "<deployed>")
+    async def deploy(
+        self, source: str, path: str, files: dict[str, str] | None = None
+    ) -> tuple[PipelineRecord, int]:
+        """Validate and store a new version (with the files its `file:` nodes name);
+        (re)schedule it."""
+        files = files or {}
+        pipeline = parse_bundle(source, path or "<deployed>", files_key(files))
         async with self._deploy_lock:  # Versions are latest + 1: one deploy at a time.
             await self.license.check_deploy(pipeline)
             try:
-                current = await records.get_pipeline(self.store, pipeline.name)
+                current = await catalog.get_pipeline(self.store, pipeline.name)
                 version, paused = current.latest_version + 1, current.schedule_paused
             except records.NotFound:
                 version, paused = 1, False
             await self.store.write(
-                *records.deploy_ops(
-                    pipeline.name, pipeline.description, source, path or "<deployed>", version
+                *catalog.deploy_ops(
+                    pipeline.name,
+                    pipeline.description,
+                    source,
+                    path or "<deployed>",
+                    version,
+                    files,
                 )
             )
         self.schedules.set(pipeline.name, pipeline.schedule, paused=paused)
-        return await records.get_pipeline(self.store, pipeline.name), version
+        return await catalog.get_pipeline(self.store, pipeline.name), version
 
     async def delete(self, name: str) -> None:
-        await records.get_pipeline(self.store, name)  # NotFound
-        await self.store.write(*records.delete_pipeline_ops(name))
+        await catalog.get_pipeline(self.store, name)  # NotFound
+        await self.store.write(*catalog.delete_pipeline_ops(name))
         self.schedules.remove(name)
 
     async def pipeline_versions(self, name: str) -> tuple[PipelineRecord, list[VersionRecord]]:
-        return await records.get_pipeline(self.store, name), await records.list_versions(
+        return await catalog.get_pipeline(self.store, name), await catalog.list_versions(
             self.store, name
         )
 
@@ -185,39 +184,46 @@ class Daemon:
     ) -> RunRecord:
         if version < 0:
             raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
-        stored = await records.get_version(self.store, name, version)
-        pipeline = parse_cached(stored.source, stored.path)
+        stored = await catalog.get_version(self.store, name, version)
+        pipeline = parse_bundle(stored.source, stored.path, files_key(stored.files))
         await self.license.check_run_start(pipeline)
         return await self.runs.submit(
             pipeline,
+            files=stored.files,
             version=stored.version,
             params=decode_params(params),
             trigger=trigger,
             scheduled_for=scheduled_for,
         )
 
-    async def start_inline(self, source: str, path: str, params: dict[str, str]) -> RunRecord:
-        pipeline = parse_cached(source, path or "<inline>")
+    async def start_inline(
+        self,
+        source: str,
+        path: str,
+        params: dict[str, str],
+        files: dict[str, str] | None = None,
+    ) -> RunRecord:
+        pipeline = parse_bundle(source, path or "<inline>", files_key(files or {}))
         await self.license.check_run_start(pipeline)
-        return await self.runs.submit(pipeline, params=decode_params(params))
+        return await self.runs.submit(pipeline, params=decode_params(params), files=files)
 
     # -- schedules -------------------------------------------------------------------------
 
     async def set_schedule_paused(self, name: str, paused: bool) -> None:
         await self.schedules.set_paused(name, paused)
-        await self.store.write(*records.pause_schedule_ops(name, paused))
+        await self.store.write(*catalog.pause_schedule_ops(name, paused))
 
     async def _fire(self, pipeline_name: str, scheduled_for: datetime) -> None:
         run = await self.start_deployed(
             pipeline_name, 0, {}, trigger="schedule", scheduled_for=scheduled_for.timestamp()
         )
         await self.store.write(
-            *records.fire_ops(pipeline_name, scheduled_for.timestamp(), "fired", run.run_id)
+            *catalog.fire_ops(pipeline_name, scheduled_for.timestamp(), "fired", run.run_id)
         )
 
     async def _missed(self, pipeline_name: str, scheduled_for: datetime, reason: str) -> None:
         await self.store.write(
-            *records.fire_ops(pipeline_name, scheduled_for.timestamp(), "missed", None, reason)
+            *catalog.fire_ops(pipeline_name, scheduled_for.timestamp(), "missed", None, reason)
         )
 
     def _run_finished(self, pipeline_name: str, trigger: str) -> None:
@@ -233,7 +239,7 @@ class Daemon:
             pid=os.getpid(),
             state_dir=str(self.state_dir),
             listen_addresses=list(self.listen_addresses),
-            pipelines=len(await records.list_pipelines(self.store)),
+            pipelines=len(await catalog.list_pipelines(self.store)),
             running_runs=self.runs.running,
             queued_runs=self.runs.queued,
             store=await self.store.health(),

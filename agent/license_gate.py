@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from omnix.agent.entitlements import Entitlements
-from omnix.agent.license_store import LicenseStore
 from omnix.agent.store import Store
 from omnix.shared.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from omnix.agent.entitlements import Entitlements
+    from omnix.agent.license_store import LicenseStore
 
 _RECHECK_S = 60.0
 """How long a judged license is reused: expiry is judged in days, an install changes the
@@ -19,13 +23,20 @@ key file's mtime (which invalidates at once)."""
 class LicenseGate:
     """The tier in force for one agent and the checks made before deploys and runs."""
 
-    def __init__(self, licenses: LicenseStore, store: Store) -> None:
-        self._licenses = licenses
+    def __init__(self, state_dir: Path, store: Store) -> None:
+        self._state_dir = state_dir
+        self._licenses: LicenseStore | None = None
         self._store = store
         self._cached: tuple[float, float, Entitlements] | None = None
 
     async def entitlements(self) -> Entitlements:
         """The current entitlements, judged at most once a minute or after an install."""
+        if self._licenses is None:
+            # Loaded on first use: licensing pulls in cryptography (~6 MiB), which an idle
+            # agent does without.
+            from omnix.agent.license_store import LicenseStore
+
+            self._licenses = LicenseStore(self._state_dir)
         try:
             mtime = self._licenses.path.stat().st_mtime
         except OSError:

@@ -1,14 +1,12 @@
-"""What the agent stores, as typed records, and the SQL that reads and writes them.
+"""Runs as the agent stores them: typed records and the SQL that reads and writes them.
 
 Writers here return `Op` lists for `Store.submit`, so callers decide what commits together.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,26 +18,6 @@ from omnix.shared.status import NodeStatus, RunStatus
 
 class NotFound(Exception):
     """The named pipeline, version or run does not exist."""
-
-
-@dataclass(slots=True)
-class PipelineRecord:
-    name: str
-    description: str
-    latest_version: int
-    created_at: float
-    updated_at: float
-    schedule_paused: bool
-
-
-@dataclass(slots=True)
-class VersionRecord:
-    pipeline: str
-    version: int
-    source: str
-    source_sha256: str
-    path: str
-    deployed_at: float
 
 
 @dataclass(slots=True)
@@ -68,101 +46,11 @@ class RunRecord:
     started_at: float | None = None
     finished_at: float | None = None
     nodes: list[NodeRecord] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
 
 
 SequencedEvent = tuple[int, RunEvent]
 """An event and its position in its run (from 1)."""
-
-
-# -- pipelines -----------------------------------------------------------------------------
-
-
-async def get_pipeline(store: Store, name: str) -> PipelineRecord:
-    row = await store.fetch_one("SELECT * FROM pipelines WHERE name = ?", (name,))
-    if row is None:
-        raise NotFound(f"no pipeline named {name!r} is deployed (omnix deploy FILE deploys one)")
-    return _pipeline(row)
-
-
-async def list_pipelines(store: Store) -> list[PipelineRecord]:
-    return [_pipeline(r) for r in await store.fetch_all("SELECT * FROM pipelines ORDER BY name")]
-
-
-async def list_versions(store: Store, name: str) -> list[VersionRecord]:
-    rows = await store.fetch_all(
-        "SELECT * FROM pipeline_versions WHERE pipeline = ? ORDER BY version", (name,)
-    )
-    return [_version(r) for r in rows]
-
-
-async def get_version(store: Store, name: str, version: int = 0) -> VersionRecord:
-    """The given version of a pipeline; 0 for the newest."""
-    if version:
-        row = await store.fetch_one(
-            "SELECT * FROM pipeline_versions WHERE pipeline = ? AND version = ?", (name, version)
-        )
-    else:
-        row = await store.fetch_one(
-            "SELECT * FROM pipeline_versions WHERE pipeline = ? ORDER BY version DESC LIMIT 1",
-            (name,),
-        )
-    if row is None:
-        what = f"version {version} of pipeline {name!r}" if version else f"pipeline {name!r}"
-        raise NotFound(f"no {what} is deployed")
-    return _version(row)
-
-
-def deploy_ops(name: str, description: str, source: str, path: str, version: int) -> list[Op]:
-    """Store `source` as `version` of pipeline `name` (the caller picks version = latest + 1)."""
-    now = time.time()
-    digest = hashlib.sha256(source.encode()).hexdigest()
-    return [
-        (
-            "INSERT INTO pipelines (name, description, latest_version, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-            " description = excluded.description, latest_version = excluded.latest_version,"
-            " updated_at = excluded.updated_at",
-            (name, description, version, now, now),
-        ),
-        (
-            "INSERT INTO pipeline_versions (pipeline, version, source, source_sha256, path,"
-            " deployed_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (name, version, source, digest, path, now),
-        ),
-    ]
-
-
-def delete_pipeline_ops(name: str) -> list[Op]:
-    return [
-        ("DELETE FROM pipeline_versions WHERE pipeline = ?", (name,)),
-        ("DELETE FROM pipelines WHERE name = ?", (name,)),
-    ]
-
-
-def pause_schedule_ops(name: str, paused: bool) -> list[Op]:
-    return [("UPDATE pipelines SET schedule_paused = ? WHERE name = ?", (int(paused), name))]
-
-
-def _pipeline(row: sqlite3.Row) -> PipelineRecord:
-    return PipelineRecord(
-        row["name"],
-        row["description"],
-        row["latest_version"],
-        row["created_at"],
-        row["updated_at"],
-        bool(row["schedule_paused"]),
-    )
-
-
-def _version(row: sqlite3.Row) -> VersionRecord:
-    return VersionRecord(
-        row["pipeline"],
-        row["version"],
-        row["source"],
-        row["source_sha256"],
-        row["path"],
-        row["deployed_at"],
-    )
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -173,7 +61,8 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
     ops: list[Op] = [
         (
             "INSERT INTO runs (run_id, pipeline, version, source, source_path, status, reason,"
-            " params_json, trigger, scheduled_for, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " params_json, trigger, scheduled_for, created_at, files_json)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run.run_id,
                 run.pipeline,
@@ -186,6 +75,7 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
                 run.trigger,
                 run.scheduled_for,
                 run.created_at,
+                json.dumps(run.files),
             ),
         )
     ]
@@ -293,12 +183,28 @@ async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> Ru
 
 
 async def list_runs(store: Store, pipeline: str = "", limit: int = 100) -> list[RunRecord]:
-    """Runs newest first, with their nodes but without outputs."""
+    """Runs newest first, with their nodes but without outputs (two queries in all)."""
     where, params = ("WHERE pipeline = ?", (pipeline,)) if pipeline else ("", ())
     rows = await store.fetch_all(
-        f"SELECT run_id FROM runs {where} ORDER BY seq DESC LIMIT ?", (*params, limit)
+        f"SELECT * FROM runs {where} ORDER BY seq DESC LIMIT ?", (*params, limit)
     )
-    return [await get_run(store, r["run_id"], with_outputs=False) for r in rows]
+    runs = [_run(row) for row in rows]
+    if not runs:
+        return runs
+    by_id = {run.run_id: run for run in runs}
+    marks = ",".join("?" * len(by_id))
+    nodes = await store.fetch_all(
+        "SELECT run_id, node_id, status, attempts, duration_s, error FROM node_states"
+        f" WHERE run_id IN ({marks}) ORDER BY run_id, position",
+        list(by_id),
+    )
+    for n in nodes:
+        by_id[n["run_id"]].nodes.append(
+            NodeRecord(
+                n["node_id"], NodeStatus(n["status"]), n["attempts"], n["duration_s"], n["error"]
+            )
+        )
+    return runs
 
 
 async def runs_in_status(store: Store, statuses: Sequence[RunStatus]) -> list[RunRecord]:
@@ -360,28 +266,5 @@ def _run(row: sqlite3.Row) -> RunRecord:
         scheduled_for=row["scheduled_for"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        files=json.loads(row["files_json"]),
     )
-
-
-# -- schedules -----------------------------------------------------------------------------
-
-
-def fire_ops(
-    pipeline: str, scheduled_for: float, outcome: str, run_id: str | None, reason: str = ""
-) -> list[Op]:
-    """Record a scheduled fire ("fired") or a fire time that produced no run ("missed")."""
-    return [
-        (
-            "INSERT OR IGNORE INTO schedule_fires (pipeline, scheduled_for, outcome, recorded_at,"
-            " run_id, reason) VALUES (?, ?, ?, ?, ?, ?)",
-            (pipeline, scheduled_for, outcome, time.time(), run_id, reason),
-        )
-    ]
-
-
-async def last_fire(store: Store, pipeline: str) -> float | None:
-    """The latest fire time recorded for a pipeline, fired or missed."""
-    row = await store.fetch_one(
-        "SELECT MAX(scheduled_for) AS t FROM schedule_fires WHERE pipeline = ?", (pipeline,)
-    )
-    return float(row["t"]) if row is not None and row["t"] is not None else None

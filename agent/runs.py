@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -21,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from omnix.agent import records
+from omnix.agent.bundles import files_key, parse_bundle
+from omnix.agent.errors import BadRequest
 from omnix.agent.records import NodeRecord, RunRecord, SequencedEvent
 from omnix.agent.store import Op, Store
 from omnix.shared.events import NodeStateChanged, RunEvent, RunStateChanged
-from omnix.shared.pipeline import Pipeline, PipelineInvalid, parse_pipeline
+from omnix.shared.pipeline import Pipeline, PipelineInvalid
 from omnix.shared.rundoc import RunDocument
 from omnix.shared.status import NodeStatus, RunStatus
 
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 AGENT_RESTARTED = "agent restarted"
 CANCELLED_BY_USER = "cancelled by user"
+CANCELLED_BY_STOP = "the agent stopped and its drain grace period was over"
 
 
 class PipelineRunner(Protocol):
@@ -62,7 +66,8 @@ class _ActiveRun:
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     started: bool = False
-    final: RunStatus | None = None
+    cancel_reason: str | None = None
+    """Why `cancel` was set, recorded as the run's reason instead of the engine's."""
 
     def publish(self, item: SequencedEvent) -> None:
         self.history.append(item)
@@ -129,8 +134,10 @@ class RunManager:
         params: Mapping[str, Any] | None = None,
         trigger: str = "manual",
         scheduled_for: float | None = None,
+        files: Mapping[str, str] | None = None,
     ) -> RunRecord:
-        """Queue a run; returns once the queued run is durable."""
+        """Queue a run; returns once the queued run is durable. `files` are those the
+        pipeline's `file:` nodes name, kept so a queued run can be validated again."""
         if not self._accepting:
             raise ShuttingDown("the agent is shutting down and accepts no new runs")
         merged = {**pipeline.params, **(params or {})}
@@ -146,12 +153,20 @@ class RunManager:
             source_path=pipeline.path,
             scheduled_for=scheduled_for,
             nodes=[NodeRecord(node.id, NodeStatus.PENDING) for node in pipeline.nodes],
+            files=dict(files or {}),
         )
         active = _ActiveRun(record.run_id, pipeline, merged, next_seq=2, trigger=trigger)
         queued = RunStateChanged(record.run_id, RunStatus.QUEUED, record.created_at)
         ops = [*records.insert_run_ops(record), *records.event_ops(1, queued)]
-        await self._store.submit(ops, on_durable=lambda: active.publish((1, queued)))
+        # Known before it is durable, so a watcher that finds the run listed never mistakes
+        # it for a finished one; it still sees only durable events.
         self._active[record.run_id] = active
+        try:
+            await self._store.submit(ops, on_durable=lambda: active.publish((1, queued)))
+        except BaseException:
+            self._active.pop(record.run_id, None)
+            active.finish()
+            raise
         self._queue.put_nowait(record.run_id)
         return record
 
@@ -159,6 +174,7 @@ class RunManager:
         """Cancel a queued or running run and wait (bounded) until it is recorded as over."""
         active = self._active.get(run_id)
         if active is not None and not active.done.is_set():
+            active.cancel_reason = active.cancel_reason or CANCELLED_BY_USER
             active.cancel.set()
             if not active.started:
                 await self._finish_unstarted(active, RunStatus.CANCELLED, CANCELLED_BY_USER)
@@ -202,6 +218,7 @@ class RunManager:
             if pending:
                 log.warning("cancelling %d runs still running after %.1fs", len(pending), grace_s)
                 for run in running:
+                    run.cancel_reason = run.cancel_reason or CANCELLED_BY_STOP
                     run.cancel.set()
                 await asyncio.wait(pending, timeout=max(grace_s, 5.0))
         for task in self._workers:
@@ -228,9 +245,15 @@ class RunManager:
                 self._finish(active)
 
     async def _execute(self, active: _ActiveRun) -> None:
+        final: RunStateChanged | None = None
+
         def on_event(event: RunEvent) -> None:
+            nonlocal final
             if isinstance(event, RunStateChanged) and event.status.is_final:
-                active.final = event.status
+                # Held back and committed with the outputs: whoever sees the run over can
+                # read its outputs.
+                final = event
+                return
             self._record(active, event)
 
         document = await self._engine.run(
@@ -245,16 +268,17 @@ class RunManager:
             for node_id, result in document.nodes.items()
             if result.output is not None
         }
-        ops: list[Op] = records.node_output_ops(active.run_id, outputs)
-        if active.final is None:  # The engine did not report the end itself.
-            reason = CANCELLED_BY_USER if document.status is RunStatus.CANCELLED else None
-            event = RunStateChanged(active.run_id, document.status, time.time(), reason)
-            seq = active.next_seq
-            active.next_seq += 1
-            ops += records.event_ops(seq, event)
-            await self._store.submit(ops, on_durable=lambda: active.publish((seq, event)))
-        else:
-            await self._store.submit(ops)
+        if final is None:  # The engine did not report the end itself.
+            final = RunStateChanged(active.run_id, document.status, time.time())
+        if final.status is RunStatus.CANCELLED:
+            final = dataclasses.replace(
+                final, reason=active.cancel_reason or final.reason or CANCELLED_BY_USER
+            )
+        event = final
+        seq = active.next_seq
+        active.next_seq += 1
+        ops = [*records.node_output_ops(active.run_id, outputs), *records.event_ops(seq, event)]
+        await self._store.submit(ops, on_durable=lambda: active.publish((seq, event)))
 
     def _record(self, active: _ActiveRun, event: RunEvent) -> asyncio.Future[None]:
         seq = active.next_seq
@@ -301,8 +325,8 @@ class RunManager:
 
     async def _requeue(self, run: RunRecord) -> None:
         try:
-            pipeline = parse_pipeline(run.source, path=run.source_path or "<deployed>")
-        except PipelineInvalid as exc:
+            pipeline = parse_bundle(run.source, run.source_path, files_key(run.files))
+        except (PipelineInvalid, BadRequest) as exc:
             await self._fail_interrupted(
                 run, f"{AGENT_RESTARTED}; the pipeline no longer validates: {exc}"
             )

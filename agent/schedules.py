@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from omnix.agent.api.errors import Unavailable
+from omnix.agent.errors import Unavailable
 from omnix.agent.records import NotFound
 from omnix.shared.pipeline import Schedule
 

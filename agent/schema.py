@@ -88,6 +88,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (pipeline, scheduled_for, outcome)
     ) WITHOUT ROWID;
     """,
+    # 2: the files that `file:` nodes name travel with the pipeline text (a JSON object).
+    """
+    ALTER TABLE pipeline_versions ADD COLUMN files_json TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE runs ADD COLUMN files_json TEXT NOT NULL DEFAULT '{}';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -50,7 +50,7 @@ def pipeline_text(size: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def best_ms(function: Callable[[], object], repeat: int = 5) -> float:
+def best_ms(function: Callable[[], object], repeat: int = 9) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -100,7 +100,7 @@ async def bench_selection(size: int) -> tuple[float, float, float]:
     return statistics.median(direct), statistics.median(keyed), statistics.median(floor)
 
 
-def start_ms(command: list[str], repeat: int = 5) -> float:
+def start_ms(command: list[str], repeat: int = 7) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 FORMAT_VERSION = 1
 BUILTIN_LANGUAGES = ("python", "javascript", "sql", "r", "julia", "scala", "go")
@@ -91,6 +93,10 @@ class Pipeline:
 
     def graph(self) -> nx.DiGraph:
         """Edges point downstream: upstream -> node."""
+        # Imported here: networkx costs ~14 MiB of memory, which an idle agent (budget
+        # 60 MiB) should not pay before it validates a pipeline.
+        import networkx as nx
+
         graph = nx.DiGraph()
         for node in self.nodes:
             graph.add_node(node.id)

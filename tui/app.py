@@ -8,31 +8,27 @@ Validation runs in a worker thread so typing and moving stay responsive.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
-from omnix.shared.events import NodeStateChanged, RunEvent
 from omnix.shared.pipeline import known_languages
-from omnix.shared.status import NodeStatus, RunStatus
+from omnix.shared.status import RunStatus
 from omnix.tui.components.code_editor import CodeEditor
 from omnix.tui.components.dialogs import AddNodeDialog, ConfirmDialog
 from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.inspector import Inspector
 from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.problems import ProblemsPanel
-from omnix.tui.components.run_events import (
-    RunEnded,
-    RunEventReceived,
-    describe_run_state,
-    relay,
-    show_node_event,
-)
 from omnix.tui.document import PipelineDocument, Validation, problem_nodes, validate_text
+from omnix.tui.history import EditHistory
+from omnix.tui.run_control import RunControl
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header
 
 STARTER_CODE = {
@@ -41,6 +37,8 @@ STARTER_CODE = {
     "sql": "SELECT 1 AS one\n",
 }
 
+
+INSPECTOR_DELAY_S = 0.08
 
 PALETTE = [
     ("Add node  (a)", "Add a node after the selected one", "add_node"),
@@ -52,6 +50,8 @@ PALETTE = [
     ("Next edge  (])", "Select an edge of the selected node", "next_edge"),
     ("Run  (r)", "Run the pipeline on the agent", "run"),
     ("Cancel run  (x)", "Cancel the run in progress", "cancel_run"),
+    ("Undo  (ctrl+z)", "Undo the last edit", "undo"),
+    ("Redo  (ctrl+y)", "Redo the last edit undone", "redo"),
     ("Quit  (q)", "Leave the editor", "quit_editor"),
 ]
 """Every editor action in the command palette, with the key that does it."""
@@ -66,7 +66,7 @@ class Validated(Message):
         self.validation = validation
 
 
-class EditorApp(App[None]):
+class EditorApp(RunControl):
     """`omnix edit FILE`: edit a pipeline as a graph, with live validation."""
 
     CSS_PATH = "omnix.tcss"
@@ -82,6 +82,8 @@ class EditorApp(App[None]):
         Binding("r", "run", "Run"),
         Binding("x", "cancel_run", "Stop"),
         Binding("q", "quit_editor", "Quit"),
+        Binding("ctrl+z", "undo", "Undo", show=False),
+        Binding("ctrl+y", "redo", "Redo", show=False),
     ]
 
     def __init__(self, document: PipelineDocument, agent: str | None = None) -> None:
@@ -93,6 +95,8 @@ class EditorApp(App[None]):
         self.validation: Validation | None = None
         self.connect_from: str | None = None
         self._version = 0
+        self._inspector_timer: Timer | None = None
+        self.history = EditHistory()
 
     # -- composition -----------------------------------------------------------------
 
@@ -106,25 +110,6 @@ class EditorApp(App[None]):
             yield LogPanel(id="log")
         yield Footer(compact=True)
 
-    @property
-    def run_status(self) -> RunStatus | None:
-        """The latest status of the run started here (None before the first run)."""
-        return self._run_status
-
-    @run_status.setter
-    def run_status(self, status: RunStatus | None) -> None:
-        self._run_status = status
-        self.refresh_bindings()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show Run or Stop in the footer, whichever applies now."""
-        running = self.run_status is not None and not self.run_status.is_final
-        if action == "run":
-            return not running
-        if action == "cancel_run":
-            return running
-        return True
-
     def on_mount(self) -> None:
         self.canvas.border_title = self.document.path.name
         self.query_one(Inspector).clear()
@@ -133,10 +118,6 @@ class EditorApp(App[None]):
         if nodes:
             self.canvas.select(nodes[0])
         self.canvas.focus()
-
-    @property
-    def canvas(self) -> GraphCanvas:
-        return self.query_one(GraphCanvas)
 
     # -- showing the document --------------------------------------------------------
 
@@ -152,7 +133,10 @@ class EditorApp(App[None]):
         self.validate(self._version, doc.dumps())
 
     def _show_selection(self) -> None:
-        inspector = self.query_one(Inspector)
+        inspectors = self.query(Inspector)
+        if not inspectors:
+            return  # a late timer while a dialog is up or the app is closing
+        inspector = inspectors.first()
         selected = self.canvas.selected
         log = self.query_one(LogPanel)
         if selected != log.node_id and selected is not None:
@@ -182,19 +166,38 @@ class EditorApp(App[None]):
     @on(GraphCanvas.NodeSelected)
     @on(GraphCanvas.EdgeSelected)
     def _selection_changed(self) -> None:
-        self._show_selection()
+        selected = self.canvas.selected
+        log = self.query_one(LogPanel)
+        if selected is not None and selected != log.node_id:
+            log.show(selected)
+        # Filling the inspector re-lays out a dozen widgets: while the arrow keys repeat,
+        # only the box highlight follows each press and the form catches up once they stop.
+        if self._inspector_timer is not None:
+            self._inspector_timer.stop()
+        self._inspector_timer = self.set_timer(INSPECTOR_DELAY_S, self._show_selection)
 
     @on(GraphCanvas.NodeMoved)
     def _node_moved(self, message: GraphCanvas.NodeMoved) -> None:
+        self._remember()
         self.document.set_position(message.node_id, message.x, message.y)
         self.sub_title = f"{self.document.path} •"
 
     @on(Inspector.FieldChanged)
     def _field_changed(self, message: Inspector.FieldChanged) -> None:
+        self._remember()
         try:
             if message.field == "id":
                 self.document.rename(message.node_id, str(message.value))
                 self.canvas.selected = str(message.value)
+                stale = self.document.code_mentioning(message.node_id)
+                if stale:
+                    # Upstream outputs are variables named after their nodes: code may still
+                    # use the old name, and only the author can tell a variable from a word.
+                    self.notify(
+                        f"renamed to '{message.value}'; the code of {', '.join(stale)} "
+                        f"still mentions '{message.node_id}'",
+                        severity="warning",
+                    )
             else:
                 self.document.set_field(message.node_id, message.field, message.value)
         except (ValueError, KeyError) as exc:
@@ -219,6 +222,7 @@ class EditorApp(App[None]):
                 return
             node_id, lang = result
             needs = (upstream,) if upstream else ()
+            self._remember()
             self.document.add_node(node_id, lang, STARTER_CODE.get(lang, ""), needs=needs)
             self.canvas.selected = node_id
             self.refresh_document()
@@ -246,6 +250,7 @@ class EditorApp(App[None]):
         if target is None or target == source:
             self.notify("pick a different node to connect to", severity="warning")
             return
+        self._remember()
         self.document.connect(source, target)
         self.refresh_document()
         self.notify(f"{source} → {target}")
@@ -262,10 +267,12 @@ class EditorApp(App[None]):
         edge = self.canvas.selected_edge
         node_id = self.canvas.selected
         if edge is not None:
+            self._remember()
             self.document.disconnect(*edge)
             self.notify(f"removed edge {edge[0]} → {edge[1]}")
         elif node_id is not None:
             neighbours = self.document.needs(node_id)
+            self._remember()
             self.document.remove_node(node_id)
             self.canvas.selected = neighbours[0] if neighbours else None
             self.notify(f"removed node {node_id}")
@@ -276,20 +283,65 @@ class EditorApp(App[None]):
             self.canvas.select(self.document.node_ids()[0])
 
     def action_edit_code(self) -> None:
-        """Edit the selected node's code in a syntax-highlighted editor."""
+        """Edit the selected node's code in a syntax-highlighted editor (a `file:` node's
+        code is edited in that file, written when the editor closes)."""
         node_id = self.canvas.selected
         if node_id is None:
             return
+        lang = _lang(self.document.field(node_id, "lang"))
+        source = self.document.field(node_id, "file")
+        if isinstance(source, str):
+            self._edit_code_file(node_id, lang, self.document.path.parent / source)
+            return
         code = self.document.field(node_id, "code")
         code = code if isinstance(code, str) else ""
-        lang = _lang(self.document.field(node_id, "lang"))
 
         def edited(text: str | None) -> None:
             if text is not None and text != code and node_id in self.document.node_ids():
+                self._remember()
                 self.document.set_field(node_id, "code", text)
                 self.refresh_document()
 
         self.push_screen(CodeEditor(node_id, lang, code), edited)
+
+    def _edit_code_file(self, node_id: str, lang: str, path: Path) -> None:
+        try:
+            code = path.read_text(encoding="utf-8") if path.exists() else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            self.notify(f"cannot read {path}: {exc}", severity="error")
+            return
+
+        def edited(text: str | None) -> None:
+            if text is None or text == code:
+                return
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                self.notify(f"cannot write {path}: {exc}", severity="error")
+                return
+            self.notify(f"wrote {path.name}")
+            self.refresh_document()
+
+        self.push_screen(CodeEditor(node_id, f"{lang} · {path.name}", code, lang), edited)
+
+    def _remember(self) -> None:
+        """Keep the text as it is before an edit, for undo."""
+        self.history.remember(self.document.dumps())
+
+    def action_undo(self) -> None:
+        """Go back to the text before the last edit."""
+        self._restore(self.history.undo(self.document.dumps()), "nothing to undo")
+
+    def action_redo(self) -> None:
+        """Re-apply the last edit undone."""
+        self._restore(self.history.redo(self.document.dumps()), "nothing to redo")
+
+    def _restore(self, text: str | None, empty: str) -> None:
+        if text is None:
+            self.notify(empty, severity="warning")
+            return
+        self.document.reset_to(text)
+        self.refresh_document()
 
     def action_save(self) -> None:
         """Write the file; saving an invalid pipeline is allowed, with a warning."""
@@ -322,87 +374,6 @@ class EditorApp(App[None]):
         self.push_screen(
             ConfirmDialog("Unsaved changes. Quit without saving?", "Quit", "Stay"), answered
         )
-
-    # -- running on the agent --------------------------------------------------------
-
-    def action_run(self) -> None:
-        """Run the pipeline as it is in the editor on the agent, showing states live."""
-        if self.run_status is not None and not self.run_status.is_final:
-            self.notify("a run is already in progress (x cancels it)", severity="warning")
-            return
-        if self.validation is None or not self.validation.ok:
-            count = len(self.validation.problems) if self.validation else 0
-            self.notify(
-                f"fix the {count} problem(s) first: nothing runs until the file validates",
-                severity="error",
-            )
-            return
-        self.canvas.clear_states()
-        for node_id in self.canvas.looks:
-            self.canvas.set_state(node_id, NodeStatus.PENDING)
-        log = self.query_one(LogPanel)
-        log.reset()
-        log.show(self.canvas.selected)
-        self.query_one("#bottom").add_class("-run")
-        self.run_id, self.run_status = None, RunStatus.QUEUED
-        self.sub_title = f"{self.document.path} · run queued"
-        self.watch_run(self.document.dumps(), str(self.document.path))
-
-    @work(thread=True, exclusive=True, group="run")
-    def watch_run(self, source: str, path: str) -> None:
-        """Start a run on the agent and relay its events until it ends."""
-        from omnix.tui.session import AgentError, AgentSession
-
-        try:
-            with AgentSession(self.agent) as session:
-                self.run_id = session.start_source(source, path)
-                for event in session.events(self.run_id):
-                    self.deliver(event)
-        except AgentError as exc:
-            self.post_message(RunEnded(str(exc)))
-            return
-        self.post_message(RunEnded())
-
-    def deliver(self, event: RunEvent) -> None:
-        """Show one run event; safe to call from the worker thread."""
-        relay(event, self, self.query_one(LogPanel))
-
-    def on_run_event_received(self, message: RunEventReceived) -> None:
-        event = message.event
-        if isinstance(event, NodeStateChanged):
-            show_node_event(event, self.canvas, self.query_one(LogPanel))
-            return
-        self.run_status = event.status
-        self.sub_title = f"{self.document.path} · {describe_run_state(event)}"
-        if event.status.is_final:
-            succeeded = event.status is RunStatus.SUCCEEDED
-            self.notify(describe_run_state(event), severity="information" if succeeded else "error")
-
-    def on_run_ended(self, message: RunEnded) -> None:
-        if message.error:
-            self.notify(message.error, severity="error", timeout=10)
-        if self.run_status is not None and not self.run_status.is_final:
-            self.run_status = RunStatus.FAILED if message.error else self.run_status
-            if message.error:
-                self.sub_title = f"{self.document.path} · run not finished: {message.error}"
-
-    def action_cancel_run(self) -> None:
-        """Cancel the run in progress."""
-        if self.run_id is None or self.run_status is None or self.run_status.is_final:
-            self.notify("no run in progress", severity="warning")
-            return
-        self.cancel_on_agent(self.run_id)
-
-    @work(thread=True, group="cancel")
-    def cancel_on_agent(self, run_id: str) -> None:
-        """Ask the agent to cancel; the state change arrives through the run's events."""
-        from omnix.tui.session import AgentError, AgentSession
-
-        try:
-            with AgentSession(self.agent) as session:
-                session.cancel(run_id)
-        except AgentError as exc:
-            self.post_message(RunEnded(str(exc)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

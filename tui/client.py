@@ -189,10 +189,12 @@ class AgentClient:
         )
         return reply
 
-    def deploy(self, source: str, path: str) -> pipeline_pb2.DeployPipelineResponse:
+    def deploy(
+        self, source: str, path: str, files: dict[str, str] | None = None
+    ) -> pipeline_pb2.DeployPipelineResponse:
         reply: pipeline_pb2.DeployPipelineResponse = self.call(
             self.pipelines.DeployPipeline,
-            pipeline_pb2.DeployPipelineRequest(source=source, path=path),
+            pipeline_pb2.DeployPipelineRequest(source=source, path=path, files=files or {}),
         )
         return reply
 

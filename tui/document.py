@@ -132,6 +132,12 @@ class PipelineDocument:
         self.saved_text = text
         self.dirty = False
 
+    def reset_to(self, text: str) -> None:
+        """Replace the content with an earlier version of the text (undo, redo)."""
+        earlier = PipelineDocument(text, self.path)
+        self.data, self._yaml = earlier.data, earlier._yaml
+        self.dirty = text != self.saved_text
+
     def validate(self) -> Validation:
         """Validate the current text with the same validator `omnix validate` uses."""
         return validate_text(self.dumps(), self.path)
@@ -178,6 +184,15 @@ class PipelineDocument:
         for node_id in self.node_ids():
             pairs.extend((up, node_id) for up in self.needs(node_id) if up in ids)
         return list(dict.fromkeys(pairs))
+
+    def code_mentioning(self, name: str) -> list[str]:
+        """Nodes whose inline code mentions `name` as a whole word."""
+        word = re.compile(rf"\b{re.escape(name)}\b")
+        return [
+            str(node["id"])
+            for node in self._node_maps()
+            if isinstance(node.get("code"), str) and word.search(node["code"])
+        ]
 
     def field(self, node_id: str, key: str) -> Any:
         """A node's raw value for `key`, or None."""

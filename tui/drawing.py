@@ -1,17 +1,20 @@
 """A laid-out graph drawn into a grid of characters, each cell remembering what it shows.
 
-The canvas widget turns rows of this grid into styled strips; keeping the grid apart
-from Textual lets selection changes re-style a few rows without redrawing anything.
+The canvas widget turns rows of this grid into styled segments (`row_segments`, plain
+Rich); keeping the grid apart from Textual lets a selection change re-style a few rows
+without redrawing anything.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from omnix.shared.status import NodeStatus
 from omnix.tui.layout import MAX_LABEL, GraphLayout, Route
+from rich.segment import Segment
+from rich.style import Style
 
 UP, DOWN, LEFT, RIGHT = 1, 2, 4, 8
 LINES = {
@@ -33,6 +36,10 @@ LINES = {
 }
 HEAVY = str.maketrans("─│┌┐└┘├┤┬┴┼[]", "━┃┏┓┗┛┣┫┳┻╋▐▌")
 """The selection's lines (and a compact box's brackets): visible without colour."""
+DOUBLE = str.maketrans("─│┌┐└┘[]", "═║╔╗╚╝«»")
+"""The box being connected from."""
+SELECTED_EDGE = -1_000_000
+"""The style key of the selected edge's cells."""
 ARROW = "▶"
 
 STATE_SYMBOL = {
@@ -174,3 +181,54 @@ def _seconds(value: float) -> str:
     if value < 600:
         return f"{value:.0f}s"
     return f"{value / 60:.0f}m"
+
+
+def row_segments(
+    picture: Picture,
+    row: int,
+    base: Style,
+    ox: int,
+    *,
+    selected: str | None,
+    marked: str | None,
+    selected_edge: tuple[str, str] | None,
+    style_of: Callable[[int], Style],
+) -> list[Segment]:
+    """One row of the picture as styled segments, `ox` blank cells from the left.
+
+    `style_of(owner)` styles a node's cells (owner = node index), an edge's (negative) or
+    the selected edge's (`SELECTED_EDGE`); it is asked once per owner per row.
+    """
+    chars, owners = picture.chars[row], picture.owner[row]
+    heavy_edge = set(picture.edge_cells.get(selected_edge, ())) if selected_edge else set()
+    segments: list[Segment] = [Segment(" " * ox, base)] if ox else []
+    run: list[str] = []
+    run_style: Style | None = None
+    column = 0
+    styles: dict[int, Style] = {}
+    for x in sorted(chars):
+        char, owner = chars[x], owners.get(x, EMPTY)
+        if owner >= 0:
+            node_id = picture.node_ids[owner]
+            if node_id == selected:
+                char = char.translate(HEAVY)
+            elif node_id == marked:
+                char = char.translate(DOUBLE)
+        elif (x, row) in heavy_edge:
+            char = char.translate(HEAVY)
+            owner = SELECTED_EDGE
+        style = styles.get(owner)
+        if style is None:
+            style = styles[owner] = style_of(owner)
+        if x != column or style != run_style:
+            if run:
+                segments.append(Segment("".join(run), run_style))
+                run = []
+            if x != column:
+                segments.append(Segment(" " * (x - column), base))
+            run_style = style
+        run.append(char)
+        column = x + 1
+    if run:
+        segments.append(Segment("".join(run), run_style))
+    return segments

@@ -177,19 +177,36 @@ def place_rows(
         order = range(1, len(layers)) if down else range(len(layers) - 2, -1, -1)
         for i in order:
             neighbours = before if down else after
-            row = 0
-            for e in layers[i]:
-                near = neighbours[e]
-                wanted = (
-                    round(sum(centre(n) for n in near) / len(near)) - height(e) // 2
-                    if near
-                    else y[e]
-                )
-                y[e] = max(row, wanted)
-                row = y[e] + height(e) + 1
-    # Sweeps only push rows down; start the drawing one row from the top.
+            wanted = [
+                sum(centre(n) for n in neighbours[e]) / len(neighbours[e]) - height(e) // 2
+                if neighbours[e]
+                else float(y[e])
+                for e in layers[i]
+            ]
+            for e, row in zip(
+                layers[i], _closest_rows(wanted, [height(e) for e in layers[i]]), strict=True
+            ):
+                y[e] = row
+    # Rows may have gone negative while centring; start the drawing one row from the top.
     shift = min(y.values(), default=1) - 1
     return {e: row - shift for e, row in y.items()}
+
+
+def _closest_rows(wanted: Sequence[float], heights: Sequence[int]) -> list[int]:
+    """Rows as close as possible (least squares) to `wanted`, keeping the order and one blank
+    row between elements: pool-adjacent-violators over rows minus the space above each."""
+    offsets = list(itertools.accumulate((h + 1 for h in heights[:-1]), initial=0))
+    blocks: list[list[float]] = []  # [mean, count]
+    for target, offset in zip(wanted, offsets, strict=True):
+        blocks.append([target - offset, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            mean, count = blocks.pop()
+            previous = blocks[-1]
+            previous[0] = (previous[0] * previous[1] + mean * count) / (previous[1] + count)
+            previous[1] += count
+    levels = [mean for mean, count in blocks for _ in range(int(count))]
+    # Rounding each pooled level the same way keeps the spacing between members exact.
+    return [round(level) + offset for level, offset in zip(levels, offsets, strict=True)]
 
 
 def tracks(

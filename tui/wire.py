@@ -7,12 +7,19 @@ import json
 from typing import Literal
 
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
+from omnix.shared.pipeline import Pipeline
 from omnix.shared.rundoc import NodeResult, RunDocument
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.v1 import run_pb2, status_pb2
 
 _RUN_STATUS = {status_pb2.RunStatus.Value(f"RUN_STATUS_{s.name}"): s for s in RunStatus}
 _NODE_STATUS = {status_pb2.NodeStatus.Value(f"NODE_STATUS_{s.name}"): s for s in NodeStatus}
+
+
+def node_files(pipeline: Pipeline) -> dict[str, str]:
+    """The files the pipeline's `file:` nodes name, by path as written: they travel with the
+    pipeline text, since the agent never reads the client's disk."""
+    return {node.file: node.code for node in pipeline.nodes if node.file is not None}
 
 
 def run_status(value: int) -> RunStatus:

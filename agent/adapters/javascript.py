@@ -1,6 +1,7 @@
-"""The JavaScript adapter: nodes run in a warm Node.js worker under Node's permission model.
+"""The JavaScript adapter: nodes run in warm Node.js workers under Node's permission model.
 
-The worker (``javascript_worker.mjs``) stays alive across nodes; each node gets a fresh
+A worker (``javascript_worker.mjs``) stays alive across nodes, a small pool of them lets
+independent nodes run at once, and each node gets a fresh
 ``vm`` context with its upstream outputs bound to their node ids and ``params``. Tables
 cross as Arrow IPC stream bytes in both directions and are decoded only inside Node, so
 this module never imports pandas or pyarrow. A node that times out kills the worker's whole
@@ -36,6 +37,16 @@ INSTALL_HINT = "install Node.js >= 20, e.g. apt-get install nodejs"
 WORKER_ENV = {"TZ": "UTC", "LANG": "C.UTF-8"}
 START_TIMEOUT_S = 15.0
 STREAM_LIMIT = 1 << 24
+
+
+def _die_with_parent() -> list[str]:
+    """A prefix that makes the kernel kill the worker if the agent dies (even by SIGKILL):
+    a worker stuck in a busy loop never reads the end of its stdin, so it would outlive
+    the agent otherwise. util-linux's setpriv is on every Debian system; without it the
+    worker still exits when its stdin closes. (The signal follows the thread that spawned
+    the worker, so the adapter must live on a long-lived event loop thread, as the agent's.)"""
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +121,14 @@ class _Worker:
         assert self.proc.stdout is not None
         return self.proc.stdout
 
+    def rss_bytes(self) -> int:
+        """The worker's resident memory (0 when it cannot be read)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/statm") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
     def diagnostics(self) -> str:
         return "\n".join(self.stderr_tail)
 
@@ -135,35 +154,56 @@ class JavaScriptAdapter:
 
     language = "javascript"
 
-    def __init__(self, node: str | None = None) -> None:
-        """`node`: the Node.js binary (a name on PATH or a path); default `node`."""
+    def __init__(
+        self, node: str | None = None, *, workers: int = 2, max_worker_rss_mib: int = 512
+    ) -> None:
+        """`node`: the Node.js binary (a name on PATH or a path); default `node`.
+        `workers`: how many nodes may run at once, each in its own warm worker (started on
+        demand, kept between nodes). `max_worker_rss_mib`: after a node leaves its worker
+        bigger than this (a large table grows V8's heap, which it keeps), that worker is
+        replaced before the next node."""
         self._node = node
+        self._max_rss_bytes = max_worker_rss_mib * 1024 * 1024
         self._runtime: NodeRuntime | None = None
-        self._worker: _Worker | None = None
-        self._lock = asyncio.Lock()
+        self._runtime_lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(max(1, workers))
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
         self.last_timings: dict[str, float] = {}
         """Milliseconds the worker spent decoding inputs, running code and encoding the output."""
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers, idle and busy."""
+        return sorted(w.proc.pid for w in [*self._idle, *self._busy])
+
     async def start(self) -> None:
-        """Check Node.js and start the warm worker."""
-        async with self._lock:
-            await self._ensure_worker()
+        """Check Node.js and start one warm worker."""
+        async with self._slots:
+            self._idle.append(await self._take_worker())
 
     async def close(self) -> None:
-        """Stop the worker process."""
-        async with self._lock:
-            if self._worker is not None:
-                await self._worker.stop()
-                self._worker = None
+        """Stop every worker. Nodes still running are not waited for: their workers are
+        killed and those nodes fail."""
+        idle, busy = self._idle, list(self._busy)
+        self._idle = []
+        await asyncio.gather(*(w.stop() for w in idle), *(w.kill() for w in busy))
 
-    async def _ensure_worker(self) -> _Worker:
-        if self._worker is not None and self._worker.proc.returncode is None:
-            return self._worker
-        if self._runtime is None:
-            self._runtime = await find_node(self._node)
+    async def _take_worker(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.proc.returncode is None:
+                return worker
+            await worker.kill()
+        return await self._spawn()
+
+    async def _spawn(self) -> _Worker:
+        async with self._runtime_lock:
+            if self._runtime is None:
+                self._runtime = await find_node(self._node)
         runtime = self._runtime
         reads = [f"--allow-fs-read={p}" for p in sorted(HERE.glob("javascript_*.mjs"))]
         proc = await asyncio.create_subprocess_exec(
+            *_die_with_parent(),
             runtime.path,
             runtime.permission_flag,
             *reads,
@@ -187,35 +227,38 @@ class JavaScriptAdapter:
             raise AdapterUnavailable(
                 f"the Node.js worker ({runtime.path}) did not start: {exc!r}\n{worker.diagnostics()}"
             ) from None
-        self._worker = worker
         return worker
 
     async def execute(self, task: NodeTask, log: LogSink) -> Value | NodeFailure:
-        """Run one node in a fresh context of the warm worker."""
-        async with self._lock:
-            worker = await self._ensure_worker()
+        """Run one node in a fresh context of a warm worker."""
+        async with self._slots:
+            worker = await self._take_worker()
+            self._busy.add(worker)
+            keep = False
             timeout = task.node.timeout
             try:
                 async with asyncio.timeout(timeout):
-                    return await self._exchange(worker, task, log)
+                    result = await self._exchange(worker, task, log)
+                keep = worker.rss_bytes() <= self._max_rss_bytes
+                return result
             except TimeoutError:
-                await worker.kill()
-                self._worker = None
                 return NodeFailure(
                     f"node '{task.node.id}' timed out after {timeout:g} s; its JavaScript worker was killed"
                 )
-            except asyncio.CancelledError:
-                await worker.kill()
-                self._worker = None
-                raise
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
                 await worker.kill()
-                self._worker = None
-                code = worker.proc.returncode
                 return NodeFailure(
-                    f"the JavaScript worker exited (code {code}) while running node '{task.node.id}' ({exc!r})",
+                    f"the JavaScript worker exited (code {worker.proc.returncode}) while running "
+                    f"node '{task.node.id}' ({exc!r})",
                     worker.diagnostics(),
                 )
+            finally:
+                self._busy.discard(worker)
+                if keep:
+                    self._idle.append(worker)
+                else:
+                    # Timed out, cancelled, crashed or grown too big: never reused.
+                    await asyncio.shield(worker.kill())
 
     async def _exchange(self, worker: _Worker, task: NodeTask, log: LogSink) -> Value | NodeFailure:
         names = [n for n in task.node.needs if n in task.inputs]

@@ -3,8 +3,9 @@
 
 import { Buffer, isAscii } from 'node:buffer';
 
-import { FBTable, rootTable } from './javascript_flatbuffers.mjs';
-import { MS_PER_UNIT, TIME_UNITS, TYPE_IDS, TableError, typeName } from './javascript_arrow_types.mjs';
+import { rootTable } from './javascript_flatbuffers.mjs';
+import { MS_PER_UNIT, TIME_UNITS, TYPE_IDS, TableError, checkNames, typeName } from './javascript_arrow_types.mjs';
+import { RepeatedStrings } from './javascript_strings.mjs';
 
 const SCHEMA = 1;
 const DICTIONARY_BATCH = 2;
@@ -21,6 +22,7 @@ function parseType(field, name) {
     case 'decimal': return { id, precision: t.int32(0), scale: t.int32(1), bits: t.int32(2, 128) };
     case 'date': return { id, unit: t.int16(0, 1) === 0 ? 'day' : 'ms' };
     case 'timestamp': return { id, unit: TIME_UNITS[t.int16(0)], tz: t.string(1) };
+    case 'fixed_size_list': return { id, size: t.int32(0) };
     default: return { id, name };
   }
 }
@@ -68,6 +70,8 @@ class BatchReader {
     this.dictionaries = dictionaries;
     this.nodeAt = 0;
     this.bufferAt = 0;
+    this.variadic = batch.vector(4); // data-buffer counts of view columns, in schema order
+    this.variadicAt = 0;
     if (batch.table(3)) throw new TableError('compressed Arrow IPC is not supported; write the stream uncompressed');
   }
 
@@ -103,11 +107,13 @@ class BatchReader {
       case 'float': return this.floats(type, n, validity, path);
       case 'bool': return this.booleans(n, validity);
       case 'utf8': case 'large_utf8': return this.strings(n, validity, type.id === 'large_utf8');
+      case 'utf8_view': case 'binary_view': return this.views(n, validity, type.id === 'utf8_view');
       case 'binary': case 'large_binary': return this.binaries(n, validity, type.id === 'large_binary');
       case 'date': return this.dates(type, n, validity, path);
       case 'timestamp': return this.timestamps(type, n, validity, path);
       case 'decimal': return this.decimals(type, n, validity, path);
       case 'list': case 'large_list': return this.lists(field, n, validity, path, type.id === 'large_list');
+      case 'fixed_size_list': return this.fixedLists(field, n, validity, path);
       case 'struct': return this.structs(field, n, validity, path);
       default:
         throw new TableError(
@@ -175,6 +181,28 @@ class BatchReader {
       for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : shared.get(offsets[i], offsets[i + 1]);
     } else {
       for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : buf.utf8Slice(offsets[i], offsets[i + 1]);
+    }
+    return out;
+  }
+
+  /** String and binary views: 16-byte views, short values inline, long ones in data buffers. */
+  views(n, validity, text) {
+    const views = this.nextBuffer();
+    const count = Number(this.dv.getBigInt64(this.variadic.start + 8 * this.variadicAt++, true));
+    const data = [];
+    for (let k = 0; k < count; k++) data.push(this.nextBuffer());
+    const dv = new DataView(views.buffer, views.byteOffset, views.byteLength);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      if (validity && isNull(validity, i)) {
+        out[i] = null;
+        continue;
+      }
+      const length = dv.getInt32(16 * i, true);
+      const bytes = length <= 12
+        ? views.subarray(16 * i + 4, 16 * i + 4 + length)
+        : data[dv.getInt32(16 * i + 8, true)].subarray(dv.getInt32(16 * i + 12, true), dv.getInt32(16 * i + 12, true) + length);
+      out[i] = text ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).utf8Slice(0, length) : new this.realm.Uint8Array(bytes);
     }
     return out;
   }
@@ -294,6 +322,23 @@ class BatchReader {
     return out;
   }
 
+  /** Fixed-size lists (embeddings, vectors): arrays of `size` values each. */
+  fixedLists(field, n, validity, path) {
+    const size = field.type.size;
+    const child = this.column(field.children[0], `${path}[]`);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      if (validity && isNull(validity, i)) {
+        out[i] = null;
+        continue;
+      }
+      const list = new this.realm.Array(size);
+      for (let j = 0; j < size; j++) list[j] = child[i * size + j];
+      out[i] = list;
+    }
+    return out;
+  }
+
   structs(field, n, validity, path) {
     const names = field.children.map((c) => c.name);
     checkNames(names, path);
@@ -312,59 +357,11 @@ class BatchReader {
   }
 }
 
-/**
- * Short ASCII values that repeat (regions, categories, status codes) share one string each
- * instead of a new one per row: a million rows of a few distinct values then cost a few
- * strings, not a million allocations for the GC to copy. Columns whose values do not
- * repeat stop being looked up after a sample.
- */
-class RepeatedStrings {
-  constructor(bytes, all) {
-    this.bytes = bytes;
-    this.all = all;
-    this.seen = new Map(); // hash of the bytes -> [start, end, string]
-    this.lookups = 0;
-    this.hits = 0;
-    this.active = true;
-  }
-
-  get(start, end) {
-    if (!this.active || end - start > 32) return this.all.slice(start, end);
-    const bytes = this.bytes;
-    let hash = end - start;
-    for (let j = start; j < end; j++) hash = (Math.imul(hash, 31) + bytes[j]) | 0;
-    const entry = this.seen.get(hash);
-    this.lookups++;
-    if (entry !== undefined && entry[1] - entry[0] === end - start) {
-      let same = true;
-      for (let j = 0, k = entry[0]; same && j < end - start; j++, k++) same = bytes[start + j] === bytes[k];
-      if (same) {
-        this.hits++;
-        return entry[2];
-      }
-    }
-    const value = this.all.slice(start, end);
-    if (entry === undefined && this.seen.size < 65536) this.seen.set(hash, [start, end, value]);
-    if (this.lookups === 4096 && this.hits < 2048) this.active = false; // mostly distinct: stop
-    return value;
-  }
-}
-
 function withNulls(values, n, validity, bigints = false) {
   if (!validity && !bigints) return values;
   const out = new Array(n);
   for (let i = 0; i < n; i++) out[i] = validity && isNull(validity, i) ? null : values[i];
   return out;
-}
-
-/** Column and field names must be usable as object keys without changing their meaning. */
-export function checkNames(names, where) {
-  const seen = new Set();
-  for (const name of names) {
-    if (name === '__proto__') throw new TableError(`${where ? `column ${JSON.stringify(where)}: ` : ''}a column named "__proto__" cannot be a JavaScript object key; rename it upstream`);
-    if (seen.has(name)) throw new TableError(`${where ? `column ${JSON.stringify(where)}: ` : ''}duplicate column name ${JSON.stringify(name)}; rename one upstream`);
-    seen.add(name);
-  }
 }
 
 function concat(parts, n) {
@@ -444,4 +441,3 @@ export function readTable(bytes, realm) {
   return { fields, columns, rows };
 }
 
-export { FBTable };

@@ -33,6 +33,7 @@ export function typeName(type) {
     case 'decimal': return `decimal${type.bits}(${type.precision}, ${type.scale})`;
     case 'date': return type.unit === 'day' ? 'date32' : 'date64';
     case 'timestamp': return `timestamp[${type.unit}${type.tz ? `, tz=${type.tz}` : ''}]`;
+    case 'fixed_size_list': return `fixed_size_list[${type.size}]`;
     default: return type.id;
   }
 }
@@ -69,4 +70,14 @@ export function parseTypeName(text, column) {
       'uint8..uint64, float32, float64, string, large_string, binary, bool, null, date32, date64, ' +
       'timestamp[unit] or timestamp[unit, TZ] (unit s|ms|us|ns), decimal128(precision, scale)',
   );
+}
+
+/** Column and field names must be usable as object keys without changing their meaning. */
+export function checkNames(names, where) {
+  const seen = new Set();
+  for (const name of names) {
+    if (name === '__proto__') throw new TableError(`${where ? `column ${JSON.stringify(where)}: ` : ''}a column named "__proto__" cannot be a JavaScript object key; rename it upstream`);
+    if (seen.has(name)) throw new TableError(`${where ? `column ${JSON.stringify(where)}: ` : ''}duplicate column name ${JSON.stringify(name)}; rename one upstream`);
+    seen.add(name);
+  }
 }

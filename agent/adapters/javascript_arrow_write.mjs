@@ -4,8 +4,7 @@ import { Buffer } from 'node:buffer';
 
 import { Builder } from './javascript_flatbuffers.mjs';
 import { chooseType, unscaledDecimal } from './javascript_arrow_infer.mjs';
-import { MS_PER_UNIT, TIME_UNITS, TYPE_NUMBERS, TableError } from './javascript_arrow_types.mjs';
-import { checkNames } from './javascript_arrow_read.mjs';
+import { MS_PER_UNIT, TIME_UNITS, TYPE_NUMBERS, TableError, checkNames } from './javascript_arrow_types.mjs';
 
 const TWO_32 = 4294967296;
 const EMPTY = new Uint8Array(0);
@@ -189,7 +188,7 @@ class ColumnWriter {
         this.buffers.push(offsetsBuffer(lengths, n, type.id === 'large_list'));
         const flat = [];
         for (const v of values) if (v != null) for (let j = 0; j < v.length; j++) flat.push(v[j] === undefined ? null : v[j]);
-        const childHint = hint && (hint.type.id === 'list' || hint.type.id === 'large_list') ? hint.children[0] : null;
+        const childHint = hint && hint.type.id.endsWith('list') ? hint.children[0] : null;
         field.children.push(this.column(childHint?.name ?? 'item', flat, childHint, null, `${where}[]`));
         break;
       }

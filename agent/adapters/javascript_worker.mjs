@@ -44,18 +44,21 @@ class LogStream extends Writable {
     super({ decodeStrings: false });
     this.stream = stream;
     this.pending = '';
+    this.open = true;
   }
 
   _write(chunk, _encoding, done) {
+    if (!this.open) return done(); // a promise of a finished node still logging: not the next node's log
     const lines = (this.pending + chunk.toString()).split('\n');
     this.pending = lines.pop();
     for (const text of lines) send({ type: 'log', stream: this.stream, text });
     done();
   }
 
-  flushPending() {
+  close() {
     if (this.pending) send({ type: 'log', stream: this.stream, text: this.pending });
     this.pending = '';
+    this.open = false;
   }
 }
 
@@ -176,8 +179,8 @@ async function run(request, blobs) {
   } finally {
     clearAll();
     current = null;
-    consoles.stdout.flushPending();
-    consoles.stderr.flushPending();
+    consoles.stdout.close();
+    consoles.stderr.close();
   }
   send(reply, blob);
 }
@@ -234,4 +237,5 @@ const reader = new FrameReader((header, blobs) => {
 });
 process.stdin.on('data', (chunk) => reader.push(chunk));
 process.stdin.on('end', () => process.exit(0));
+process.stdout.on('error', () => process.exit(1)); // the adapter has gone: nobody to answer
 send({ type: 'ready', node: process.versions.node });

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-from omnix.agent.entitlements import FeatureUnavailable, LimitExceeded
+from omnix.agent.errors import BadRequest, Unavailable
 from omnix.agent.records import NotFound
 from omnix.agent.runs import ShuttingDown
 from omnix.shared.pipeline import PipelineInvalid
@@ -24,15 +24,10 @@ Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 
 
-class BadRequest(Exception):
-    """The request itself is wrong; the message says which field and what is expected."""
-
-
-class Unavailable(Exception):
-    """A feature the request needs is not available on this agent (FAILED_PRECONDITION)."""
-
-
 def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    # Imported on error only: licensing pulls in cryptography, which an idle agent avoids.
+    from omnix.agent.entitlements import FeatureUnavailable, LimitExceeded
+
     if isinstance(exc, PipelineInvalid):
         return grpc.StatusCode.INVALID_ARGUMENT, f"the pipeline does not validate:\n{exc}"
     if isinstance(exc, BadRequest):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from omnix.agent import records
+from omnix.agent import catalog
 from omnix.agent.api import convert
-from omnix.agent.api.errors import BadRequest, unary
+from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
+from omnix.agent.errors import BadRequest
 from omnix.v1 import pipeline_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -29,7 +30,9 @@ class PipelineServicer:
     ) -> pipeline_pb2.DeployPipelineResponse:
         if not request.source.strip():
             raise BadRequest("source is empty: send the pipeline file's text")
-        record, version = await self._daemon.deploy(request.source, request.path)
+        record, version = await self._daemon.deploy(
+            request.source, request.path, dict(request.files)
+        )
         return pipeline_pb2.DeployPipelineResponse(
             pipeline=convert.pipeline_message(record, scheduled=self._scheduled(record.name)),
             version=version,
@@ -39,7 +42,7 @@ class PipelineServicer:
     async def ListPipelines(
         self, request: pipeline_pb2.ListPipelinesRequest, context: Context
     ) -> pipeline_pb2.ListPipelinesResponse:
-        listed = await records.list_pipelines(self._daemon.store)
+        listed = await catalog.list_pipelines(self._daemon.store)
         return pipeline_pb2.ListPipelinesResponse(
             pipelines=[
                 convert.pipeline_message(p, scheduled=self._scheduled(p.name)) for p in listed

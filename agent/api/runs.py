@@ -8,8 +8,9 @@ from typing import Any
 import grpc
 from omnix.agent import records
 from omnix.agent.api import convert
-from omnix.agent.api.errors import BadRequest, streaming, unary
+from omnix.agent.api.errors import streaming, unary
 from omnix.agent.daemon import Daemon
+from omnix.agent.errors import BadRequest
 from omnix.v1 import run_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -40,7 +41,7 @@ class RunServicer:
             run = await self._daemon.start_deployed(request.pipeline_name, request.version, params)
         elif which == "pipeline_source" and request.pipeline_source.strip():
             run = await self._daemon.start_inline(
-                request.pipeline_source, request.source_path, params
+                request.pipeline_source, request.source_path, params, dict(request.files)
             )
         else:
             raise BadRequest("set pipeline_name (a deployed pipeline) or pipeline_source")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from omnix.agent.api.errors import BadRequest, unary
+from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
+from omnix.agent.errors import BadRequest
 from omnix.agent.schedules import ScheduleBook, ScheduleEntry
 from omnix.v1 import schedule_pb2
 

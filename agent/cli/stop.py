@@ -55,6 +55,13 @@ def command(state_dir: str | None, config_path: str | None, timeout: float) -> N
     except ProcessLookupError:
         click.echo(f"no agent is running for {state}")
         return
+    except PermissionError:
+        click.echo(
+            f"omnix-agent: not allowed to stop agent {pid} (run this as its user, "
+            "or `systemctl stop omnix-agent` when systemd runs it)",
+            err=True,
+        )
+        sys.exit(2)
     if not wait_for_exit(pid, timeout):
         click.echo(f"omnix-agent: agent {pid} still runs after {timeout:.0f}s", err=True)
         sys.exit(1)

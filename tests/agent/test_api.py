@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -190,3 +193,60 @@ def test_cancelling_a_running_run_records_it_cancelled(module_agent: RunningAgen
     stream.cancel()
     assert reply.run.status == status_pb2.RUN_STATUS_CANCELLED
     assert reply.run.nodes[0].status == status_pb2.NODE_STATUS_CANCELLED
+
+
+FILE_NODE = "omnix: 1\nname: {name}\nnodes:\n  - id: n0\n    lang: python\n    file: {file}\n"
+
+
+def test_file_nodes_run_from_the_files_sent_with_the_pipeline(module_agent: RunningAgent) -> None:
+    source = FILE_NODE.format(name="withfile", file="steps/answer.py")
+    started = module_agent.runs().StartRun(
+        run_pb2.StartRunRequest(pipeline_source=source, files={"steps/answer.py": "6 * 7\n"}),
+        timeout=10,
+    )
+    run = module_agent.wait_for_run(started.run.run_id)
+    assert run.status == status_pb2.RUN_STATUS_SUCCEEDED and run.nodes[0].output_json == "42"
+
+
+def test_a_file_node_whose_file_was_not_sent_is_invalid(module_agent: RunningAgent) -> None:
+    source = FILE_NODE.format(name="nofile", file="missing.py")
+    with pytest.raises(grpc.RpcError) as raised:
+        module_agent.runs().StartRun(run_pb2.StartRunRequest(pipeline_source=source), timeout=10)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "missing.py" in (raised.value.details() or "")
+
+
+@pytest.mark.parametrize("path", ["/etc/hostname", "../outside.py"])
+def test_a_file_node_never_reads_the_agents_disk(module_agent: RunningAgent, path: str) -> None:
+    source = FILE_NODE.format(name="escape", file=path)
+    with pytest.raises(grpc.RpcError) as raised:
+        module_agent.runs().StartRun(run_pb2.StartRunRequest(pipeline_source=source), timeout=10)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_the_agent_process_never_maps_pandas_pyarrow_or_duckdb(module_agent: RunningAgent) -> None:
+    started = module_agent.runs().StartRun(
+        run_pb2.StartRunRequest(pipeline_source=python_pipeline("tables", code="[{'a': 1}]")),
+        timeout=10,
+    )
+    assert module_agent.wait_for_run(started.run.run_id).status == status_pb2.RUN_STATUS_SUCCEEDED
+    maps = Path(f"/proc/{module_agent.process.pid}/maps").read_text()
+    assert [lib for lib in ("pandas", "pyarrow", "duckdb") if lib in maps] == []
+
+
+def test_concurrent_runs_each_stream_a_gap_free_history_to_the_end(
+    module_agent: RunningAgent,
+) -> None:
+    source = python_pipeline("concurrent", nodes=3)
+
+    def run_and_watch(_: int) -> list[int]:
+        runs = module_agent.runs()
+        run_id = runs.StartRun(run_pb2.StartRunRequest(pipeline_source=source), timeout=10)
+        stream = runs.WatchRun(run_pb2.WatchRunRequest(run_id=run_id.run.run_id), timeout=60)
+        events = list(stream)
+        assert events[-1].run_state.status == status_pb2.RUN_STATUS_SUCCEEDED
+        return [event.sequence for event in events]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sequences = list(pool.map(run_and_watch, range(16)))
+    assert all(seq == list(range(1, len(seq) + 1)) for seq in sequences)

@@ -186,6 +186,24 @@ def test_status_json_reports_store_and_listeners(module_agent: RunningAgent) -> 
     assert document["store"]["ok"] and module_agent.tcp_address in document["listen_addresses"]
 
 
+def test_status_is_warning_exit_1_when_the_queue_reaches_the_threshold(
+    module_agent: RunningAgent,
+) -> None:
+    result = cli("omnix-agent", "status", "--address", module_agent.address, "--warn-queued", "0")
+    assert result.returncode == 1
+    assert result.stdout.startswith("OMNIX WARNING - 0 runs queued |")
+
+
+def test_status_is_unknown_exit_3_when_the_agent_refuses_it(
+    module_agent: RunningAgent, short_tmp: Path
+) -> None:
+    # TCP without a token (an empty state dir has none): the agent answers, but refuses.
+    address = module_agent.tcp_address
+    result = cli("omnix-agent", "status", "--address", address, "--state-dir", str(short_tmp))
+    assert result.returncode == 3
+    assert result.stdout.startswith("OMNIX UNKNOWN - ")
+
+
 def test_status_of_an_unreachable_agent_is_critical_exit_2(short_tmp: Path) -> None:
     result = cli("omnix-agent", "status", "--state-dir", str(short_tmp), "--nagios")
     assert result.returncode == 2
@@ -232,4 +250,40 @@ def test_omnix_cancel_cancels_a_running_run(module_agent: RunningAgent) -> None:
     run_id = _start_running(module_agent, "cancelled", "import time; time.sleep(60)")
     result = cli("omnix", "cancel", run_id, "--agent", module_agent.address)
     assert result.returncode == 0
-    assert result.stdout.startswith(f"run {run_id}: cancelled")
+    assert result.stdout.strip() == f"run {run_id}: cancelled (cancelled by user)"
+
+
+def test_omnix_run_sends_the_files_of_file_nodes(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    (tmp_path / "steps").mkdir()
+    (tmp_path / "steps" / "answer.py").write_text("print('from a file')\n40 + 2\n")
+    path = tmp_path / "filed.yaml"
+    path.write_text(
+        "omnix: 1\nname: filed\nnodes:\n  - id: n0\n    lang: python\n    file: steps/answer.py\n"
+    )
+    result = cli("omnix", "run", str(path), "--json", "--agent", module_agent.address)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["nodes"]["n0"]["output"] == 42
+
+
+def test_ctrl_c_on_omnix_run_cancels_the_run_on_the_agent_and_exits_130(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    path = tmp_path / "slow.yaml"
+    path.write_text(python_pipeline("interrupted", nodes=1, code="import time; time.sleep(60)"))
+    process = subprocess.Popen(
+        [str(BIN / "omnix"), "run", str(path), "--agent", module_agent.address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment(),
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # progress is line by line when piped
+        if "node 0" in line:  # the node's own output: it is running
+            break
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "cancelled by user" in rest

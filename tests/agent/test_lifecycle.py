@@ -82,6 +82,7 @@ def test_sigterm_cancels_and_records_nodes_still_running_after_the_grace_period(
 ) -> None:
     assert drained.slow.status == status_pb2.RUN_STATUS_CANCELLED
     assert drained.slow.nodes[0].status == status_pb2.NODE_STATUS_CANCELLED
+    assert drained.slow.reason == "the agent stopped and its drain grace period was over"
     assert 3.0 <= drained.stop_s < 15
 
 

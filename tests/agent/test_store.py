@@ -79,3 +79,22 @@ async def test_acknowledged_writes_are_there_after_reopening(tmp_path: Path) -> 
     assert row is not None and row["text"] == "kept"
     assert (await reopened.health()).ok
     await reopened.close()
+
+
+async def test_a_database_of_an_older_schema_is_migrated_forward_keeping_its_rows(
+    tmp_path: Path,
+) -> None:
+    from omnix.agent.schema import MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "agent.db")
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    db.executescript(MIGRATIONS[0])
+    db.execute("INSERT INTO schema_version VALUES (1)")
+    db.execute("INSERT INTO pipeline_versions VALUES ('p', 1, 'src', 'sha', 'p.yaml', 0.0)")
+    db.commit()
+    db.close()
+    store = await Store.open(tmp_path / "agent.db")
+    row = await store.fetch_one("SELECT source, files_json FROM pipeline_versions")
+    assert row is not None and (row["source"], row["files_json"]) == ("src", "{}")
+    assert (await store.health()).schema_version == SCHEMA_VERSION
+    await store.close()

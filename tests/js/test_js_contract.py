@@ -179,9 +179,54 @@ async def test_timers_of_a_finished_node_are_cleared(run: Run) -> None:
 
 async def test_worker_is_reused_across_nodes(js: JavaScriptAdapter) -> None:
     await run_on(js, "0")
-    worker = js._worker
+    pids = js.worker_pids()
     await run_on(js, "1")
-    assert worker is not None and js._worker is worker
+    assert len(pids) == 1 and js.worker_pids() == pids
+
+
+async def test_parallel_nodes_run_in_separate_workers(
+    require_binary: Callable[[str, str], str],
+) -> None:
+    require_binary("node", "apt-get install nodejs")
+    adapter = JavaScriptAdapter(workers=2)
+    await adapter.start()
+    try:
+        both_running = asyncio.Event()
+        running: set[str] = set()
+
+        def log(node: str) -> Callable[[str, str], None]:
+            def sink(_stream: str, _text: str) -> None:
+                running.add(node)
+                if len(running) == 2:
+                    both_running.set()
+
+            return sink
+
+        # Each node logs, then waits 2 s: both logs before either ends means they overlap.
+        code = "console.log('in'); new Promise(r => setTimeout(() => r(1), 2000))"
+        tasks = [
+            asyncio.create_task(adapter.execute(make_task(code, node_id=n), log(n)))
+            for n in ("a", "b")
+        ]
+        await asyncio.wait_for(both_running.wait(), 5)
+        assert not any(t.done() for t in tasks)
+        assert len(adapter.worker_pids()) == 2
+        assert [await t for t in tasks] == [Value("json", b"1")] * 2
+    finally:
+        await adapter.close()
+
+
+async def test_nodes_beyond_the_worker_count_wait_their_turn(
+    require_binary: Callable[[str, str], str],
+) -> None:
+    require_binary("node", "apt-get install nodejs")
+    adapter = JavaScriptAdapter(workers=1)
+    try:
+        results = await asyncio.gather(*(run_on(adapter, f"{i} * 2") for i in range(4)))
+        assert [r.result for r in results] == [Value("json", str(i * 2).encode()) for i in range(4)]
+        assert len(adapter.worker_pids()) == 1
+    finally:
+        await adapter.close()
 
 
 async def test_timeout_kills_the_worker_and_the_next_node_runs(
@@ -191,15 +236,14 @@ async def test_timeout_kills_the_worker_and_the_next_node_runs(
     adapter = JavaScriptAdapter()
     await adapter.start()
     try:
-        assert adapter._worker is not None
-        old_pid = adapter._worker.proc.pid
+        [old_pid] = adapter.worker_pids()
         failure = (await run_on(adapter, "while (true) {}", timeout=0.5)).failure
         assert "timed out after 0.5 s" in failure.message
         with pytest.raises(ProcessLookupError):
             os.kill(old_pid, 0)
         out = await run_on(adapter, "'alive'")
         assert out.result == Value("json", b'"alive"')
-        assert adapter._worker is not None and adapter._worker.proc.pid != old_pid
+        assert len(adapter.worker_pids()) == 1 and old_pid not in adapter.worker_pids()
     finally:
         await adapter.close()
 
@@ -211,8 +255,7 @@ async def test_cancelling_a_node_kills_the_worker(
     adapter = JavaScriptAdapter()
     await adapter.start()
     try:
-        assert adapter._worker is not None
-        pid = adapter._worker.proc.pid
+        [pid] = adapter.worker_pids()
         started = asyncio.Event()
         task = asyncio.create_task(
             adapter.execute(
@@ -234,10 +277,11 @@ async def test_close_stops_the_worker(require_binary: Callable[[str, str], str])
     require_binary("node", "apt-get install nodejs")
     adapter = JavaScriptAdapter()
     await adapter.start()
-    assert adapter._worker is not None
-    proc = adapter._worker.proc
+    [pid] = adapter.worker_pids()
     await adapter.close()
-    assert proc.returncode is not None
+    assert adapter.worker_pids() == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 async def test_missing_node_binary_is_a_clear_error(tmp_path: Path) -> None:
@@ -261,3 +305,50 @@ async def test_old_node_is_a_clear_error(tmp_path: Path) -> None:
 
 async def test_failure_is_a_node_failure_not_an_exception(run: Run) -> None:
     assert isinstance((await run("null.x")).result, NodeFailure)
+
+
+async def test_worker_grown_past_its_memory_cap_is_replaced(
+    require_binary: Callable[[str, str], str],
+) -> None:
+    require_binary("node", "apt-get install nodejs")
+    adapter = JavaScriptAdapter(max_worker_rss_mib=1)  # any worker is bigger than 1 MiB
+    await adapter.start()
+    try:
+        [pid] = adapter.worker_pids()
+        assert (await run_on(adapter, "new Array(1e6).fill(0).length")).result == Value(
+            "json", b"1000000"
+        )
+        assert adapter.worker_pids() == []
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+        assert (await run_on(adapter, "'next'")).result == Value("json", b'"next"')
+    finally:
+        await adapter.close()
+
+
+async def test_close_does_not_wait_for_a_running_node(
+    require_binary: Callable[[str, str], str],
+) -> None:
+    require_binary("node", "apt-get install nodejs")
+    adapter = JavaScriptAdapter()
+    await adapter.start()
+    started = asyncio.Event()
+    running = asyncio.create_task(
+        adapter.execute(
+            make_task("console.log('go'); while (true) {}"), lambda _s, _t: started.set()
+        )
+    )
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(adapter.close(), 5)
+    result = await asyncio.wait_for(running, 5)
+    assert isinstance(result, NodeFailure) and "worker exited" in result.message
+
+
+async def test_late_logs_of_a_finished_node_do_not_reach_the_next_node(run: Run) -> None:
+    # The promise keeps running after the node's value is returned; timers are cleared, but
+    # a microtask chain is not: its log must not be attributed to the next node.
+    await run(
+        "(async () => { for (let i = 0; i < 1e5; i++) await null; console.log('late'); })(); 1"
+    )
+    out = await run("new Promise(r => setTimeout(() => r(2), 50))")
+    assert out.logs == []

@@ -435,3 +435,35 @@ async def test_repeated_and_distinct_strings_keep_every_value(run: Run) -> None:
     back = (await through_js(run, table, "t.filter(r => r.key !== 'id-5')")).table
     assert back["region"].to_pylist() == repeated[:5] + repeated[6:]
     assert back["key"].to_pylist() == distinct[:5] + distinct[6:]
+
+
+async def test_string_and_binary_views_arrive_as_strings_and_bytes(run: Run) -> None:
+    long_text = "a value longer than twelve bytes ✓"
+    table = pa.table(
+        {
+            "s": pa.array(["short", None, long_text, ""], pa.string_view()),
+            "b": pa.array([b"\x01", b"x" * 20, None, b""], pa.binary_view()),
+        }
+    )
+    assert await js_view(run, table, "t.map(r => [r.s, r.b && Array.from(r.b).length])") == [
+        ["short", 1],
+        [None, 20],
+        [long_text, None],
+        ["", 0],
+    ]
+    out = (await through_js(run, table, "t.map(r => ({...r}))")).table
+    assert out.schema == pa.schema([("s", pa.string()), ("b", pa.binary())])
+    assert out.to_pylist() == table.to_pylist()
+
+
+async def test_fixed_size_lists_arrive_as_arrays_and_return_as_lists(run: Run) -> None:
+    vectors = pa.array([[0.5, 1.0, -2.0], None, [0.0, 0.0, 1.0]], pa.list_(pa.float32(), 3))
+    table = pa.table({"embedding": vectors})
+    assert await js_view(run, table, "t.map(r => r.embedding)") == [
+        [0.5, 1.0, -2.0],
+        None,
+        [0.0, 0.0, 1.0],
+    ]
+    out = (await through_js(run, table, "t.map(r => ({...r}))")).table
+    assert out.schema.field("embedding").type == pa.list_(pa.float32())
+    assert out.to_pylist() == table.to_pylist()

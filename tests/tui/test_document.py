@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from omnix.tui.document import DocumentError, PipelineDocument
+from omnix.tui.history import EditHistory
 
 EXAMPLE = Path(__file__).with_name("sales.yaml")
 
@@ -164,3 +165,21 @@ def test_text_that_is_not_yaml_is_a_clear_error() -> None:
 def test_a_top_level_list_is_a_clear_error() -> None:
     with pytest.raises(DocumentError, match="mapping at the top level"):
         PipelineDocument("- a\n- b\n", "list.yaml")
+
+
+def test_code_mentioning_finds_whole_words_only(doc: PipelineDocument) -> None:
+    assert doc.code_mentioning("totals") == ["report"]
+    assert doc.code_mentioning("extract") == ["totals"]
+    assert doc.code_mentioning("tot") == []
+
+
+def test_history_steps_back_and_forward() -> None:
+    history = EditHistory()
+    history.remember("a")
+    history.remember("b")
+    assert history.undo("c") == "b"
+    assert history.undo("b") == "a"
+    assert history.undo("a") is None
+    assert history.redo("a") == "b"
+    history.remember("b")
+    assert history.redo("x") is None

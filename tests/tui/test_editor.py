@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omnix.tui.app import EditorApp
+from omnix.tui.app import INSPECTOR_DELAY_S, EditorApp
 from omnix.tui.components.code_editor import CodeEditor
 from omnix.tui.components.dialogs import AddNodeDialog, ConfirmDialog
 from omnix.tui.components.graph import GraphCanvas
+from omnix.tui.components.inspector import Inspector
 from omnix.tui.components.problems import ProblemsPanel
 from omnix.tui.document import PipelineDocument
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 
 SIZE = (100, 30)
 
@@ -232,6 +233,7 @@ async def test_the_inspector_renames_a_node_and_its_references(editor: EditorApp
         await settle(pilot)
         assert editor.document.needs("totals") == ["source"]
         assert editor.canvas.selected == "source"
+        assert any("totals still mentions 'extract'" in n.message for n in editor._notifications)
 
 
 async def test_every_action_is_in_the_command_palette(editor: EditorApp) -> None:
@@ -251,3 +253,67 @@ async def test_an_invalid_file_opens_and_lists_its_problems(tmp_path: Path) -> N
         lines = problem_lines(app)
         assert any("cobol" in line for line in lines), lines
         assert app.canvas.looks["a"].problem
+
+
+async def test_the_inspector_follows_the_selection_once_keys_stop(editor: EditorApp) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "right")
+        # The form is filled on a short timer after the last move; wait that timer out.
+        await pilot.pause(INSPECTOR_DELAY_S * 3)
+        assert editor.query_one(Inspector).node_id == "report"
+        assert editor.query_one("#field-id", Input).value == "report"
+
+
+async def test_the_inspector_changes_the_language(editor: EditorApp) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor.query_one("#field-lang", Select).value = "r"
+        await settle(pilot)
+        assert editor.document.field("extract", "lang") == "r"
+        assert editor.canvas.looks["extract"].lang == "r"
+
+
+async def test_selecting_another_node_does_not_mark_the_file_changed(editor: EditorApp) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right")
+        await pilot.pause(INSPECTOR_DELAY_S * 3)
+        await settle(pilot)
+        assert not editor.document.dirty
+
+
+async def test_a_file_nodes_code_is_edited_in_its_file(tmp_path: Path) -> None:
+    (tmp_path / "load.py").write_text("1\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "omnix: 1\nname: p\nnodes:\n  - id: load\n    lang: python\n    file: load.py\n"
+    )
+    app = EditorApp(PipelineDocument.load(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        area = app.screen.query_one(TextArea)
+        assert area.text == "1\n" and area.language == "python"
+        area.text = "2\n"
+        await pilot.press("escape")
+        await settle(pilot)
+    assert (tmp_path / "load.py").read_text() == "2\n"
+    assert not app.document.dirty
+
+
+async def test_undo_and_redo_step_through_edits(editor: EditorApp) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        original = editor.document.dumps()
+        await pilot.press("right", "d")
+        await settle(pilot)
+        assert "totals" not in editor.document.node_ids()
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert editor.document.dumps() == original
+        assert not editor.document.dirty
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert "totals" not in editor.document.node_ids()
+        assert editor.document.dirty

@@ -105,3 +105,18 @@ def test_the_drawing_shows_ids_languages_and_state_symbols() -> None:
     layout = layout_graph(CHAIN, CHAIN_EDGES)
     text = Picture(layout, {n: NodeLook(lang) for n, lang in CHAIN.items()}).text()
     assert "○ extract" in text and "┌ sql" in text and "─▶│" in text
+
+
+def test_a_hub_sits_level_with_the_middle_of_its_children() -> None:
+    children = [f"c{i}" for i in range(9)]
+    layout = layout_graph(
+        {"hub": "sql"} | dict.fromkeys(children, "sql"), [("hub", c) for c in children]
+    )
+    rows = sorted(layout.boxes[c].middle for c in children)
+    assert abs(layout.boxes["hub"].middle - (rows[0] + rows[-1]) / 2) <= 1
+
+
+def test_a_long_chain_stays_one_box_high() -> None:
+    ids = [f"s{i}" for i in range(30)]
+    layout = layout_graph(dict.fromkeys(ids, "go"), list(itertools.pairwise(ids)))
+    assert layout.height <= 5

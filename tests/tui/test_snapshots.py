@@ -11,6 +11,7 @@ from omnix.shared.status import NodeStatus
 from omnix.tui.app import EditorApp
 from omnix.tui.document import PipelineDocument
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 SnapCompare = Callable[..., bool]
 
@@ -23,7 +24,10 @@ def relative_editor(pipeline_file: Path, monkeypatch: pytest.MonkeyPatch) -> Edi
 
 
 async def settled(pilot: Pilot[None]) -> None:
+    """Validation done and cursors frozen, so every run draws the same frame."""
     await pilot.app.workers.wait_for_complete()
+    for field in pilot.app.query(Input):
+        field.cursor_blink = False
     await pilot.pause()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
-from omnix.tui.cli.agent_options import agent_client, agent_option, fail
+from omnix.shared.pipeline import PipelineInvalid, load_pipeline
+from omnix.tui.cli.agent_options import agent_client, agent_option
+from omnix.tui.wire import node_files
 
 
 @click.command()
@@ -14,10 +17,12 @@ from omnix.tui.cli.agent_options import agent_client, agent_option, fail
 def command(file: Path, agent: str | None) -> None:
     """Deploy FILE: every deploy stores a new version; a schedule starts firing."""
     try:
-        source = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{file}: cannot read: {exc}")
+        pipeline = load_pipeline(file)
+    except PipelineInvalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(2)
     with agent_client(agent) as client:
-        reply = client.deploy(source, str(file))
+        reply = client.deploy(pipeline.source, str(file), node_files(pipeline))
     scheduled = " (scheduled)" if reply.pipeline.scheduled else ""
     click.echo(f"deployed {reply.pipeline.name} version {reply.version}{scheduled}")

@@ -17,7 +17,7 @@ from omnix.shared.pipeline import PipelineInvalid, load_pipeline
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.status import RunStatus
 from omnix.tui.cli.agent_options import agent_client, agent_option
-from omnix.tui.wire import document_from_run, event_from_message
+from omnix.tui.wire import document_from_run, event_from_message, node_files
 from omnix.v1 import run_pb2
 
 EXIT_FAILED = 1
@@ -60,20 +60,30 @@ def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str 
         pipeline_source=pipeline.source,
         source_path=str(file),
         params={key: json.dumps(value) for key, value in params.items()},
+        files=node_files(pipeline),
     )
     renderer = ProgressRenderer(
         sys.stderr if as_json else sys.stdout, node_ids=[node.id for node in pipeline.nodes]
     )
     with agent_client(agent) as client:
         run_id = client.call(client.runs.StartRun, request).run.run_id
-        try:
+        shown = 0
+
+        def show_events() -> None:
+            nonlocal shown
             for message in client.watch(run_id):
                 event = event_from_message(message)
-                if event is not None:
+                if event is not None and message.sequence > shown:
                     renderer.handle(event)
+                shown = max(shown, message.sequence)
+
+        try:
+            show_events()
         except KeyboardInterrupt:
-            # Ctrl-C cancels the run on the agent too, like an in-process run.
+            # Ctrl-C cancels the run on the agent too, like an in-process run, and shows
+            # how it ended.
             client.call(client.runs.CancelRun, run_pb2.CancelRunRequest(run_id=run_id))
+            show_events()
         final = client.call(
             client.runs.GetRun, run_pb2.GetRunRequest(run_id=run_id, include_outputs=True)
         )

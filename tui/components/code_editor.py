@@ -37,14 +37,15 @@ class CodeEditor(Screen[str | None]):
         Binding("ctrl+g", "discard", "Discard changes"),
     ]
 
-    def __init__(self, node_id: str, lang: str, code: str) -> None:
+    def __init__(self, node_id: str, title: str, code: str, lang: str | None = None) -> None:
         super().__init__()
         self.node_id = node_id
-        self.lang = lang
+        self.title_text = title
+        self.lang = lang or title
         self.code = code
 
     def compose(self) -> ComposeResult:
-        yield Static(f" {self.node_id} · {self.lang}", id="code-title")
+        yield Static(f" {self.node_id} · {self.title_text}", id="code-title")
         area = TextArea.code_editor(self.code, id="code", soft_wrap=False)
         language = highlight_language(self.lang, set(area.available_languages))
         if language is not None:

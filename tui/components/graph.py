@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from omnix.shared.status import NodeStatus
-from omnix.tui.drawing import EMPTY, HEAVY, NodeLook, Picture
+from omnix.tui.drawing import SELECTED_EDGE, NodeLook, Picture, row_segments
 from omnix.tui.layout import Direction, Point, layout_graph, neighbour
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -23,7 +22,6 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-DOUBLE = str.maketrans("─│┌┐└┘[]", "═║╔╗╚╝«»")
 STATE_CLASS = {
     None: "graph--pending",
     NodeStatus.PENDING: "graph--pending",
@@ -171,6 +169,11 @@ class GraphCanvas(ScrollView, can_focus=True):
             self._origin = (ox, oy)
             self._strips.clear()
         self.virtual_size = Size(self.picture.width + ox, self.picture.height + oy)
+
+    def notify_style_update(self) -> None:
+        """A theme or CSS change restyles every cached row."""
+        super().notify_style_update()
+        self._strips.clear()
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_origin()
@@ -365,51 +368,23 @@ class GraphCanvas(ScrollView, can_focus=True):
         if picture is None or not 0 <= row < picture.height:
             strip = Strip.blank(0, base)
         else:
-            strip = Strip(self._segments(picture, row, base, ox))
+            strip = Strip(
+                row_segments(
+                    picture,
+                    row,
+                    base,
+                    ox,
+                    selected=self.selected,
+                    marked=self.marked,
+                    selected_edge=self.selected_edge,
+                    style_of=lambda owner: base + self._style_for(picture, owner),
+                )
+            )
         self._strips[row] = strip
         return strip
 
-    def _segments(self, picture: Picture, row: int, base: Style, ox: int) -> list[Segment]:
-        chars, owners = picture.chars[row], picture.owner[row]
-        selected_edge = (
-            set(picture.edge_cells.get(self.selected_edge, ())) if self.selected_edge else set()
-        )
-        segments: list[Segment] = []
-        run: list[str] = []
-        run_style: Style | None = None
-        column = 0
-        styles: dict[int, Style] = {}
-        for x in sorted(chars):
-            char, owner = chars[x], owners.get(x, EMPTY)
-            if owner >= 0:
-                node_id = picture.node_ids[owner]
-                if node_id == self.selected:
-                    char = char.translate(HEAVY)
-                elif node_id == self.marked:
-                    char = char.translate(DOUBLE)
-            elif (x, row) in selected_edge:
-                char = char.translate(HEAVY)
-                owner = -1_000_000  # its own style key
-            style = styles.get(owner)
-            if style is None:
-                style = styles[owner] = base + self._style_for(picture, owner)
-            if x != column or style != run_style:
-                if run:
-                    segments.append(Segment("".join(run), run_style))
-                    run = []
-                if x != column:
-                    segments.append(Segment(" " * (x - column), base))
-                run_style = style
-            run.append(char)
-            column = x + 1
-        if run:
-            segments.append(Segment("".join(run), run_style))
-        if ox:
-            segments.insert(0, Segment(" " * ox, base))
-        return segments
-
     def _style_for(self, picture: Picture, owner: int) -> Style:
-        if owner == -1_000_000:
+        if owner == SELECTED_EDGE:
             return self.get_component_rich_style("graph--edge-selected", partial=True)
         if owner < 0:
             return self.get_component_rich_style("graph--edge", partial=True)

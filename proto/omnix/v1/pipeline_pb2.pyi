@@ -35,12 +35,21 @@ class PipelineVersion(_message.Message):
     def __init__(self, version: _Optional[int] = ..., deployed_at: _Optional[float] = ..., source_sha256: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class DeployPipelineRequest(_message.Message):
-    __slots__ = ("source", "path")
+    __slots__ = ("source", "path", "files")
+    class FilesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
     source: str
     path: str
-    def __init__(self, source: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+    files: _containers.ScalarMap[str, str]
+    def __init__(self, source: _Optional[str] = ..., path: _Optional[str] = ..., files: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class DeployPipelineResponse(_message.Message):
     __slots__ = ("pipeline", "version")

@@ -50,8 +50,15 @@ class Run(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., pipeline: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_status_pb2.RunStatus, str]] = ..., reason: _Optional[str] = ..., params_json: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., nodes: _Optional[_Iterable[_Union[NodeResult, _Mapping]]] = ..., trigger: _Optional[str] = ...) -> None: ...
 
 class StartRunRequest(_message.Message):
-    __slots__ = ("pipeline_name", "pipeline_source", "version", "source_path", "params")
+    __slots__ = ("pipeline_name", "pipeline_source", "version", "source_path", "params", "files")
     class ParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class FilesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -63,12 +70,14 @@ class StartRunRequest(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SOURCE_PATH_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
     pipeline_name: str
     pipeline_source: str
     version: int
     source_path: str
     params: _containers.ScalarMap[str, str]
-    def __init__(self, pipeline_name: _Optional[str] = ..., pipeline_source: _Optional[str] = ..., version: _Optional[int] = ..., source_path: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    files: _containers.ScalarMap[str, str]
+    def __init__(self, pipeline_name: _Optional[str] = ..., pipeline_source: _Optional[str] = ..., version: _Optional[int] = ..., source_path: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., files: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class StartRunResponse(_message.Message):
     __slots__ = ("run",)
