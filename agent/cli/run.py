@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 from omnix.shared.outputs import final_output_lines
-from omnix.shared.params import ParamError, parse_params
+from omnix.shared.params import ParamError, check_json_params, parse_params
 from omnix.shared.pipeline import Pipeline, PipelineInvalid, load_pipeline
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.rundoc import RunDocument
@@ -52,6 +52,7 @@ def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
         sys.exit(EXIT_INVALID)
     try:
         params = parse_params(assignments, pipeline.params)
+        check_json_params({**pipeline.params, **params})
     except ParamError as exc:
         click.echo(f"{file}: {exc}", err=True)
         sys.exit(EXIT_INVALID)
