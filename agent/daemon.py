@@ -27,6 +27,7 @@ from omnix.agent.records import RunRecord
 from omnix.agent.runs import RunManager
 from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
 from omnix.agent.store import Store, StoreHealth
+from omnix.shared.outputs import KeepOutputs
 from omnix.shared.params import ParamError, check_json_params
 from omnix.shared.pipeline import Pipeline
 
@@ -206,8 +207,10 @@ class Daemon:
         *,
         trigger: str = "manual",
         scheduled_for: float | None = None,
+        keep_outputs: KeepOutputs = KeepOutputs.FINAL,
     ) -> RunRecord:
-        """Queue a run of a deployed pipeline (`version` 0: the newest)."""
+        """Queue a run of a deployed pipeline (`version` 0: the newest). Scheduled runs keep
+        the final nodes' outputs."""
         if version < 0:
             raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
         stored = await catalog.get_version(self.store, name, version)
@@ -221,6 +224,7 @@ class Daemon:
             params=overrides,
             trigger=trigger,
             scheduled_for=scheduled_for,
+            keep_outputs=keep_outputs,
         )
 
     async def start_inline(
@@ -229,12 +233,16 @@ class Daemon:
         path: str,
         params: dict[str, str],
         files: dict[str, str] | None = None,
+        *,
+        keep_outputs: KeepOutputs = KeepOutputs.FINAL,
     ) -> RunRecord:
         """Queue a run of pipeline text sent by a client, without deploying it."""
         pipeline = parse_bundle(source, path or "<inline>", files_key(files or {}))
         overrides = run_params(pipeline, params)
         await self.license.check_run_start(pipeline)
-        return await self.runs.submit(pipeline, params=overrides, files=files)
+        return await self.runs.submit(
+            pipeline, params=overrides, files=files, keep_outputs=keep_outputs
+        )
 
     # -- schedules -------------------------------------------------------------------------
 
