@@ -252,9 +252,26 @@ class Daemon:
         await self.store.write(*catalog.pause_schedule_ops(name, paused))
 
     async def _fire(self, pipeline_name: str, scheduled_for: datetime) -> None:
-        run = await self.start_deployed(
-            pipeline_name, 0, {}, trigger="schedule", scheduled_for=scheduled_for.timestamp()
-        )
+        try:
+            run = await self.start_deployed(
+                pipeline_name, 0, {}, trigger="schedule", scheduled_for=scheduled_for.timestamp()
+            )
+        except Exception as exc:
+            # Loaded on error only: licensing pulls in cryptography.
+            from omnix.agent.entitlements import EntitlementError
+
+            if not isinstance(exc, EntitlementError):
+                raise
+            # The license refused it (a quota, a language): recorded as refused, with the
+            # reason, and the scheduler's slot is freed since no run started.
+            log.warning("scheduled run of %s refused: %s", pipeline_name, exc)
+            await self.store.write(
+                *catalog.fire_ops(
+                    pipeline_name, scheduled_for.timestamp(), "refused", None, str(exc)
+                )
+            )
+            self.schedules.run_finished(pipeline_name)
+            return
         await self.store.write(
             *catalog.fire_ops(pipeline_name, scheduled_for.timestamp(), "fired", run.run_id)
         )
