@@ -23,6 +23,7 @@ from omnix.agent.execution import RunExecution, SecretResolver
 from omnix.agent.registry import AdapterRegistry
 from omnix.agent.tables import TableDecoder
 from omnix.shared.events import RunEvent
+from omnix.shared.params import check_json_params
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.rundoc import RunDocument
 
@@ -119,6 +120,8 @@ class Engine:
         """
         if self._closed:
             raise RuntimeError("the engine is closed")
+        run_params = {**pipeline.params, **(params or {})}
+        check_json_params(run_params)  # raises ParamError (a ValueError) before anything runs
         adapters = await self._prepare(pipeline)
         if include_outputs and self._decoder_warmup is None:
             # Warm the table decoder up in the background; errors surface when it is used.
@@ -126,7 +129,7 @@ class Engine:
         execution = RunExecution(
             pipeline,
             run_id=run_id or uuid.uuid4().hex,
-            params={**pipeline.params, **(params or {})},
+            params=run_params,
             adapters=adapters,
             slots=self._slots,
             decoder=self._decoder,

@@ -109,3 +109,20 @@ def _mismatch(name: str, text: str, expected: str, example: str) -> ParamError:
     return ParamError(
         f"--param {name}={text}: {name} expects {expected}, e.g. --param {name}={example}"
     )
+
+
+def check_json_params(params: Mapping[str, Any]) -> None:
+    """Raise `ParamError` naming the first parameter that is not a JSON value.
+
+    Nodes in every language receive params as JSON, so a YAML date (`day: 2026-01-01`)
+    or any other non-JSON value is refused here rather than converted behind the user's
+    back."""
+    for name, value in params.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            kind = type(value).__name__
+            raise ParamError(
+                f"param {name!r} is a {kind} ({value!r}), not a JSON value; quote it in the "
+                f"pipeline file (e.g. {name}: '{value}') to pass it as text"
+            ) from None

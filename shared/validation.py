@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import networkx as nx
 from omnix.shared.duration import DurationError, parse_duration
+from omnix.shared.params import ParamError, check_json_params
 from omnix.shared.pipeline import (
     FORMAT_VERSION,
     Node,
@@ -213,7 +214,15 @@ def _params(document: CommentedMap, out: _Collector) -> dict[str, Any]:
         if not isinstance(key, str) or not ENV_NAME.match(key):
             out.add(_line_of_key(params, key, 1), f"bad param name {key!r}: use a variable name")
             continue
-        result[key] = _plain(value)
+        plain = _plain(value)
+        try:
+            # Every language receives params as JSON: a YAML date or timestamp is refused
+            # here, with its line, instead of failing (or being converted) at run time.
+            check_json_params({key: plain})
+        except ParamError as exc:
+            out.add(_line_of_key(params, key, 1), str(exc))
+            continue
+        result[key] = plain
     return result
 
 

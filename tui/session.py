@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
 from omnix.shared.events import RunEvent
+from omnix.shared.pipeline import PipelineInvalid, parse_pipeline
 from omnix.tui.client import AgentClient, AgentUnreachable, connect
 from omnix.tui.summaries import (
     AgentError,
@@ -24,7 +26,7 @@ from omnix.tui.summaries import (
     RunSummary,
     ScheduleSummary,
 )
-from omnix.tui.wire import event_from_message, node_status, run_status
+from omnix.tui.wire import event_from_message, node_files, node_status, run_status
 from omnix.v1 import agent_pb2, pipeline_pb2, run_pb2, schedule_pb2
 
 T = TypeVar("T")
@@ -100,11 +102,14 @@ class AgentSession:
     # -- runs --------------------------------------------------------------------------
 
     def start_source(self, source: str, path: str, params: Mapping[str, Any] | None = None) -> str:
-        """Run pipeline text without deploying it; returns the run id."""
+        """Run pipeline text without deploying it; returns the run id. The files its `file:`
+        nodes name (relative to `path`'s folder) travel with it: the agent never reads the
+        client's disk."""
         request = run_pb2.StartRunRequest(
             pipeline_source=source,
             source_path=path,
             params={key: json.dumps(value) for key, value in (params or {}).items()},
+            files=_node_files(source, path),
         )
         return str(self._call(self.client.runs.StartRun, request).run.run_id)
 
@@ -184,6 +189,14 @@ class AgentSession:
             reply.pid,
             reply.state_dir,
         )
+
+
+def _node_files(source: str, path: str) -> dict[str, str]:
+    try:
+        pipeline = parse_pipeline(source, path=path, base_dir=Path(path).parent)
+    except PipelineInvalid:
+        return {}  # Sent as it is: the agent's reply lists the problems.
+    return node_files(pipeline)
 
 
 def _translated(call: Callable[[], T]) -> T:

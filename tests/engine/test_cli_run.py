@@ -119,3 +119,13 @@ def test_ctrl_c_cancels_the_run_and_leaves_no_process_behind(
     assert "slow cancelled" in rest
     worker, grandchild = map(int, pids.read_text().split())
     assert wait_gone(worker) and wait_gone(grandchild)
+
+
+def test_a_yaml_date_param_exits_two_saying_to_quote_it(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "omnix: 1\nname: d\nparams:\n  day: 2026-01-01\nnodes:\n  - {id: a, lang: python, code: '1'}\n",
+    )
+    result = run_agent(path)
+    assert result.returncode == 2
+    assert "param 'day' is a date" in result.stderr

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
-from omnix.shared.params import ParamError, parse_params
+from omnix.shared.params import ParamError, check_json_params, parse_params
 
 DEFAULTS = {"count": 5, "ratio": 0.5, "label": "x", "verbose": False, "regions": ["north"]}
 
@@ -51,3 +53,8 @@ def test_values_that_do_not_fit_are_errors_that_say_how_to_write_them(
 def test_a_name_given_twice_is_an_error() -> None:
     with pytest.raises(ParamError, match="given twice"):
         parse_params(["count=1", "count=2"], DEFAULTS)
+
+
+def test_a_param_that_is_not_json_is_refused_with_how_to_quote_it() -> None:
+    with pytest.raises(ParamError, match=r"param 'day' is a date .*e\.g\. day: '2026-01-01'"):
+        check_json_params({"count": 1, "day": datetime.date(2026, 1, 1)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 from omnix.agent.worker_env import minimal_env
@@ -56,3 +57,20 @@ def test_output_markers_split_across_reads_are_still_found() -> None:
     found = sum(output.feed(chunk, lambda _s, text: seen.append(text)) for chunk in chunks)
     assert found == 1
     assert "".join(seen) == "hello after"
+
+
+async def test_workers_idle_past_the_timeout_stop_but_one_stays_warm() -> None:
+    pool = WorkerPool(spawn, max_size=3, idle_timeout=60)
+    try:
+        async with pool.acquire(), pool.acquire(), pool.acquire():
+            pass
+        assert len(pool.pids) == 3
+        assert pool.reap_idle() == 0  # not idle long enough yet
+        later = asyncio.get_running_loop().time() + 61
+        assert pool.reap_idle(now=later) == 2
+        assert len(pool.pids) == 1
+        async with pool.acquire() as worker:
+            reply, _ = await worker.request({"op": "ping"})
+            assert reply["ok"]
+    finally:
+        await pool.close()
