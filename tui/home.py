@@ -15,7 +15,7 @@ from omnix.tui.components.pipelines_screen import PipelinesScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
 from omnix.tui.palette import fit_palette
-from omnix.tui.summaries import AgentError, AgentSummary
+from omnix.tui.summaries import AgentError, AgentSummary, LicenseSummary
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -73,6 +73,8 @@ class HomeApp(App[None]):
     def _status_loaded(self, message: AgentView.Loaded) -> None:
         if isinstance(message.data, AgentSummary):
             self.show_tier(message.data.license_tier)
+        elif isinstance(message.data, LicenseSummary):
+            self.show_tier(message.data.tier)
 
     @on(PipelinesScreen.RunStarted)
     @on(RunsScreen.RunChosen)
