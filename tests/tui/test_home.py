@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from dataclasses import replace
 from typing import Protocol
 
 from omnix.shared.status import NodeStatus
 from omnix.tui.client import AgentAddress, AgentClient
 from omnix.tui.components.agent_screen import AgentScreen
 from omnix.tui.components.graph import GraphCanvas
-from omnix.tui.components.license_screen import LicenseScreen, license_rows
+from omnix.tui.components.license_screen import LicenseScreen, license_rows, license_warning
 from omnix.tui.components.run_screen import RunScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
@@ -224,3 +225,10 @@ def test_the_license_view_shows_an_installed_licenses_terms() -> None:
     assert rows["executions per day"] == "12 of 1,000"
     assert rows["users"] == "5"
     assert rows["features"] == "secrets"
+
+
+def test_the_header_warns_while_the_license_is_expiring() -> None:
+    summary = LicenseSummary("team", "expiring", "", "Acme", 5, 0.0, 0.0, 9, "3f2a", (), (), ())
+    assert license_warning(summary) == " ⚠ 9 days left"
+    assert license_warning(replace(summary, state="valid", days_left=90)) == ""
+    assert license_warning(replace(summary, tier="free", state="expired")) == " ✘ license expired"

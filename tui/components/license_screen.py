@@ -32,6 +32,16 @@ def tier_title(tier: str) -> str:
     return tier.capitalize() if tier in TIERS else tier or "unknown"
 
 
+def license_warning(data: LicenseSummary) -> str:
+    """What the header adds after the tier: days left while expiring, why an installed
+    license no longer counts; nothing otherwise."""
+    if data.state == "expiring" and data.days_left is not None:
+        return f" ⚠ {data.days_left} days left"
+    if data.state in ("expired", "invalid"):
+        return f" ✘ license {data.state}"
+    return ""
+
+
 def _usage(limit: LimitUsage) -> str:
     allowed = "unlimited" if limit.allowed is None else f"{limit.allowed:,}"
     if limit.used is None:
