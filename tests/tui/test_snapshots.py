@@ -12,10 +12,12 @@ import pytest
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.app import EditorApp
+from omnix.tui.components.license_screen import LicenseScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.document import PipelineDocument
 from omnix.tui.home import HomeApp
 from omnix.tui.session import RunSummary
+from omnix.tui.summaries import LicenseSummary, LimitUsage
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -181,3 +183,46 @@ class TestRunsViewSnapshots:
             await pilot.pause()
 
         assert snap_compare(HomeApp(agent.address), terminal_size=size, run_before=recorded_runs)
+
+
+RECORDED_LICENSE = LicenseSummary(
+    tier="team",
+    state="expiring",
+    message="the Team license for Acme Analytics expires in 9 days (2026-12-04 00:00 UTC)",
+    customer="Acme Analytics",
+    seats=5,
+    issued_at=1764806400.0,
+    expires_at=1796342400.0,
+    days_left=9,
+    license_id="7c1e94a0b2d35f68",
+    limits=(
+        LimitUsage("users", 5, None),
+        LimitUsage("pipelines", 100, 12),
+        LimitUsage("executions per day", 1000, 347),
+        LimitUsage("custom connectors", 5, 0),
+    ),
+    languages=("javascript", "python", "r", "sql"),
+    features=(("distributed execution", True), ("team collaboration", True), ("SSO", False)),
+)
+"""A Team license as `GetLicense` reports it, nine days before expiry."""
+
+
+class TestLicenseViewSnapshots:
+    """The license view of `omnix`, connected to a real agent."""
+
+    def test_expiring_license_at_80x24(self, snap_compare: SnapCompare, agent: Agent) -> None:
+        """Terms, today's usage and the header's warning fit 80x24."""
+
+        async def recorded_license(pilot: Pilot[None]) -> None:
+            await pilot.press("5")
+            await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+            screen = pilot.app.screen
+            assert isinstance(screen, LicenseScreen) and screen.refresh_timer is not None
+            # The test agent runs unlicensed: show a licensed agent's answer instead.
+            screen.refresh_timer.pause()
+            screen.post_message(LicenseScreen.Loaded(RECORDED_LICENSE))
+            await pilot.pause()
+
+        assert snap_compare(
+            HomeApp(agent.address), terminal_size=(80, 24), run_before=recorded_license
+        )
