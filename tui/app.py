@@ -112,9 +112,14 @@ class EditorApp(RunControl):
 
     def on_mount(self) -> None:
         self.canvas.border_title = self.document.path.name
-        self.query_one(Inspector).clear()
-        self.refresh_document()
         nodes = self.document.node_ids()
+        if nodes:
+            # Selected before the first drawing, so the inspector is filled once; emptying
+            # it first would restyle the whole form twice (disabled, then enabled again).
+            self.canvas.selected = nodes[0]
+        else:
+            self.query_one(Inspector).clear()
+        self.refresh_document()
         if nodes:
             self.canvas.select(nodes[0])
         self.canvas.focus()
@@ -174,6 +179,8 @@ class EditorApp(RunControl):
         # only the box highlight follows each press and the form catches up once they stop.
         if self._inspector_timer is not None:
             self._inspector_timer.stop()
+        if selected is not None and selected == self.query_one(Inspector).node_id:
+            return  # the form shows this node already
         self._inspector_timer = self.set_timer(INSPECTOR_DELAY_S, self._show_selection)
 
     @on(GraphCanvas.NodeMoved)

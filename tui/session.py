@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -18,92 +17,29 @@ from typing import Any, TypeVar
 import grpc
 from omnix.shared.events import RunEvent
 from omnix.shared.pipeline import PipelineInvalid, parse_pipeline
-from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.client import AgentClient, AgentUnreachable, connect
+from omnix.tui.summaries import (
+    AgentError,
+    AgentSummary,
+    NodeSummary,
+    PipelineSummary,
+    RunSummary,
+    ScheduleSummary,
+)
 from omnix.tui.wire import event_from_message, node_files, node_status, run_status
 from omnix.v1 import agent_pb2, pipeline_pb2, run_pb2, schedule_pb2
 
 T = TypeVar("T")
 
-
-class AgentError(Exception):
-    """The agent could not be reached or refused a request; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineSummary:
-    """A deployed pipeline as the pipelines screen lists it."""
-
-    name: str
-    description: str
-    latest_version: int
-    updated_at: float
-    scheduled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class NodeSummary:
-    node_id: str
-    status: NodeStatus
-    attempts: int
-    duration_s: float | None
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """A run as the runs screen lists it (nodes in pipeline order)."""
-
-    run_id: str
-    pipeline: str
-    version: int
-    status: RunStatus
-    reason: str
-    trigger: str
-    created_at: float
-    started_at: float
-    finished_at: float
-    nodes: tuple[NodeSummary, ...]
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return self.finished_at - self.started_at
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleSummary:
-    """When a deployed pipeline fires."""
-
-    pipeline: str
-    cron: str
-    every_s: float
-    timezone: str
-    catchup: str
-    paused: bool
-    next_fire_at: float
-
-    @property
-    def spec(self) -> str:
-        return self.cron if self.cron else f"every {self.every_s:g}s"
-
-
-@dataclass(frozen=True, slots=True)
-class AgentSummary:
-    """The agent's own status."""
-
-    version: str
-    uptime_s: float
-    listen_addresses: tuple[str, ...]
-    pipelines: int
-    running_runs: int
-    queued_runs: int
-    store_ok: bool
-    store_detail: str
-    license_tier: str
-    pid: int
-    state_dir: str
+__all__ = [
+    "AgentError",
+    "AgentSession",
+    "AgentSummary",
+    "NodeSummary",
+    "PipelineSummary",
+    "RunSummary",
+    "ScheduleSummary",
+]
 
 
 def _run_summary(run: run_pb2.Run) -> RunSummary:

@@ -5,6 +5,7 @@ import { Buffer, isAscii } from 'node:buffer';
 
 import { rootTable } from './javascript_flatbuffers.mjs';
 import { MS_PER_UNIT, TIME_UNITS, TYPE_IDS, TableError, checkNames, typeName } from './javascript_arrow_types.mjs';
+import { reusable } from './javascript_arrow_reuse.mjs';
 import { RepeatedStrings } from './javascript_strings.mjs';
 
 const SCHEMA = 1;
@@ -78,6 +79,15 @@ class BatchReader {
   nextNode() {
     const at = this.nodes.start + 16 * this.nodeAt++;
     return { length: Number(this.dv.getBigInt64(at, true)), nulls: Number(this.dv.getBigInt64(at + 8, true)) };
+  }
+
+  /** A flat column's node and buffers as they are in the stream, consuming them. */
+  rawColumn(field) {
+    const { length, nulls } = this.nextNode();
+    const count = field.type.id === 'bool' || field.type.id === 'int' || field.type.id === 'float' || field.type.id === 'decimal' ? 2 : 3;
+    const buffers = [];
+    for (let k = 0; k < count; k++) buffers.push(this.nextBuffer());
+    return { length, nulls, buffers };
   }
 
   nextBuffer() {
@@ -392,7 +402,8 @@ function dictionaryFields(fields, into = new Map()) {
 }
 
 /**
- * Decode an Arrow IPC stream. Returns `{fields, columns, rows}`; `realm` supplies the
+ * Decode an Arrow IPC stream. Returns `{fields, columns, rows, parts}` (`parts`: per
+ * column, its original buffers per record batch, or null; see javascript_arrow_reuse.mjs); `realm` supplies the
  * Array, Object, Date and Uint8Array constructors of the context the values are for.
  */
 export function readTable(bytes, realm) {
@@ -403,6 +414,7 @@ export function readTable(bytes, realm) {
   let dictFields = new Map();
   const dictionaries = new Map();
   const batches = [];
+  const parts = []; // per column: its buffers in each record batch, when reusable
   let rows = 0;
   while (pos + 4 <= bytes.byteLength) {
     let size = dv.getInt32(pos, true);
@@ -433,11 +445,19 @@ export function readTable(bytes, realm) {
       if (!fields) throw new TableError('Arrow stream has a record batch before its schema');
       const reader = new BatchReader(header, body, realm, dictionaries);
       rows += header.int64(0);
-      batches.push(fields.map((f) => reader.column(f, f.name)));
+      batches.push(fields.map((f, c) => {
+        if (!reusable(f)) return reader.column(f, f.name);
+        // Keep the column's buffers as they arrived, for writing it back unchanged.
+        const [nodeAt, bufferAt] = [reader.nodeAt, reader.bufferAt];
+        const raw = reader.rawColumn(f);
+        [reader.nodeAt, reader.bufferAt] = [nodeAt, bufferAt];
+        (parts[c] ??= []).push(raw);
+        return reader.column(f, f.name);
+      }));
     }
   }
   if (!fields) throw new TableError('Arrow stream has no schema');
   const columns = fields.map((_, c) => concat(batches.map((b) => b[c]), rows));
-  return { fields, columns, rows };
+  return { fields, columns, rows, parts: fields.map((_, c) => parts[c] ?? null) };
 }
 

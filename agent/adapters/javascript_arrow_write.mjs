@@ -4,6 +4,7 @@ import { Buffer } from 'node:buffer';
 
 import { Builder } from './javascript_flatbuffers.mjs';
 import { chooseType, unscaledDecimal } from './javascript_arrow_infer.mjs';
+import { reusedColumn, sameValues } from './javascript_arrow_reuse.mjs';
 import { MS_PER_UNIT, TIME_UNITS, TYPE_NUMBERS, TableError, checkNames } from './javascript_arrow_types.mjs';
 
 const TWO_32 = 4294967296;
@@ -309,9 +310,11 @@ return { data, bitmap, nulls, integers };`);
 
 /**
  * Encode rows (plain objects) as an Arrow IPC stream, returned as a list of byte chunks. `hints` maps a column name to an
- * upstream field; `declared` maps a column name to a type given to omnix.table.
+ * upstream field; `declared` maps a column name to a type given to omnix.table; `sources`
+ * maps a column name to the decoded upstream column (`{field, column, parts}`) whose
+ * buffers are reused when the rows hold exactly its values.
  */
-export function writeTable(rows, hints, declared = new Map()) {
+export function writeTable(rows, hints, declared = new Map(), sources = new Map()) {
   const n = rows.length;
   const names = columnNames(rows);
   for (const name of declared.keys()) if (!names.includes(name)) names.push(name);
@@ -321,6 +324,15 @@ export function writeTable(rows, hints, declared = new Map()) {
     const hint = hints.get(name) ?? null;
     const explicit = declared.get(name) ?? null;
     const where = `column ${JSON.stringify(name)}`;
+    const source = explicit ? undefined : sources.get(name);
+    if (source && source.column.length === n && sameValues(name)(rows, source.column)) {
+      const reused = reusedColumn(source, n);
+      if (reused) {
+        writer.nodes.push(reused.node);
+        writer.buffers.push(...reused.buffers);
+        return reused.field;
+      }
+    }
     if (n > 0 && typeof rows[0][name] === 'number') {
       const numbers = numberExtractor(name)(rows);
       const field = numbers && writer.numbers(name, numbers, n, hint, explicit);

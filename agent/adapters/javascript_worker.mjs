@@ -125,20 +125,25 @@ function makeContext(request, consoles) {
 function bindInputs(request, blobs, context) {
   const realm = vm.runInContext('({ Array, Object, Date, Uint8Array, JSON })', context);
   const hints = new Map();
+  const sources = new Map(); // column name -> its decoded upstream column, for reuse
   request.inputs.forEach((input, i) => {
     let value;
     if (input.kind === 'table') {
       const bytes = blobs[i];
-      const { fields, columns, rows } = readTable(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), realm);
+      const { fields, columns, rows, parts } = readTable(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), realm);
       value = rowBuilder(fields.map((f) => f.name), context)(columns, rows);
-      for (const f of fields) if (!hints.has(f.name)) hints.set(f.name, f);
+      fields.forEach((f, c) => {
+        if (hints.has(f.name)) return;
+        hints.set(f.name, f);
+        if (parts[c]) sources.set(f.name, { field: f, column: columns[c], parts: parts[c] });
+      });
     } else {
       value = parseJSON(blobs[i].toString('utf8'), realm.JSON);
     }
     context[input.name] = value;
   });
   context.params = parseJSON(blobs[request.inputs.length].toString('utf8'), realm.JSON);
-  return hints;
+  return { hints, sources };
 }
 
 async function run(request, blobs) {
@@ -153,7 +158,7 @@ async function run(request, blobs) {
     });
     failed.catch(() => {}); // only awaited when the result is a promise
     const started = performance.now();
-    const hints = bindInputs(request, blobs, context);
+    const { hints, sources } = bindInputs(request, blobs, context);
     const decoded = performance.now();
     const script = new vm.Script(request.code, { filename });
     let value = script.runInContext(context);
@@ -162,10 +167,10 @@ async function run(request, blobs) {
     }
     const ran = performance.now();
     if (value instanceof DeclaredTable) {
-      blob = writeTable(value.rows, hints, value.types);
+      blob = writeTable(value.rows, hints, value.types, sources);
       reply = { type: 'result', kind: 'table' };
     } else if (isTable(value)) {
-      blob = writeTable(value, hints);
+      blob = writeTable(value, hints, new Map(), sources);
       reply = { type: 'result', kind: 'table' };
     } else {
       blob = Buffer.from(toJSONText(value), 'utf8');

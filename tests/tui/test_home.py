@@ -10,6 +10,7 @@ from omnix.shared.status import NodeStatus
 from omnix.tui.client import AgentAddress, AgentClient
 from omnix.tui.components.agent_screen import AgentScreen
 from omnix.tui.components.graph import GraphCanvas
+from omnix.tui.components.license_screen import LicenseScreen
 from omnix.tui.components.run_screen import RunScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
@@ -155,3 +156,42 @@ async def test_enter_on_a_pipeline_lists_only_its_runs(agent: Agent) -> None:
         assert isinstance(screen, RunsScreen)
         assert screen.pipeline == "daily"
         assert all(row[1] == "daily" for row in cells(screen.query_one(DataTable)))
+
+
+async def test_a_hidden_view_stops_refreshing_until_shown_again(agent: Agent) -> None:
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        await loaded(pilot)
+        runs = app.screen
+        assert isinstance(runs, RunsScreen) and runs.refresh_timer is not None
+        await pilot.press("1")
+        await loaded(pilot)
+        # Timer has no public "is paused": its event is what pause() and resume() set.
+        assert runs.refresh_timer._active.is_set() is False
+        await pilot.press("2")
+        await loaded(pilot)
+        assert runs.refresh_timer._active.is_set() is True
+
+
+async def test_the_header_names_the_license_tier_in_force(agent: Agent) -> None:
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        assert app.title == "omnix · Free"
+
+
+async def test_the_license_view_shows_the_tier_its_limits_and_usage(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    with AgentClient(AgentAddress(agent.address)) as client:
+        deployed = client.status().pipelines
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("5")
+        await loaded(pilot)
+        assert isinstance(app.screen, LicenseScreen)
+        text = str(app.screen.query_one("#license-status", Static).render())
+        assert "tier  Free" in text
+        assert f"pipelines  {deployed} of unlimited" in text
+        assert "executions per day  100" in text
+        assert app.screen.sub_title == "Free tier"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from omnix.tui.components.agent_view import AgentView, took
-from omnix.tui.session import AgentSession, AgentSummary
+from omnix.tui.summaries import AgentSummary
 from textual.app import ComposeResult
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 
 class AgentScreen(AgentView[AgentSummary]):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from omnix.tui.components.agent_view import AgentView, when
-from omnix.tui.session import AgentSession, ScheduleSummary
+from omnix.tui.summaries import ScheduleSummary
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 PREVIEW_COUNT = 5
 
