@@ -27,13 +27,15 @@ from omnix.tui.summaries import (
     ScheduleSummary,
 )
 from omnix.tui.wire import (
+    LicenseSummary,
     event_from_message,
     fire_times,
+    license_summary,
     node_files,
     node_status,
     run_status,
 )
-from omnix.v1 import agent_pb2, pipeline_pb2, run_pb2, schedule_pb2
+from omnix.v1 import agent_pb2, license_pb2, pipeline_pb2, run_pb2, schedule_pb2
 
 if TYPE_CHECKING:
     from omnix.shared.cron import DstShift
@@ -187,6 +189,11 @@ class AgentSession:
         it ("spring-forward", "fall-back") or None."""
         request = schedule_pb2.PreviewScheduleRequest(pipeline_name=pipeline, count=count)
         return fire_times(self._call(self.client.schedules.PreviewSchedule, request))
+
+    def license(self) -> LicenseSummary:
+        """The license in force on the agent, with today's usage of each limit."""
+        request = license_pb2.GetLicenseRequest()
+        return license_summary(self._call(self.client.license.GetLicense, request).license)
 
     def status(self) -> AgentSummary:
         reply = self._call(self.client.agent.GetStatus, agent_pb2.GetStatusRequest())
