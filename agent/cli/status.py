@@ -243,7 +243,7 @@ def command(
             next_fire = (
                 "paused"
                 if schedule["paused"]
-                else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+                else time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(when))
                 if when
                 else "-"
             )
