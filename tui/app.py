@@ -21,6 +21,7 @@ from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.problems import ProblemsPanel
 from omnix.tui.document import PipelineDocument, Validation, problem_nodes, validate_text
 from omnix.tui.history import EditHistory
+from omnix.tui.palette import fit_palette
 from omnix.tui.run_control import RunControl
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -97,6 +98,7 @@ class EditorApp(RunControl):
         self._version = 0
         self._inspector_timer: Timer | None = None
         self.history = EditHistory()
+        fit_palette(self)
 
     # -- composition -----------------------------------------------------------------
 

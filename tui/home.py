@@ -10,11 +10,12 @@ from typing import ClassVar
 
 from omnix.tui.components.agent_screen import AgentScreen
 from omnix.tui.components.agent_view import AgentView
-from omnix.tui.components.license_screen import LicenseScreen, tier_title
+from omnix.tui.components.license_screen import LicenseScreen, license_warning, tier_title
 from omnix.tui.components.pipelines_screen import PipelinesScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
-from omnix.tui.summaries import AgentError, AgentSummary
+from omnix.tui.palette import fit_palette
+from omnix.tui.summaries import AgentError, AgentSummary, LicenseSummary
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -47,30 +48,43 @@ class HomeApp(App[None]):
     def __init__(self, agent: str | None = None) -> None:
         super().__init__()
         self.agent = agent
+        self._license: LicenseSummary | None = None
+        fit_palette(self)
 
     def on_mount(self) -> None:
-        self.fetch_tier()
+        self.fetch_license()
 
-    @work(thread=True, exclusive=True, group="tier")
-    def fetch_tier(self) -> None:
-        """Ask the agent's status once, for the tier in the header."""
+    @work(thread=True, exclusive=True, group="license")
+    def fetch_license(self) -> None:
+        """Ask the agent for its license once, for the header."""
         from omnix.tui.session import AgentSession
 
         try:
             with AgentSession(self.agent) as session:
-                summary = session.status()
+                summary = session.license()
         except AgentError:
             return  # the view on screen says why the agent cannot be reached
-        self.call_from_thread(self.show_tier, summary.license_tier)
+        self.call_from_thread(self.show_license, summary)
+
+    def show_license(self, summary: LicenseSummary) -> None:
+        """Name the tier in the header, with a warning while the license is expiring and
+        the reason when an installed one no longer counts."""
+        self._license = summary
+        self.show_tier(summary.tier)
 
     def show_tier(self, tier: str) -> None:
         """Name the license tier in force in the header."""
-        self.title = f"omnix · {tier_title(tier)}"
+        title = f"omnix · {tier_title(tier)}"
+        if self._license is not None and self._license.tier == tier:
+            title += license_warning(self._license)
+        self.title = title
 
     @on(AgentView.Loaded)
     def _status_loaded(self, message: AgentView.Loaded) -> None:
         if isinstance(message.data, AgentSummary):
             self.show_tier(message.data.license_tier)
+        elif isinstance(message.data, LicenseSummary):
+            self.show_license(message.data)
 
     @on(PipelinesScreen.RunStarted)
     @on(RunsScreen.RunChosen)

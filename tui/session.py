@@ -21,16 +21,16 @@ from omnix.tui.client import AgentClient, AgentUnreachable, connect
 from omnix.tui.summaries import (
     AgentError,
     AgentSummary,
+    LicenseSummary,
+    LimitUsage,
     NodeSummary,
     PipelineSummary,
     RunSummary,
     ScheduleSummary,
 )
 from omnix.tui.wire import (
-    LicenseSummary,
     event_from_message,
     fire_times,
-    license_summary,
     node_files,
     node_status,
     run_status,
@@ -46,6 +46,8 @@ __all__ = [
     "AgentError",
     "AgentSession",
     "AgentSummary",
+    "LicenseSummary",
+    "LimitUsage",
     "NodeSummary",
     "PipelineSummary",
     "RunSummary",
@@ -190,11 +192,6 @@ class AgentSession:
         request = schedule_pb2.PreviewScheduleRequest(pipeline_name=pipeline, count=count)
         return fire_times(self._call(self.client.schedules.PreviewSchedule, request))
 
-    def license(self) -> LicenseSummary:
-        """The license in force on the agent, with today's usage of each limit."""
-        request = license_pb2.GetLicenseRequest()
-        return license_summary(self._call(self.client.license.GetLicense, request).license)
-
     def status(self) -> AgentSummary:
         reply = self._call(self.client.agent.GetStatus, agent_pb2.GetStatusRequest())
         return AgentSummary(
@@ -210,6 +207,44 @@ class AgentSession:
             reply.pid,
             reply.state_dir,
         )
+
+    def license(self) -> LicenseSummary:
+        """The license in force, with today's usage against each limit."""
+        reply = self._call(self.client.license.GetLicense, license_pb2.GetLicenseRequest())
+        return _license_summary(reply.license)
+
+
+LICENSE_STATES = {
+    license_pb2.LICENSE_STATE_VALID: "valid",
+    license_pb2.LICENSE_STATE_EXPIRING: "expiring",
+    license_pb2.LICENSE_STATE_EXPIRED: "expired",
+    license_pb2.LICENSE_STATE_INVALID: "invalid",
+    license_pb2.LICENSE_STATE_ABSENT: "absent",
+}
+
+
+def _license_summary(info: license_pb2.LicenseInfo) -> LicenseSummary:
+    return LicenseSummary(
+        tier=info.tier,
+        state=LICENSE_STATES.get(info.state, "unknown"),
+        message=info.message,
+        customer=info.customer,
+        seats=info.seats,
+        issued_at=info.issued_at,
+        expires_at=info.expires_at,
+        days_left=info.days_left if info.HasField("days_left") else None,
+        license_id=info.license_id,
+        limits=tuple(
+            LimitUsage(
+                limit.name,
+                limit.allowed if limit.HasField("allowed") else None,
+                limit.used if limit.HasField("used") else None,
+            )
+            for limit in info.limits
+        ),
+        languages=tuple(info.languages),
+        features=tuple((feature.name, feature.included) for feature in info.features),
+    )
 
 
 def _node_files(source: str, path: str) -> dict[str, str]:

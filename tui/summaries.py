@@ -91,3 +91,39 @@ class AgentSummary:
     license_tier: str
     pid: int
     state_dir: str
+
+
+@dataclass(frozen=True, slots=True)
+class LimitUsage:
+    """One counted quota of the tier in force: its allowance (None: unlimited) and how much
+    is used (today, for per-day limits; None when the agent does not count it)."""
+
+    name: str
+    allowed: int | None
+    used: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseSummary:
+    """The license in force as the agent judges it (`GetLicense`)."""
+
+    tier: str
+    state: str
+    """valid, expiring, expired, invalid or absent."""
+    message: str
+    customer: str
+    seats: int
+    """Users licensed; 0 = as many as the tier allows."""
+    issued_at: float
+    expires_at: float
+    days_left: int | None
+    license_id: str
+    limits: tuple[LimitUsage, ...]
+    languages: tuple[str, ...]
+    features: tuple[tuple[str, bool], ...]
+    """(feature, included) for every feature."""
+
+    @property
+    def warning(self) -> bool:
+        """Expiring within 14 days, or no longer holding (the agent runs as Free)."""
+        return self.state in ("expiring", "expired", "invalid")

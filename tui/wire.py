@@ -4,14 +4,13 @@ CLI and the TUI render a remote run exactly like an in-process one."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.rundoc import NodeResult, RunDocument
 from omnix.shared.status import NodeStatus, RunStatus
-from omnix.v1 import license_pb2, run_pb2, schedule_pb2, status_pb2
+from omnix.v1 import run_pb2, schedule_pb2, status_pb2
 
 if TYPE_CHECKING:
     from omnix.shared.cron import DstShift
@@ -89,56 +88,3 @@ def fire_times(reply: schedule_pb2.PreviewScheduleResponse) -> list[tuple[float,
     if not reply.fires:
         return [(at, None) for at in reply.fire_times]
     return [(fire.at, _DST_SHIFTS.get(fire.shift)) for fire in reply.fires]
-
-
-@dataclass(frozen=True, slots=True)
-class LicenseLimitUse:
-    """One counted limit: its allowance (None: unlimited) and today's use (None: not counted)."""
-
-    name: str
-    allowed: int | None
-    used: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class LicenseSummary:
-    """The license in force on an agent, as `omnix-agent license show` reports it."""
-
-    tier: str
-    state: str
-    """valid, expiring, expired, invalid or absent."""
-    message: str
-    customer: str
-    seats: int
-    expires_at: float
-    days_left: int | None
-    features: dict[str, bool]
-    limits: list[LicenseLimitUse]
-
-    @property
-    def warning(self) -> bool:
-        """Expiring within 14 days, or no longer holding (the agent runs as Free)."""
-        return self.state in ("expiring", "expired", "invalid")
-
-
-def license_summary(info: license_pb2.LicenseInfo) -> LicenseSummary:
-    """A `LicenseInfo` message in the client's terms."""
-    state = license_pb2.LicenseState.Name(info.state).removeprefix("LICENSE_STATE_").lower()
-    return LicenseSummary(
-        tier=info.tier,
-        state="absent" if state == "unspecified" else state,
-        message=info.message,
-        customer=info.customer,
-        seats=info.seats,
-        expires_at=info.expires_at,
-        days_left=info.days_left if info.HasField("days_left") else None,
-        features={feature.name: feature.included for feature in info.features},
-        limits=[
-            LicenseLimitUse(
-                limit.name,
-                limit.allowed if limit.HasField("allowed") else None,
-                limit.used if limit.HasField("used") else None,
-            )
-            for limit in info.limits
-        ],
-    )

@@ -192,4 +192,4 @@ def test_the_client_session_reports_the_license_with_todays_usage(exhausted: Run
     assert (summary.tier, summary.state, summary.warning) == ("free", "absent", False)
     runs = next(limit for limit in summary.limits if limit.name == "executions per day")
     assert (runs.allowed, runs.used) == (FREE_RUNS_PER_DAY, FREE_RUNS_PER_DAY)
-    assert summary.features["secrets"] is False
+    assert dict(summary.features)["secrets"] is False

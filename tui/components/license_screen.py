@@ -1,80 +1,96 @@
-"""The license screen: the tier in force on the agent and what that tier allows.
+"""The license screen: the license in force as the agent judges it, and today's usage.
 
-The agent reports only the tier's name; what the tier allows comes from the shared tier
-table (the same one the agent enforces), and usage is shown where the agent reports it.
+Everything shown comes from the agent's `GetLicense`: the agent enforces the license, so
+its view of the clock, the key and the counts is the one that matters.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from omnix.shared.tiers import ALL_LANGUAGES, Limit, Tier, spec
-from omnix.tui.components.agent_view import AgentView
-from omnix.tui.summaries import AgentSummary
+from omnix.tui.components.agent_view import AgentView, when
+from omnix.tui.summaries import LicenseSummary, LimitUsage
 from textual.app import ComposeResult
 from textual.widgets import Static
 
 if TYPE_CHECKING:
     from omnix.tui.session import AgentSession
 
-NOT_REPORTED = (
-    "The agent does not report the license's customer, expiry or today's executions; "
-    "`omnix-agent license show` on the agent's machine does."
-)
+TIERS = ("free", "team", "business", "enterprise")
+
+STATE_SYMBOL = {
+    "valid": "✔",
+    "expiring": "⚠",
+    "expired": "✘",
+    "invalid": "✘",
+    "absent": "○",
+}
 
 
 def tier_title(tier: str) -> str:
     """ "Team" for "team"; an unknown name as the agent sent it."""
-    try:
-        return Tier(tier).title
-    except ValueError:
-        return tier or "unknown"
+    return tier.capitalize() if tier in TIERS else tier or "unknown"
 
 
-def _ceiling(value: int | None) -> str:
-    return "unlimited" if value is None else f"{value:,}"
+def license_warning(data: LicenseSummary) -> str:
+    """What the header adds after the tier: days left while expiring, why an installed
+    license no longer counts; nothing otherwise."""
+    if data.state == "expiring" and data.days_left is not None:
+        return f" ⚠ {data.days_left} days left"
+    if data.state in ("expired", "invalid"):
+        return f" ✘ license {data.state}"
+    return ""
 
 
-def license_rows(data: AgentSummary) -> list[tuple[str, str]]:
-    """The license screen's lines: tier, then each limit (with usage where known),
-    languages and features."""
-    rows = [("tier", tier_title(data.license_tier))]
-    try:
-        allowed = spec(Tier(data.license_tier))
-    except ValueError:
-        return [*rows, ("limits", f"unknown tier {data.license_tier!r}: no limits to show")]
-    usage = {Limit.PIPELINES: data.pipelines}
-    for limit in Limit:
-        ceiling = _ceiling(allowed.limit(limit))
-        used = usage.get(limit)
-        rows.append((limit.value, ceiling if used is None else f"{used:,} of {ceiling}"))
-    languages = (
-        "every language, plugins too"
-        if allowed.languages is ALL_LANGUAGES
-        else ", ".join(sorted(allowed.languages))
-    )
-    rows.append(("languages", languages))
-    features = ", ".join(sorted(feature.value for feature in allowed.features))
-    rows.append(("features", features or "—"))
+def _usage(limit: LimitUsage) -> str:
+    allowed = "unlimited" if limit.allowed is None else f"{limit.allowed:,}"
+    if limit.used is None:
+        return allowed
+    return f"{limit.used:,} of {allowed}"
+
+
+def license_rows(data: LicenseSummary) -> list[tuple[str, str]]:
+    """The license screen's lines: tier and state, the license's terms when one is
+    installed, each limit with its usage, languages and features."""
+    rows = [
+        ("tier", tier_title(data.tier)),
+        ("license", f"{STATE_SYMBOL.get(data.state, '?')} {data.state}"),
+    ]
+    if data.customer:
+        rows.append(("customer", data.customer))
+        rows.append(("seats", str(data.seats) if data.seats else "as the tier allows"))
+        rows.append(("issued", when(data.issued_at, "UTC")))
+        left = "" if data.days_left is None else f" ({data.days_left} days left)"
+        if data.days_left is not None and data.days_left < 0:
+            left = " (expired)"
+        rows.append(("expires", when(data.expires_at, "UTC") + left))
+        rows.append(("id", data.license_id))
+    for limit in data.limits:
+        rows.append((limit.name, _usage(limit)))
+    languages = "every language" if "*" in data.languages else ", ".join(data.languages)
+    rows.append(("languages", languages or "—"))
+    included = [name for name, has in data.features if has]
+    rows.append(("features", ", ".join(included) or "—"))
     return rows
 
 
-class LicenseScreen(AgentView[AgentSummary]):
-    """The license tier in force and its limits, refreshed with the agent's status."""
+class LicenseScreen(AgentView[LicenseSummary]):
+    """The license in force, its terms and today's usage, refreshed every half minute."""
 
     REFRESH_S = 30.0
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="license-status")
-        yield Static(NOT_REPORTED, id="license-note")
+        yield Static("", id="license-message")
 
-    def fetch(self, session: AgentSession) -> AgentSummary:
-        return session.status()
+    def fetch(self, session: AgentSession) -> LicenseSummary:
+        return session.license()
 
-    def show(self, data: AgentSummary) -> None:
+    def show(self, data: LicenseSummary) -> None:
         rows = license_rows(data)
         width = max(len(key) for key, _ in rows)
         self.query_one("#license-status", Static).update(
             "\n".join(f"{key.rjust(width)}  {value}" for key, value in rows)
         )
-        self.sub_title = f"{tier_title(data.license_tier)} tier"
+        self.query_one("#license-message", Static).update(data.message)
+        self.sub_title = f"{tier_title(data.tier)} tier"
