@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 from omnix.shared.events import RunEvent
@@ -28,8 +28,17 @@ from omnix.tui.summaries import (
     RunSummary,
     ScheduleSummary,
 )
-from omnix.tui.wire import event_from_message, node_files, node_status, run_status
+from omnix.tui.wire import (
+    event_from_message,
+    fire_times,
+    node_files,
+    node_status,
+    run_status,
+)
 from omnix.v1 import agent_pb2, license_pb2, pipeline_pb2, run_pb2, schedule_pb2
+
+if TYPE_CHECKING:
+    from omnix.shared.cron import DstShift
 
 T = TypeVar("T")
 
@@ -175,8 +184,13 @@ class AgentSession:
 
     def preview(self, pipeline: str, count: int = 5) -> list[float]:
         """The next `count` fire times of a pipeline's schedule (Unix seconds)."""
+        return [at for at, _ in self.preview_fires(pipeline, count)]
+
+    def preview_fires(self, pipeline: str, count: int = 5) -> list[tuple[float, DstShift | None]]:
+        """The next `count` fire times (Unix seconds), each with the DST shift that affected
+        it ("spring-forward", "fall-back") or None."""
         request = schedule_pb2.PreviewScheduleRequest(pipeline_name=pipeline, count=count)
-        return list(self._call(self.client.schedules.PreviewSchedule, request).fire_times)
+        return fire_times(self._call(self.client.schedules.PreviewSchedule, request))
 
     def status(self) -> AgentSummary:
         reply = self._call(self.client.agent.GetStatus, agent_pb2.GetStatusRequest())

@@ -122,3 +122,8 @@ class LicenseSummary:
     languages: tuple[str, ...]
     features: tuple[tuple[str, bool], ...]
     """(feature, included) for every feature."""
+
+    @property
+    def warning(self) -> bool:
+        """Expiring within 14 days, or no longer holding (the agent runs as Free)."""
+        return self.state in ("expiring", "expired", "invalid")

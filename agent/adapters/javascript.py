@@ -36,6 +36,9 @@ INSTALL_HINT = "install Node.js >= 20, e.g. apt-get install nodejs"
 # NODE_EXTRA_CA_CERTS or NODE_OPTIONS (the former makes Node start three times slower).
 WORKER_ENV = {"TZ": "UTC", "LANG": "C.UTF-8"}
 START_TIMEOUT_S = 15.0
+# A worker answering a node that moved a big table collects that node's garbage right
+# after; its size is judged once it has had this long to do so.
+SETTLE_S = 1.0
 STREAM_LIMIT = 1 << 24
 
 
@@ -159,9 +162,9 @@ class JavaScriptAdapter:
     ) -> None:
         """`node`: the Node.js binary (a name on PATH or a path); default `node`.
         `workers`: how many nodes may run at once, each in its own warm worker (started on
-        demand, kept between nodes). `max_worker_rss_mib`: after a node leaves its worker
-        bigger than this (a large table grows V8's heap, which it keeps), that worker is
-        replaced before the next node."""
+        demand, kept between nodes). `max_worker_rss_mib`: a worker still bigger than this
+        when the next node would use it, or `SETTLE_S` after its last node (it collects a
+        big node's garbage right after answering), is replaced."""
         self._node = node
         self._max_rss_bytes = max_worker_rss_mib * 1024 * 1024
         self._runtime: NodeRuntime | None = None
@@ -169,6 +172,7 @@ class JavaScriptAdapter:
         self._slots = asyncio.Semaphore(max(1, workers))
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
+        self._settling: set[asyncio.Task[None]] = set()
         self.last_timings: dict[str, float] = {}
         """Milliseconds the worker spent decoding inputs, running code and encoding the output."""
 
@@ -186,15 +190,32 @@ class JavaScriptAdapter:
         killed and those nodes fail."""
         idle, busy = self._idle, list(self._busy)
         self._idle = []
+        for settling in self._settling:
+            settling.cancel()
         await asyncio.gather(*(w.stop() for w in idle), *(w.kill() for w in busy))
 
     async def _take_worker(self) -> _Worker:
         while self._idle:
             worker = self._idle.pop()
-            if worker.proc.returncode is None:
+            if worker.proc.returncode is None and worker.rss_bytes() <= self._max_rss_bytes:
                 return worker
             await worker.kill()
         return await self._spawn()
+
+    def _settle(self, worker: _Worker) -> None:
+        """Replace an idle worker that is still over its memory cap once it has had time
+        to collect the garbage of its last node (a warm worker is worth keeping: a new one
+        costs a process start and cold code)."""
+
+        async def judge() -> None:
+            await asyncio.sleep(SETTLE_S)
+            if worker in self._idle and worker.rss_bytes() > self._max_rss_bytes:
+                self._idle.remove(worker)
+                await worker.kill()
+
+        task = asyncio.create_task(judge())
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
 
     async def _spawn(self) -> _Worker:
         async with self._runtime_lock:
@@ -239,7 +260,7 @@ class JavaScriptAdapter:
             try:
                 async with asyncio.timeout(timeout):
                     result = await self._exchange(worker, task, log)
-                keep = worker.rss_bytes() <= self._max_rss_bytes
+                keep = True
                 return result
             except TimeoutError:
                 return NodeFailure(
@@ -256,8 +277,10 @@ class JavaScriptAdapter:
                 self._busy.discard(worker)
                 if keep:
                     self._idle.append(worker)
+                    if worker.rss_bytes() > self._max_rss_bytes:
+                        self._settle(worker)
                 else:
-                    # Timed out, cancelled, crashed or grown too big: never reused.
+                    # Timed out, cancelled or crashed: never reused.
                     await asyncio.shield(worker.kill())
 
     async def _exchange(self, worker: _Worker, task: NodeTask, log: LogSink) -> Value | NodeFailure:

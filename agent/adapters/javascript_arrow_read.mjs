@@ -447,6 +447,10 @@ export function readTable(bytes, realm) {
       rows += header.int64(0);
       batches.push(fields.map((f, c) => {
         if (!reusable(f)) return reader.column(f, f.name);
+        if (f.type.id === 'int' && f.type.bits === 64) {
+          parts[c] ??= []; // written back from its decoded values
+          return reader.column(f, f.name);
+        }
         // Keep the column's buffers as they arrived, for writing it back unchanged.
         const [nodeAt, bufferAt] = [reader.nodeAt, reader.bufferAt];
         const raw = reader.rawColumn(f);

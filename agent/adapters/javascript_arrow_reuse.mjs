@@ -11,13 +11,17 @@
 const EMPTY = new Uint8Array(0);
 const TWO_32 = 4294967296;
 
-/** Whether a column's values are primitives whose Arrow buffers the decoder leaves intact. */
+/**
+ * Whether a column's values are primitives that can go back as they came. 64-bit integer
+ * columns qualify through their decoded values: the decoder turns their buffers into
+ * doubles in place, and writing turns those back (see `reusedColumn`).
+ */
 export function reusable(field) {
   if (field.dictionary || field.children.length > 0) return false;
   const t = field.type;
   switch (t.id) {
     case 'bool': case 'utf8': case 'large_utf8': return true;
-    case 'int': return t.bits < 64; // int64 values are converted to doubles in place
+    case 'int': return true;
     case 'float': return t.bits !== 16;
     case 'decimal': return t.bits === 128;
     default: return false;
@@ -114,6 +118,27 @@ function joinStrings(parts, n, large) {
 }
 
 /**
+ * An int64/uint64 column that arrived as safe-integer doubles (a Float64Array over its own
+ * bytes, or over the batches' values joined) is turned back into 64-bit integers in the
+ * same memory: no new buffer, and the exact bytes that came in. Columns with nulls or of
+ * BigInts were decoded into plain arrays and are encoded as usual.
+ */
+function reusedInt64(field, column, n) {
+  if (!(column instanceof Float64Array)) return null;
+  const words = new Int32Array(column.buffer, column.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) {
+    const v = column[i];
+    words[2 * i] = v >>> 0;
+    words[2 * i + 1] = Math.floor(v / TWO_32) | 0;
+  }
+  return {
+    field: { name: field.name, nullable: field.nullable, type: field.type, children: [] },
+    node: [n, 0],
+    buffers: [EMPTY, new Uint8Array(column.buffer, column.byteOffset, 8 * n)],
+  };
+}
+
+/**
  * Field node and buffers for an unchanged column, from its decoded `source`
  * (`{field, column, parts}`, one part per record batch: `{length, nulls, buffers}`).
  * Returns null when the buffers cannot be joined (the caller encodes the values instead).
@@ -121,6 +146,7 @@ function joinStrings(parts, n, large) {
 export function reusedColumn(source, n) {
   const { field, column, parts } = source;
   const type = field.type;
+  if (type.id === 'int' && type.bits === 64) return reusedInt64(field, column, n);
   const one = parts.length === 1;
   const nulls = parts.reduce((s, p) => s + p.nulls, 0);
   let data;

@@ -142,9 +142,9 @@ def install(key: str, state_dir: Path | None) -> None:
     text = sys.stdin.read() if key == "-" else key
     state = state_dir or default_state_dir()
     with running_agent(state) as channel:
-        if channel is not None:
-            _install_through_agent(channel, text, state)
+        if channel is not None and _install_through_agent(channel, text, state):
             return
+        agent_running = channel is not None
     store = LicenseStore(state)
     usage = read_store(state)
     newest = usage[1] if usage is not None else None
@@ -166,13 +166,23 @@ def install(key: str, state_dir: Path | None) -> None:
         )
     if status.state is LicenseState.EXPIRING:
         click.echo("warning: this license expires within 14 days", err=True)
+    if agent_running:
+        click.echo(
+            "note: the running agent could not take the key itself; restart it "
+            "(omnix-agent stop, then start it again) for the license to take effect",
+            err=True,
+        )
 
 
-def _install_through_agent(channel: grpc.Channel, key: str, state_dir: Path) -> None:
+def _install_through_agent(channel: grpc.Channel, key: str, state_dir: Path) -> bool:
+    """Install `key` through the agent; False when the agent cannot take it (an older agent
+    without LicenseService, or one shutting down), so the caller writes the file instead."""
     stub = license_pb2_grpc.LicenseServiceStub(channel)
     try:
         reply = stub.InstallLicense(license_pb2.InstallLicenseRequest(key=key), timeout=CALL_S)
     except grpc.RpcError as exc:
+        if exc.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAVAILABLE):
+            return False
         hint = (
             "ask Omnix for a renewed key and install that"
             if exc.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -188,6 +198,7 @@ def _install_through_agent(channel: grpc.Channel, key: str, state_dir: Path) -> 
         click.echo(f"replaced {reply.replaced}")
     if info.state == license_pb2.LICENSE_STATE_EXPIRING:
         click.echo("warning: this license expires within 14 days", err=True)
+    return True
 
 
 @command.command()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from omnix.tui.session import AgentSession
 from omnix.v1 import license_pb2, license_pb2_grpc, pipeline_pb2, run_pb2
 
 from .conftest import AgentFactory, RunningAgent, environment, python_pipeline, spawn_agent
@@ -183,3 +184,12 @@ def test_status_warns_when_the_installed_license_is_invalid(
     assert result.returncode == 1, result.stdout
     assert result.stdout.startswith("OMNIX WARNING - license invalid: the installed license key")
     assert "running on the Free tier" in result.stdout.splitlines()[0]
+
+
+def test_the_client_session_reports_the_license_with_todays_usage(exhausted: RunningAgent) -> None:
+    with AgentSession(exhausted.address) as session:
+        summary = session.license()
+    assert (summary.tier, summary.state, summary.warning) == ("free", "absent", False)
+    runs = next(limit for limit in summary.limits if limit.name == "executions per day")
+    assert (runs.allowed, runs.used) == (FREE_RUNS_PER_DAY, FREE_RUNS_PER_DAY)
+    assert dict(summary.features)["secrets"] is False

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from omnix.v1 import pipeline_pb2, run_pb2
 
-from .conftest import RunningAgent, python_pipeline
+from .conftest import AgentFactory, RunningAgent, python_pipeline
 
 # n0 -> n1 and a separate n2: the final nodes are n1 and n2.
 FORKED = python_pipeline("forked", nodes=2, code="21 * 2") + (
@@ -60,3 +61,34 @@ def test_a_scheduled_run_keeps_the_final_nodes_outputs(module_agent: RunningAgen
     assert fired, "no scheduled run within 20 s"
     run = module_agent.wait_for_run(fired[-1].run_id)
     assert {n.node_id: n.output_json for n in run.nodes} == {"n0": "", "n1": "42", "n2": '"alone"'}
+
+
+def test_a_run_queued_again_after_a_restart_keeps_what_it_asked_for(
+    agent_factory: AgentFactory, short_tmp: Path
+) -> None:
+    config = short_tmp / "one.toml"
+    config.write_text("max_concurrent_runs = 1\n")
+    state = short_tmp / "requeue"
+    agent = agent_factory(state, "--config", str(config))
+    runs = agent.runs()
+    blocker = runs.StartRun(
+        run_pb2.StartRunRequest(
+            pipeline_source=python_pipeline("blocker", nodes=1, code="import time; time.sleep(60)")
+        ),
+        timeout=10,
+    )
+    for message in runs.WatchRun(run_pb2.WatchRunRequest(run_id=blocker.run.run_id), timeout=30):
+        if message.WhichOneof("event") == "node_state":
+            break  # the only run slot is taken: the next run stays queued
+    queued = runs.StartRun(
+        run_pb2.StartRunRequest(pipeline_source=FORKED, keep_outputs=run_pb2.KEEP_OUTPUTS_ALL),
+        timeout=10,
+    )
+    agent.kill()
+    restarted = agent_factory(state, "--config", str(config))
+    run = restarted.wait_for_run(queued.run.run_id)
+    assert {n.node_id: n.output_json for n in run.nodes} == {
+        "n0": "42",
+        "n1": "42",
+        "n2": '"alone"',
+    }

@@ -133,3 +133,22 @@ async def test_rows_built_from_a_table_are_plain_objects(run: Run) -> None:
     table = odd_table()
     code = "t.every(r => Object.getPrototypeOf(r) === Object.prototype && !Array.isArray(r))"
     assert (await run(code, {"t": table_value(table)})).json == b"true"
+
+
+async def test_unchanged_64_bit_integer_columns_come_back_exactly(run: Run) -> None:
+    edge = [-(2**53) + 1, -1, 0, 1, 2**53 - 1]
+    table = pa.concat_tables(
+        [
+            pa.table(
+                {
+                    "i": pa.array(edge, pa.int64()),
+                    "u": pa.array([0, 1, 2, 3, 2**53 - 1], pa.uint64()),
+                }
+            ),
+            pa.table({"i": pa.array([-5, 7], pa.int64()), "u": pa.array([9, 10], pa.uint64())}),
+        ]
+    )
+    for source in (table, table.combine_chunks()):
+        back = (await run("t.map(r => ({...r}))", {"t": table_value(source)})).table
+        assert back.schema == source.schema
+        assert back.to_pylist() == source.to_pylist()
