@@ -7,6 +7,8 @@ gRPC and `omnix-agent status` never pays for pandas.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
@@ -30,3 +32,24 @@ class LazyGroup(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
         return command
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+param_option: Callable[[F], F] = click.option(
+    "--param",
+    "-p",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a pipeline parameter (repeatable); typed like its default.",
+)
+"""`--param k=v`, as `omnix run` and `omnix-agent run` take it."""
+
+json_option: Callable[[F], F] = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the run document as JSON on stdout; progress and logs go to stderr.",
+)
+"""`--json`: one JSON document on stdout, logs on stderr."""

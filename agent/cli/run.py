@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import click
+from omnix.shared.cli import json_option, param_option
 from omnix.shared.outputs import KeepOutputs, final_output_lines
 from omnix.shared.params import ParamError, check_json_params, parse_params
 from omnix.shared.pipeline import Pipeline, PipelineInvalid, load_pipeline
@@ -28,20 +29,8 @@ EXIT_INTERRUPTED = 130
 
 @click.command("run")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--param",
-    "-p",
-    "assignments",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a pipeline parameter (repeatable); typed like its default.",
-)
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print the run document as JSON on stdout; progress and logs go to stderr.",
-)
+@param_option
+@json_option
 def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
     """Run the pipeline FILE here, in-process, and show its progress."""
     try:

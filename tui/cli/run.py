@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from omnix.shared.cli import json_option, param_option
 from omnix.shared.outputs import final_output_lines
 from omnix.shared.params import ParamError, parse_params
 from omnix.shared.pipeline import PipelineInvalid, load_pipeline
@@ -27,20 +28,8 @@ EXIT_INTERRUPTED = 130
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--param",
-    "-p",
-    "assignments",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a pipeline parameter (repeatable); typed like its default.",
-)
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print the run document as JSON on stdout; progress and logs go to stderr.",
-)
+@param_option
+@json_option
 @agent_option
 def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str | None) -> None:
     """Run FILE on an agent (a local one starts when none runs) and show its progress."""
