@@ -27,6 +27,9 @@ from omnix.agent.records import RunRecord
 from omnix.agent.runs import RunManager
 from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
 from omnix.agent.store import Store, StoreHealth
+from omnix.shared.outputs import KeepOutputs
+from omnix.shared.params import ParamError, check_json_params
+from omnix.shared.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class Daemon:
         self._runs: RunManager | None = None
         self._engine: Any = engine
         self._license: LicenseGate | None = None
+        self._warmup: asyncio.Task[None] | None = None
         self.schedules = ScheduleBook(None)
 
     @property
@@ -124,9 +128,26 @@ class Daemon:
             )
         await self.schedules.start()
         self.started_at = time.monotonic()
+        # Warm the Python adapter's worker in the background: the first run (often a
+        # scheduled one, with nobody waiting to see it start) skips the worker's start-up,
+        # and readiness is not delayed. The worker is a child process, so the agent's own
+        # memory stays small.
+        self._warmup = asyncio.create_task(self._warm_python(), name="omnix-warm-python")
+
+    async def _warm_python(self) -> None:
+        adapter = getattr(self._engine, "adapter", None)
+        if adapter is None:
+            return
+        try:
+            await adapter("python")
+        except Exception as exc:  # The first Python run reports it to the user.
+            log.warning("the python adapter did not start ahead of runs: %s", exc)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain runs (see `RunManager.drain`), stop the engine, close the store."""
+        if self._warmup is not None and not self._warmup.done():
+            self._warmup.cancel()
+            await asyncio.gather(self._warmup, return_exceptions=True)
         await self.schedules.shutdown()
         if self._runs is not None:
             await self._runs.drain(self.config.drain_grace_s if grace_s is None else grace_s)
@@ -186,20 +207,24 @@ class Daemon:
         *,
         trigger: str = "manual",
         scheduled_for: float | None = None,
+        keep_outputs: KeepOutputs = KeepOutputs.FINAL,
     ) -> RunRecord:
-        """Queue a run of a deployed pipeline (`version` 0: the newest)."""
+        """Queue a run of a deployed pipeline (`version` 0: the newest). Scheduled runs keep
+        the final nodes' outputs."""
         if version < 0:
             raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
         stored = await catalog.get_version(self.store, name, version)
         pipeline = parse_bundle(stored.source, stored.path, files_key(stored.files))
+        overrides = run_params(pipeline, params)
         await self.license.check_run_start(pipeline)
         return await self.runs.submit(
             pipeline,
             files=stored.files,
             version=stored.version,
-            params=decode_params(params),
+            params=overrides,
             trigger=trigger,
             scheduled_for=scheduled_for,
+            keep_outputs=keep_outputs,
         )
 
     async def start_inline(
@@ -208,11 +233,16 @@ class Daemon:
         path: str,
         params: dict[str, str],
         files: dict[str, str] | None = None,
+        *,
+        keep_outputs: KeepOutputs = KeepOutputs.FINAL,
     ) -> RunRecord:
         """Queue a run of pipeline text sent by a client, without deploying it."""
         pipeline = parse_bundle(source, path or "<inline>", files_key(files or {}))
+        overrides = run_params(pipeline, params)
         await self.license.check_run_start(pipeline)
-        return await self.runs.submit(pipeline, params=decode_params(params), files=files)
+        return await self.runs.submit(
+            pipeline, params=overrides, files=files, keep_outputs=keep_outputs
+        )
 
     # -- schedules -------------------------------------------------------------------------
 
@@ -222,9 +252,26 @@ class Daemon:
         await self.store.write(*catalog.pause_schedule_ops(name, paused))
 
     async def _fire(self, pipeline_name: str, scheduled_for: datetime) -> None:
-        run = await self.start_deployed(
-            pipeline_name, 0, {}, trigger="schedule", scheduled_for=scheduled_for.timestamp()
-        )
+        try:
+            run = await self.start_deployed(
+                pipeline_name, 0, {}, trigger="schedule", scheduled_for=scheduled_for.timestamp()
+            )
+        except Exception as exc:
+            # Loaded on error only: licensing pulls in cryptography.
+            from omnix.agent.entitlements import EntitlementError
+
+            if not isinstance(exc, EntitlementError):
+                raise
+            # The license refused it (a quota, a language): recorded as refused, with the
+            # reason, and the scheduler's slot is freed since no run started.
+            log.warning("scheduled run of %s refused: %s", pipeline_name, exc)
+            await self.store.write(
+                *catalog.fire_ops(
+                    pipeline_name, scheduled_for.timestamp(), "refused", None, str(exc)
+                )
+            )
+            self.schedules.run_finished(pipeline_name)
+            return
         await self.store.write(
             *catalog.fire_ops(pipeline_name, scheduled_for.timestamp(), "fired", run.run_id)
         )
@@ -256,6 +303,18 @@ class Daemon:
         )
 
 
+def run_params(pipeline: Pipeline, params: dict[str, str]) -> dict[str, Any]:
+    """The decoded overrides, once the run's params (defaults and overrides) are all JSON
+    values: every language receives them as JSON, so NaN or a non-JSON default is refused
+    here with BadRequest rather than failing the run later."""
+    overrides = decode_params(params)
+    try:
+        check_json_params({**pipeline.params, **overrides})
+    except ParamError as exc:
+        raise BadRequest(str(exc)) from None
+    return overrides
+
+
 def decode_params(params: dict[str, str]) -> dict[str, Any]:
     """Parameter overrides arrive as JSON text per value; BadRequest names a bad one."""
     if len(params) > MAX_PARAMS:
@@ -265,9 +324,14 @@ def decode_params(params: dict[str, str]) -> dict[str, Any]:
         if not key:
             raise BadRequest("a parameter has an empty name")
         try:
-            decoded[key] = json.loads(text)
+            decoded[key] = json.loads(text, parse_constant=_refuse_constant)
         except ValueError:
             raise BadRequest(
                 f'parameter {key!r}: {text[:80]!r} is not JSON text (send 5, "north", true)'
             ) from None
     return decoded
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON and reach no other language.
+    raise ValueError(f"{name} is not JSON")

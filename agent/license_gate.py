@@ -3,17 +3,27 @@ tier in force (`omnix.agent.entitlements`), with counts taken from the store."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from omnix.agent.license_usage import (
+    NEWEST_RECORDED_SQL,
+    PIPELINES_SQL,
+    RUNS_SINCE_SQL,
+    as_moment,
+    utc_midnight,
+)
 from omnix.agent.store import Store
 from omnix.shared.pipeline import Pipeline
+from omnix.shared.tiers import Limit
 
 if TYPE_CHECKING:
     from omnix.agent.entitlements import Entitlements
     from omnix.agent.license_store import LicenseStore
+    from omnix.shared.license_status import LicenseStatus
 
 _RECHECK_S = 60.0
 """How long a judged license is reused: expiry is judged in days, an install changes the
@@ -64,16 +74,35 @@ class LicenseGate:
     async def check_run_start(self, pipeline: Pipeline) -> None:
         """Raise when the tier cannot run the pipeline's languages or today's runs are used up
         (days in UTC)."""
-        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        row = await self._store.fetch_one(
-            "SELECT COUNT(*) AS n FROM runs WHERE created_at >= ?", (midnight.timestamp(),)
+        (await self.entitlements()).check_run_start(pipeline, await self._runs_today())
+
+    async def usage(self) -> dict[Limit, int]:
+        """Today's use of each limit the agent counts (runs started today, pipelines)."""
+        row = await self._store.fetch_one(PIPELINES_SQL)
+        pipelines = int(row["n"]) if row is not None else 0
+        return {Limit.EXECUTIONS_PER_DAY: await self._runs_today(), Limit.PIPELINES: pipelines}
+
+    async def install(self, key: str) -> tuple[LicenseStatus, LicenseStatus | None]:
+        """Verify and store `key` (judged like every other check, clock rollback included);
+        it is in force for the next check. Returns (the new status, the previous one).
+
+        Raises `InvalidLicenseKey` or `LicenseNotInstallable`; the stored key is then untouched."""
+        previous = (await self.entitlements()).status
+        assert self._licenses is not None  # set by entitlements()
+        licenses = self._licenses
+        now, newest = datetime.now(UTC), await self._newest_recorded()
+        # Verifying and the fsyncs of the atomic write are blocking: off the event loop.
+        status = await asyncio.to_thread(
+            lambda: licenses.install(key, now=now, newest_recorded=newest)
         )
-        runs_today = int(row["n"]) if row is not None else 0
-        (await self.entitlements()).check_run_start(pipeline, runs_today)
+        self._cached = None
+        return status, previous
+
+    async def _runs_today(self) -> int:
+        row = await self._store.fetch_one(RUNS_SINCE_SQL, (utc_midnight().timestamp(),))
+        return int(row["n"]) if row is not None else 0
 
     async def _newest_recorded(self) -> datetime | None:
         # A clock turned back must not revive an expired license: the store remembers time.
-        row = await self._store.fetch_one("SELECT MAX(created_at) AS t FROM runs")
-        if row is None or row["t"] is None:
-            return None
-        return datetime.fromtimestamp(float(row["t"]), UTC)
+        row = await self._store.fetch_one(NEWEST_RECORDED_SQL)
+        return as_moment(row["t"]) if row is not None else None

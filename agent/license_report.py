@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from omnix.shared.tiers import (
     ALL_LANGUAGES,
     Feature,
     Limit,
+    Tier,
     cheapest_tier_with_feature,
     format_limit,
 )
@@ -41,6 +43,7 @@ def license_report(
         "issued": terms.issued.isoformat() if terms else None,
         "expires": terms.expires.isoformat() if terms else None,
         "days_left": status.days_left if status is not None else None,
+        "judged_at": status.judged_at.isoformat() if status is not None else None,
         "features": {feature.value: spec.has(feature) for feature in Feature},
         "limits": {limit.value: entitlements.limit(limit) for limit in Limit},
         "languages": "all" if languages is ALL_LANGUAGES else sorted(languages),
@@ -55,38 +58,55 @@ def format_report(
     entitlements: Entitlements, key_file: Path, usage: Mapping[Limit, int] | None = None
 ) -> str:
     """The same facts as `license_report`, as aligned text for a terminal."""
-    status = entitlements.status
-    license = status.license if status is not None else None
-    summary = status.summary() if status is not None else "running on the Free tier"
-    lines = [f"Tier:         {entitlements.tier.title} — {summary}"]
-    if license is not None and status is not None:
-        terms = license.terms
-        seats = "as many as the tier allows" if terms.seats is None else f"{terms.seats:,}"
+    return format_document(license_report(entitlements, key_file, usage))
+
+
+def format_document(report: Mapping[str, Any]) -> str:
+    """A `license_report` document (read locally or from an agent) as aligned text."""
+    tier = Tier(report["tier"])
+    lines = [f"Tier:         {tier.title} — {report['summary']}"]
+    if report["license_id"] is not None:
+        seats = report["seats"]
+        shown_seats = "as many as the tier allows" if seats is None else f"{seats:,}"
+        issued = datetime.fromisoformat(report["issued"])
+        expires = datetime.fromisoformat(report["expires"])
         lines += [
-            f"Customer:     {terms.customer}",
-            f"Licensed:     {terms.tier.title}, seats: {seats}",
-            f"Issued:       {terms.issued.strftime(_TIME)}",
-            f"Expires:      {terms.expires.strftime(_TIME)} ({status.remaining()})",
-            f"License id:   {terms.license_id} (fingerprint {license.fingerprint[:16]})",
+            f"Customer:     {report['customer']}",
+            f"Licensed:     {Tier(report['licensed_tier']).title}, seats: {shown_seats}",
+            f"Issued:       {issued.strftime(_TIME)}",
+            f"Expires:      {expires.strftime(_TIME)} ({_remaining(report)})",
+            f"License id:   {report['license_id']} (fingerprint {report['fingerprint'][:16]})",
         ]
-    included = [f.value for f in Feature if entitlements.has(f)]
+    features = report["features"]
+    included = [f.value for f in Feature if features.get(f.value)]
     lines.append(f"Features:     {', '.join(included) or 'none of the paid features'}")
     missing = []
     for feature in Feature:
-        if not entitlements.has(feature):
-            upgrade = cheapest_tier_with_feature(feature, above=entitlements.tier)
+        if not features.get(feature.value):
+            upgrade = cheapest_tier_with_feature(feature, above=tier)
             missing.append(
                 f"{feature.value} ({upgrade.title} and up)" if upgrade else feature.value
             )
     if missing:
         lines.append(f"Not included: {', '.join(missing)}")
-    languages = entitlements.spec.languages
-    shown_languages = "all" if languages is ALL_LANGUAGES else ", ".join(sorted(languages))
+    languages = report["languages"]
+    shown_languages = "all" if languages == "all" else ", ".join(languages)
     lines += [f"Languages:    {shown_languages}", "Limits:"]
+    usage = report.get("usage")
     for limit in Limit:
-        shown = format_limit(entitlements.limit(limit))
-        if usage is not None and limit in usage:
-            shown = f"{usage[limit]:,} of {shown} used"
+        shown = format_limit(report["limits"].get(limit.value))
+        if usage is not None and limit.value in usage:
+            shown = f"{usage[limit.value]:,} of {shown} used"
         lines.append(f"  {limit.value:<20} {shown}")
-    lines.append(f"Key file:     {key_file}")
+    lines.append(f"Key file:     {report['key_file']}")
+    if report.get("usage_source"):
+        lines.append(f"Usage from:   {report['usage_source']}")
     return "\n".join(lines)
+
+
+def _remaining(report: Mapping[str, Any]) -> str:
+    """Like `LicenseStatus.remaining`, from the document."""
+    days = report["days_left"]
+    if days is None or report["state"] == "expired":
+        return "expired" if days is not None else "no expiry"
+    return "expires today" if days == 0 else f"{days} day{'s' if days != 1 else ''} left"

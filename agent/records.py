@@ -13,6 +13,7 @@ from typing import Any
 
 from omnix.agent.store import Op, Store
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
+from omnix.shared.outputs import KeepOutputs
 from omnix.shared.status import NodeStatus, RunStatus
 
 
@@ -51,6 +52,7 @@ class RunRecord:
     finished_at: float | None = None
     nodes: list[NodeRecord] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    keep_outputs: KeepOutputs = KeepOutputs.FINAL
 
 
 SequencedEvent = tuple[int, RunEvent]
@@ -65,8 +67,8 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
     ops: list[Op] = [
         (
             "INSERT INTO runs (run_id, pipeline, version, source, source_path, status, reason,"
-            " params_json, trigger, scheduled_for, created_at, files_json)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " params_json, trigger, scheduled_for, created_at, files_json, keep_outputs)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run.run_id,
                 run.pipeline,
@@ -80,6 +82,7 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
                 run.scheduled_for,
                 run.created_at,
                 json.dumps(run.files),
+                str(run.keep_outputs),
             ),
         )
     ]
@@ -273,4 +276,5 @@ def _run(row: sqlite3.Row) -> RunRecord:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         files=json.loads(row["files_json"]),
+        keep_outputs=KeepOutputs(row["keep_outputs"]),
     )

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +27,7 @@ from omnix.agent.errors import BadRequest
 from omnix.agent.records import NodeRecord, RunRecord, SequencedEvent
 from omnix.agent.store import Op, Store
 from omnix.shared.events import NodeStateChanged, RunEvent, RunStateChanged
+from omnix.shared.outputs import KeepOutputs
 from omnix.shared.pipeline import Pipeline, PipelineInvalid
 from omnix.shared.rundoc import RunDocument
 from omnix.shared.status import NodeStatus, RunStatus
@@ -49,6 +50,7 @@ class PipelineRunner(Protocol):
         run_id: str | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
         cancel: asyncio.Event | None = None,
+        include_outputs: bool | Collection[str] = True,
     ) -> RunDocument: ...
 
 
@@ -61,6 +63,7 @@ class _ActiveRun:
     params: dict[str, Any]
     next_seq: int
     trigger: str = "manual"
+    keep_outputs: KeepOutputs = KeepOutputs.FINAL
     history: list[SequencedEvent] = field(default_factory=list)
     watchers: set[asyncio.Queue[SequencedEvent | None]] = field(default_factory=set)
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
@@ -139,9 +142,11 @@ class RunManager:
         trigger: str = "manual",
         scheduled_for: float | None = None,
         files: Mapping[str, str] | None = None,
+        keep_outputs: KeepOutputs = KeepOutputs.FINAL,
     ) -> RunRecord:
         """Queue a run; returns once the queued run is durable. `files` are those the
-        pipeline's `file:` nodes name, kept so a queued run can be validated again."""
+        pipeline's `file:` nodes name, kept so a queued run can be validated again;
+        `keep_outputs` says which node outputs are turned into JSON and stored."""
         if not self._accepting:
             raise ShuttingDown("the agent is shutting down and accepts no new runs")
         merged = {**pipeline.params, **(params or {})}
@@ -158,8 +163,16 @@ class RunManager:
             scheduled_for=scheduled_for,
             nodes=[NodeRecord(node.id, NodeStatus.PENDING) for node in pipeline.nodes],
             files=dict(files or {}),
+            keep_outputs=keep_outputs,
         )
-        active = _ActiveRun(record.run_id, pipeline, merged, next_seq=2, trigger=trigger)
+        active = _ActiveRun(
+            record.run_id,
+            pipeline,
+            merged,
+            next_seq=2,
+            trigger=trigger,
+            keep_outputs=keep_outputs,
+        )
         queued = RunStateChanged(record.run_id, RunStatus.QUEUED, record.created_at)
         ops = [*records.insert_run_ops(record), *records.event_ops(1, queued)]
         # Known before it is durable, so a watcher that finds the run listed never mistakes
@@ -266,6 +279,7 @@ class RunManager:
             run_id=active.run_id,
             on_event=on_event,
             cancel=active.cancel,
+            include_outputs=active.keep_outputs.selection(active.pipeline),
         )
         outputs = {
             node_id: json.dumps(result.output, ensure_ascii=False, default=str)
@@ -342,6 +356,7 @@ class RunManager:
             next_seq=await records.last_seq(self._store, run.run_id) + 1,
             history=await records.load_events(self._store, run.run_id),
             trigger=run.trigger,
+            keep_outputs=run.keep_outputs,
         )
         self._active[run.run_id] = active
         self._queue.put_nowait(run.run_id)

@@ -13,11 +13,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from omnix.agent.errors import Unavailable
 from omnix.agent.records import NotFound
 from omnix.shared.pipeline import Schedule
+
+if TYPE_CHECKING:
+    from omnix.shared.cron import FireTime
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ class SchedulerPort(Protocol):
     async def resume(self, pipeline: str) -> None: ...
     def run_finished(self, pipeline: str) -> None: ...
     def next_fire_times(self, pipeline: str, n: int) -> list[datetime]: ...
+    def preview(self, pipeline: str, n: int) -> list[FireTime]: ...
     async def start(self) -> None: ...
     async def shutdown(self) -> None: ...
 
@@ -142,3 +146,12 @@ class ScheduleBook:
         if self._scheduler is None:
             raise Unavailable("this agent was built without a scheduler; schedules do not fire")
         return self._scheduler.next_fire_times(pipeline_name, n)
+
+    def preview(self, pipeline_name: str, n: int) -> list[FireTime]:
+        """The next `n` fire times with the DST shift that affected each; empty while paused."""
+        entry = self.entry(pipeline_name)
+        if entry.paused:
+            return []
+        if self._scheduler is None:
+            raise Unavailable("this agent was built without a scheduler; schedules do not fire")
+        return self._scheduler.preview(pipeline_name, n)

@@ -93,6 +93,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE pipeline_versions ADD COLUMN files_json TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE runs ADD COLUMN files_json TEXT NOT NULL DEFAULT '{}';
     """,
+    # 3: which node outputs a run keeps ('all', 'final' or 'none'), so a run queued again
+    # after a restart keeps what its client asked for.
+    """
+    ALTER TABLE runs ADD COLUMN keep_outputs TEXT NOT NULL DEFAULT 'final';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

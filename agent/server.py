@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from omnix.agent.api.auth import TokenAuthInterceptor
 from omnix.agent.api.decoding import DecodeErrorInterceptor
+from omnix.agent.api.license import LicenseServicer
 from omnix.agent.api.pipelines import PipelineServicer
 from omnix.agent.api.runs import RunServicer
 from omnix.agent.api.schedules import ScheduleServicer
@@ -28,6 +29,8 @@ from omnix.agent.daemon import Daemon
 from omnix.v1 import (
     agent_pb2,
     agent_pb2_grpc,
+    license_pb2,
+    license_pb2_grpc,
     pipeline_pb2,
     pipeline_pb2_grpc,
     run_pb2,
@@ -43,6 +46,7 @@ SERVICE_NAMES = (
     run_pb2.DESCRIPTOR.services_by_name["RunService"].full_name,
     schedule_pb2.DESCRIPTOR.services_by_name["ScheduleService"].full_name,
     agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
+    license_pb2.DESCRIPTOR.services_by_name["LicenseService"].full_name,
 )
 
 
@@ -82,6 +86,7 @@ class AgentServer:
             ScheduleServicer(self._daemon), server
         )
         agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(self._daemon), server)
+        license_pb2_grpc.add_LicenseServiceServicer_to_server(LicenseServicer(self._daemon), server)
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         self._health.append(health_servicer)

@@ -6,6 +6,7 @@ the same thing."""
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.rundoc import RunDocument
@@ -13,13 +14,38 @@ from omnix.shared.rundoc import RunDocument
 SHOWN_ROWS = 20
 
 
+class KeepOutputs(StrEnum):
+    """Which node outputs a run turns into JSON and keeps. Converting a large table costs
+    time and memory, so a run keeps only what its client will show."""
+
+    ALL = "all"
+    """Every node's output (`--json`)."""
+    FINAL = "final"
+    """The final nodes' outputs (those no other node needs): what a plain run prints."""
+    NONE = "none"
+
+    def selection(self, pipeline: Pipeline) -> bool | frozenset[str]:
+        """The engine's `include_outputs` argument for `pipeline`."""
+        if self is KeepOutputs.ALL:
+            return True
+        if self is KeepOutputs.NONE:
+            return False
+        return final_node_ids(pipeline)
+
+
+def final_node_ids(pipeline: Pipeline) -> frozenset[str]:
+    """The nodes no other node needs."""
+    needed = {upstream for node in pipeline.nodes for upstream in node.needs}
+    return frozenset(node.id for node in pipeline.nodes if node.id not in needed)
+
+
 def final_output_lines(pipeline: Pipeline, document: RunDocument) -> list[str]:
     """One `node: output` line per succeeded node that nothing else needs."""
-    needed = {upstream for node in pipeline.nodes for upstream in node.needs}
+    final = final_node_ids(pipeline)
     lines = []
     for node in pipeline.nodes:
         result = document.nodes.get(node.id)
-        if result is None or node.id in needed or result.status != "succeeded":
+        if result is None or node.id not in final or result.status != "succeeded":
             continue
         output = result.output
         more = ""

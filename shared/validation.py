@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import networkx as nx
 from omnix.shared.duration import DurationError, parse_duration
+from omnix.shared.params import ParamError, check_json_params
 from omnix.shared.pipeline import (
     FORMAT_VERSION,
     Node,
@@ -213,7 +213,15 @@ def _params(document: CommentedMap, out: _Collector) -> dict[str, Any]:
         if not isinstance(key, str) or not ENV_NAME.match(key):
             out.add(_line_of_key(params, key, 1), f"bad param name {key!r}: use a variable name")
             continue
-        result[key] = _plain(value)
+        plain = _plain(value)
+        try:
+            # Every language receives params as JSON: a YAML date or timestamp is refused
+            # here, with its line, instead of failing (or being converted) at run time.
+            check_json_params({key: plain})
+        except ParamError as exc:
+            out.add(_line_of_key(params, key, 1), str(exc))
+            continue
+        result[key] = plain
     return result
 
 
@@ -548,18 +556,45 @@ def _env(raw: CommentedMap, problem: Callable[[str, str], None]) -> dict[str, st
 
 def _check_graph(nodes: list[Node], out: _Collector) -> None:
     ids = {node.id for node in nodes}
-    graph = nx.DiGraph()
+    downstream: dict[str, list[str]] = {node.id: [] for node in nodes}
     for node in nodes:
-        graph.add_node(node.id)
         for upstream in node.needs:
             if upstream not in ids:
                 hint = _closest(upstream, tuple(sorted(ids)))
                 suggestion = f"; did you mean '{hint}'?" if hint else ""
                 out.add(node.line, f"`needs` names no node: '{upstream}'{suggestion}", node.id)
             elif upstream != node.id:  # a self-need is reported on the node already
-                graph.add_edge(upstream, node.id)
+                downstream[upstream].append(node.id)
+    if _is_acyclic(downstream):
+        return
+    _report_cycles(downstream, {node.id: node.line for node in nodes}, out)
+
+
+def _is_acyclic(downstream: dict[str, list[str]]) -> bool:
+    """Kahn's algorithm: cheap, and keeps networkx off the path of every valid file."""
+    indegree = dict.fromkeys(downstream, 0)
+    for targets in downstream.values():
+        for target in targets:
+            indegree[target] += 1
+    ready = [node for node, degree in indegree.items() if degree == 0]
+    seen = 0
+    while ready:
+        node = ready.pop()
+        seen += 1
+        for target in downstream[node]:
+            indegree[target] -= 1
+            if indegree[target] == 0:
+                ready.append(target)
+    return seen == len(downstream)
+
+
+def _report_cycles(
+    downstream: dict[str, list[str]], lines: dict[str, int], out: _Collector
+) -> None:
+    import networkx as nx
+
+    graph = nx.DiGraph([(a, b) for a, targets in downstream.items() for b in targets])
     reported: set[frozenset[str]] = set()
-    lines = {node.id: node.line for node in nodes}
     for cycle in nx.simple_cycles(graph):
         members = frozenset(cycle)
         if members in reported:

@@ -21,6 +21,7 @@ from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.problems import ProblemsPanel
 from omnix.tui.document import PipelineDocument, Validation, problem_nodes, validate_text
 from omnix.tui.history import EditHistory
+from omnix.tui.palette import fit_palette
 from omnix.tui.run_control import RunControl
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -97,6 +98,7 @@ class EditorApp(RunControl):
         self._version = 0
         self._inspector_timer: Timer | None = None
         self.history = EditHistory()
+        fit_palette(self)
 
     # -- composition -----------------------------------------------------------------
 
@@ -112,9 +114,14 @@ class EditorApp(RunControl):
 
     def on_mount(self) -> None:
         self.canvas.border_title = self.document.path.name
-        self.query_one(Inspector).clear()
-        self.refresh_document()
         nodes = self.document.node_ids()
+        if nodes:
+            # Selected before the first drawing, so the inspector is filled once; emptying
+            # it first would restyle the whole form twice (disabled, then enabled again).
+            self.canvas.selected = nodes[0]
+        else:
+            self.query_one(Inspector).clear()
+        self.refresh_document()
         if nodes:
             self.canvas.select(nodes[0])
         self.canvas.focus()
@@ -174,6 +181,8 @@ class EditorApp(RunControl):
         # only the box highlight follows each press and the form catches up once they stop.
         if self._inspector_timer is not None:
             self._inspector_timer.stop()
+        if selected is not None and selected == self.query_one(Inspector).node_id:
+            return  # the form shows this node already
         self._inspector_timer = self.set_timer(INSPECTOR_DELAY_S, self._show_selection)
 
     @on(GraphCanvas.NodeMoved)

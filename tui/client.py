@@ -27,6 +27,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from omnix.v1 import (
     agent_pb2,
     agent_pb2_grpc,
+    license_pb2_grpc,
     pipeline_pb2,
     pipeline_pb2_grpc,
     run_pb2,
@@ -124,6 +125,7 @@ class AgentClient:
         self.runs = run_pb2_grpc.RunServiceStub(self._channel)
         self.schedules = schedule_pb2_grpc.ScheduleServiceStub(self._channel)
         self.agent = agent_pb2_grpc.AgentServiceStub(self._channel)
+        self.license = license_pb2_grpc.LicenseServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def __enter__(self) -> AgentClient:

@@ -1,6 +1,7 @@
-"""`omnix` with no arguments: the agent's pipelines, runs, schedules and status.
+"""`omnix` with no arguments: the agent's pipelines, runs, schedules, status and license.
 
-One mode per view (Textual MODES), switched with 1-4; runs open in a live run screen.
+One mode per view (Textual MODES), switched with 1-5; runs open in a live run screen.
+The header names the license tier in force, kept current by every status the views fetch.
 """
 
 from __future__ import annotations
@@ -8,44 +9,89 @@ from __future__ import annotations
 from typing import ClassVar
 
 from omnix.tui.components.agent_screen import AgentScreen
+from omnix.tui.components.agent_view import AgentView
+from omnix.tui.components.license_screen import LicenseScreen, license_warning, tier_title
 from omnix.tui.components.pipelines_screen import PipelinesScreen
-from omnix.tui.components.run_screen import RunScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
-from textual import on
+from omnix.tui.palette import fit_palette
+from omnix.tui.summaries import AgentError, AgentSummary, LicenseSummary
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+HomeScreen = PipelinesScreen | RunsScreen | SchedulesScreen | AgentScreen | LicenseScreen
+
 
 class HomeApp(App[None]):
-    """The agent's pipelines (1), runs (2), schedules (3) and status (4)."""
+    """The agent's pipelines (1), runs (2), schedules (3), status (4) and license (5)."""
 
     CSS_PATH = "omnix.tcss"
     TITLE = "omnix"
-    MODES: ClassVar[
-        dict[str, type[PipelinesScreen | RunsScreen | SchedulesScreen | AgentScreen]]
-    ] = {  # type: ignore[assignment]
+    MODES: ClassVar[dict[str, type[HomeScreen]]] = {  # type: ignore[assignment]
         "pipelines": PipelinesScreen,
         "runs": RunsScreen,
         "schedules": SchedulesScreen,
         "agent": AgentScreen,
+        "license": LicenseScreen,
     }
     DEFAULT_MODE = "pipelines"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "switch_mode('pipelines')", "Pipelines"),
         Binding("2", "switch_mode('runs')", "Runs"),
-        Binding("3", "switch_mode('schedules')", "Schedules"),
+        Binding("3", "switch_mode('schedules')", "Sched"),
         Binding("4", "switch_mode('agent')", "Agent"),
+        Binding("5", "switch_mode('license')", "License"),
         Binding("q", "quit", "Quit"),
     ]
 
     def __init__(self, agent: str | None = None) -> None:
         super().__init__()
         self.agent = agent
+        self._license: LicenseSummary | None = None
+        fit_palette(self)
+
+    def on_mount(self) -> None:
+        self.fetch_license()
+
+    @work(thread=True, exclusive=True, group="license")
+    def fetch_license(self) -> None:
+        """Ask the agent for its license once, for the header."""
+        from omnix.tui.session import AgentSession
+
+        try:
+            with AgentSession(self.agent) as session:
+                summary = session.license()
+        except AgentError:
+            return  # the view on screen says why the agent cannot be reached
+        self.call_from_thread(self.show_license, summary)
+
+    def show_license(self, summary: LicenseSummary) -> None:
+        """Name the tier in the header, with a warning while the license is expiring and
+        the reason when an installed one no longer counts."""
+        self._license = summary
+        self.show_tier(summary.tier)
+
+    def show_tier(self, tier: str) -> None:
+        """Name the license tier in force in the header."""
+        title = f"omnix · {tier_title(tier)}"
+        if self._license is not None and self._license.tier == tier:
+            title += license_warning(self._license)
+        self.title = title
+
+    @on(AgentView.Loaded)
+    def _status_loaded(self, message: AgentView.Loaded) -> None:
+        if isinstance(message.data, AgentSummary):
+            self.show_tier(message.data.license_tier)
+        elif isinstance(message.data, LicenseSummary):
+            self.show_license(message.data)
 
     @on(PipelinesScreen.RunStarted)
     @on(RunsScreen.RunChosen)
     def _open_run(self, message: PipelinesScreen.RunStarted | RunsScreen.RunChosen) -> None:
+        # The run screen brings the graph and the YAML document: loaded when first needed.
+        from omnix.tui.components.run_screen import RunScreen
+
         self.push_screen(RunScreen(message.run_id, self.agent))
 
     @on(PipelinesScreen.RunsWanted)

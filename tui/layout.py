@@ -3,7 +3,7 @@
 Steps: break cycles, assign layers by longest path, add a dummy point per layer an edge
 crosses, reduce crossings with barycenter sweeps, then place boxes on a cell grid and
 route every edge as an orthogonal polyline. Positions the user chose override the
-computed ones. Pure Python over networkx: no Textual here, so it is easy to test and time.
+computed ones. Pure Python: no Textual here, so it is easy to test and time.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-import networkx as nx
 from omnix.tui import sugiyama
+from omnix.tui.digraph import DiGraph
 from omnix.tui.sugiyama import Element
 
 Point = tuple[int, int]
@@ -129,11 +129,11 @@ def layout_graph(
     min_gap = 4 if compact else MIN_GAP
     order = {node_id: i for i, node_id in enumerate(nodes)}
     edge_list = [(u, v) for u, v in dict.fromkeys(edges) if u in order and v in order and u != v]
-    graph = nx.DiGraph()
+    graph = DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from(edge_list)
     backward = sugiyama.back_edges(graph, order)
-    dag = nx.DiGraph()
+    dag = DiGraph()
     dag.add_nodes_from(nodes)
     dag.add_edges_from((v, u) if (u, v) in backward else (u, v) for u, v in edge_list)
 

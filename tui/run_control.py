@@ -66,6 +66,11 @@ class RunControl(App[None]):
                 severity="error",
             )
             return
+        self.show_run_queued()
+        self.watch_run(self.document.dumps(), str(self.document.path))
+
+    def show_run_queued(self) -> None:
+        """Every box pending, the log panel emptied and shown: a run was just asked for."""
         self.canvas.clear_states()
         for node_id in self.canvas.looks:
             self.canvas.set_state(node_id, NodeStatus.PENDING)
@@ -75,7 +80,6 @@ class RunControl(App[None]):
         self.query_one("#bottom").add_class("-run")
         self.run_id, self.run_status = None, RunStatus.QUEUED
         self.sub_title = f"{self.document.path} · run queued"
-        self.watch_run(self.document.dumps(), str(self.document.path))
 
     @work(thread=True, exclusive=True, group="run")
     def watch_run(self, source: str, path: str) -> None:

@@ -10,98 +10,49 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 from omnix.shared.events import RunEvent
-from omnix.shared.status import NodeStatus, RunStatus
+from omnix.shared.pipeline import PipelineInvalid, parse_pipeline
 from omnix.tui.client import AgentClient, AgentUnreachable, connect
-from omnix.tui.wire import event_from_message, node_status, run_status
-from omnix.v1 import agent_pb2, pipeline_pb2, run_pb2, schedule_pb2
+from omnix.tui.summaries import (
+    AgentError,
+    AgentSummary,
+    LicenseSummary,
+    LimitUsage,
+    NodeSummary,
+    PipelineSummary,
+    RunSummary,
+    ScheduleSummary,
+)
+from omnix.tui.wire import (
+    event_from_message,
+    fire_times,
+    node_files,
+    node_status,
+    run_status,
+)
+from omnix.v1 import agent_pb2, license_pb2, pipeline_pb2, run_pb2, schedule_pb2
+
+if TYPE_CHECKING:
+    from omnix.shared.cron import DstShift
 
 T = TypeVar("T")
 
-
-class AgentError(Exception):
-    """The agent could not be reached or refused a request; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineSummary:
-    """A deployed pipeline as the pipelines screen lists it."""
-
-    name: str
-    description: str
-    latest_version: int
-    updated_at: float
-    scheduled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class NodeSummary:
-    node_id: str
-    status: NodeStatus
-    attempts: int
-    duration_s: float | None
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """A run as the runs screen lists it (nodes in pipeline order)."""
-
-    run_id: str
-    pipeline: str
-    version: int
-    status: RunStatus
-    reason: str
-    trigger: str
-    created_at: float
-    started_at: float
-    finished_at: float
-    nodes: tuple[NodeSummary, ...]
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return self.finished_at - self.started_at
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleSummary:
-    """When a deployed pipeline fires."""
-
-    pipeline: str
-    cron: str
-    every_s: float
-    timezone: str
-    catchup: str
-    paused: bool
-    next_fire_at: float
-
-    @property
-    def spec(self) -> str:
-        return self.cron if self.cron else f"every {self.every_s:g}s"
-
-
-@dataclass(frozen=True, slots=True)
-class AgentSummary:
-    """The agent's own status."""
-
-    version: str
-    uptime_s: float
-    listen_addresses: tuple[str, ...]
-    pipelines: int
-    running_runs: int
-    queued_runs: int
-    store_ok: bool
-    store_detail: str
-    license_tier: str
-    pid: int
-    state_dir: str
+__all__ = [
+    "AgentError",
+    "AgentSession",
+    "AgentSummary",
+    "LicenseSummary",
+    "LimitUsage",
+    "NodeSummary",
+    "PipelineSummary",
+    "RunSummary",
+    "ScheduleSummary",
+]
 
 
 def _run_summary(run: run_pb2.Run) -> RunSummary:
@@ -164,11 +115,14 @@ class AgentSession:
     # -- runs --------------------------------------------------------------------------
 
     def start_source(self, source: str, path: str, params: Mapping[str, Any] | None = None) -> str:
-        """Run pipeline text without deploying it; returns the run id."""
+        """Run pipeline text without deploying it; returns the run id. The files its `file:`
+        nodes name (relative to `path`'s folder) travel with it: the agent never reads the
+        client's disk."""
         request = run_pb2.StartRunRequest(
             pipeline_source=source,
             source_path=path,
             params={key: json.dumps(value) for key, value in (params or {}).items()},
+            files=_node_files(source, path),
         )
         return str(self._call(self.client.runs.StartRun, request).run.run_id)
 
@@ -230,8 +184,13 @@ class AgentSession:
 
     def preview(self, pipeline: str, count: int = 5) -> list[float]:
         """The next `count` fire times of a pipeline's schedule (Unix seconds)."""
+        return [at for at, _ in self.preview_fires(pipeline, count)]
+
+    def preview_fires(self, pipeline: str, count: int = 5) -> list[tuple[float, DstShift | None]]:
+        """The next `count` fire times (Unix seconds), each with the DST shift that affected
+        it ("spring-forward", "fall-back") or None."""
         request = schedule_pb2.PreviewScheduleRequest(pipeline_name=pipeline, count=count)
-        return list(self._call(self.client.schedules.PreviewSchedule, request).fire_times)
+        return fire_times(self._call(self.client.schedules.PreviewSchedule, request))
 
     def status(self) -> AgentSummary:
         reply = self._call(self.client.agent.GetStatus, agent_pb2.GetStatusRequest())
@@ -248,6 +207,52 @@ class AgentSession:
             reply.pid,
             reply.state_dir,
         )
+
+    def license(self) -> LicenseSummary:
+        """The license in force, with today's usage against each limit."""
+        reply = self._call(self.client.license.GetLicense, license_pb2.GetLicenseRequest())
+        return _license_summary(reply.license)
+
+
+LICENSE_STATES = {
+    license_pb2.LICENSE_STATE_VALID: "valid",
+    license_pb2.LICENSE_STATE_EXPIRING: "expiring",
+    license_pb2.LICENSE_STATE_EXPIRED: "expired",
+    license_pb2.LICENSE_STATE_INVALID: "invalid",
+    license_pb2.LICENSE_STATE_ABSENT: "absent",
+}
+
+
+def _license_summary(info: license_pb2.LicenseInfo) -> LicenseSummary:
+    return LicenseSummary(
+        tier=info.tier,
+        state=LICENSE_STATES.get(info.state, "unknown"),
+        message=info.message,
+        customer=info.customer,
+        seats=info.seats,
+        issued_at=info.issued_at,
+        expires_at=info.expires_at,
+        days_left=info.days_left if info.HasField("days_left") else None,
+        license_id=info.license_id,
+        limits=tuple(
+            LimitUsage(
+                limit.name,
+                limit.allowed if limit.HasField("allowed") else None,
+                limit.used if limit.HasField("used") else None,
+            )
+            for limit in info.limits
+        ),
+        languages=tuple(info.languages),
+        features=tuple((feature.name, feature.included) for feature in info.features),
+    )
+
+
+def _node_files(source: str, path: str) -> dict[str, str]:
+    try:
+        pipeline = parse_pipeline(source, path=path, base_dir=Path(path).parent)
+    except PipelineInvalid:
+        return {}  # Sent as it is: the agent's reply lists the problems.
+    return node_files(pipeline)
 
 
 def _translated(call: Callable[[], T]) -> T:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 
-import networkx as nx
+from omnix.tui.digraph import DiGraph
 
 MAX_TRACKS = 8
 SWEEPS = 4
@@ -19,9 +19,9 @@ Element = str | tuple[str, str, int]
 """A real node id, or a dummy point (upstream, downstream, layer) of a long edge."""
 
 
-def back_edges(graph: nx.DiGraph, order: Mapping[str, int]) -> set[tuple[str, str]]:
+def back_edges(graph: DiGraph, order: Mapping[str, int]) -> set[tuple[str, str]]:
     """Edges closing a cycle, found by depth-first search in file order."""
-    if nx.is_directed_acyclic_graph(graph):
+    if graph.is_acyclic():
         return set()
     back: set[tuple[str, str]] = set()
     state: dict[str, int] = {}  # 1 on the stack, 2 done
@@ -47,16 +47,16 @@ def back_edges(graph: nx.DiGraph, order: Mapping[str, int]) -> set[tuple[str, st
     return back
 
 
-def longest_path_layers(dag: nx.DiGraph, order: Mapping[str, int]) -> dict[str, int]:
+def longest_path_layers(dag: DiGraph, order: Mapping[str, int]) -> dict[str, int]:
     """Layer of every node: the length of the longest path reaching it."""
     layer: dict[str, int] = {}
-    for node in nx.lexicographical_topological_sort(dag, key=order.__getitem__):
+    for node in dag.topological_order(order.__getitem__):
         layer[node] = max((layer[u] + 1 for u in dag.predecessors(node)), default=0)
     return layer
 
 
 def with_dummies(
-    dag: nx.DiGraph, layer_of: Mapping[str, int], order: Mapping[str, int]
+    dag: DiGraph, layer_of: Mapping[str, int], order: Mapping[str, int]
 ) -> tuple[list[list[Element]], dict[tuple[str, str], list[Element]]]:
     """Layers of elements in initial order, and each edge's chain of elements end to end."""
     count = max(layer_of.values(), default=-1) + 1
@@ -113,7 +113,7 @@ def crossings(
 
 def reduce_crossings(
     layers: list[list[Element]],
-    dag: nx.DiGraph,
+    dag: DiGraph,
     chains: Mapping[tuple[str, str], list[Element]],
 ) -> None:
     """Reorder layers in place by barycenter sweeps, keeping the order with fewest crossings."""

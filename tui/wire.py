@@ -4,13 +4,16 @@ CLI and the TUI render a remote run exactly like an in-process one."""
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.rundoc import NodeResult, RunDocument
 from omnix.shared.status import NodeStatus, RunStatus
-from omnix.v1 import run_pb2, status_pb2
+from omnix.v1 import run_pb2, schedule_pb2, status_pb2
+
+if TYPE_CHECKING:
+    from omnix.shared.cron import DstShift
 
 _RUN_STATUS = {status_pb2.RunStatus.Value(f"RUN_STATUS_{s.name}"): s for s in RunStatus}
 _NODE_STATUS = {status_pb2.NodeStatus.Value(f"NODE_STATUS_{s.name}"): s for s in NodeStatus}
@@ -71,3 +74,17 @@ def document_from_run(run: run_pb2.Run) -> RunDocument:
         for node in run.nodes
     }
     return RunDocument(run.run_id, run.pipeline, run_status(run.status), nodes)
+
+
+_DST_SHIFTS: dict[int, DstShift] = {
+    schedule_pb2.DST_SHIFT_SPRING_FORWARD: "spring-forward",
+    schedule_pb2.DST_SHIFT_FALL_BACK: "fall-back",
+}
+
+
+def fire_times(reply: schedule_pb2.PreviewScheduleResponse) -> list[tuple[float, DstShift | None]]:
+    """A schedule preview as (Unix time, DST shift or None) pairs, ascending. An agent that
+    sends no shifts (`fires` empty) reads as no shifts."""
+    if not reply.fires:
+        return [(at, None) for at in reply.fire_times]
+    return [(fire.at, _DST_SHIFTS.get(fire.shift)) for fire in reply.fires]

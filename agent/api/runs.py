@@ -11,6 +11,7 @@ from omnix.agent.api import convert
 from omnix.agent.api.errors import streaming, unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
+from omnix.shared.outputs import KeepOutputs
 from omnix.v1 import run_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -25,6 +26,21 @@ def _run_id(value: str) -> str:
     return value
 
 
+_KEEP_OUTPUTS: dict[int, KeepOutputs] = {
+    run_pb2.KEEP_OUTPUTS_UNSPECIFIED: KeepOutputs.FINAL,
+    run_pb2.KEEP_OUTPUTS_FINAL: KeepOutputs.FINAL,
+    run_pb2.KEEP_OUTPUTS_ALL: KeepOutputs.ALL,
+    run_pb2.KEEP_OUTPUTS_NONE: KeepOutputs.NONE,
+}
+
+
+def _keep_outputs(value: int) -> KeepOutputs:
+    try:
+        return _KEEP_OUTPUTS[value]
+    except KeyError:
+        raise BadRequest(f"keep_outputs {value} is not a KeepOutputs value") from None
+
+
 class RunServicer:
     """The servicer; registered with the generated add_*_to_server function."""
 
@@ -36,12 +52,19 @@ class RunServicer:
         self, request: run_pb2.StartRunRequest, context: Context
     ) -> run_pb2.StartRunResponse:
         params = dict(request.params)
+        keep = _keep_outputs(request.keep_outputs)
         which = request.WhichOneof("pipeline")
         if which == "pipeline_name" and request.pipeline_name:
-            run = await self._daemon.start_deployed(request.pipeline_name, request.version, params)
+            run = await self._daemon.start_deployed(
+                request.pipeline_name, request.version, params, keep_outputs=keep
+            )
         elif which == "pipeline_source" and request.pipeline_source.strip():
             run = await self._daemon.start_inline(
-                request.pipeline_source, request.source_path, params, dict(request.files)
+                request.pipeline_source,
+                request.source_path,
+                params,
+                dict(request.files),
+                keep_outputs=keep,
             )
         else:
             raise BadRequest("set pipeline_name (a deployed pipeline) or pipeline_source")

@@ -38,6 +38,13 @@ def _name(value: str) -> str:
     return value
 
 
+_SHIFTS = {
+    None: schedule_pb2.DST_SHIFT_NONE,
+    "spring-forward": schedule_pb2.DST_SHIFT_SPRING_FORWARD,
+    "fall-back": schedule_pb2.DST_SHIFT_FALL_BACK,
+}
+
+
 class ScheduleServicer:
     """The servicer; registered with the generated add_*_to_server function."""
 
@@ -59,10 +66,14 @@ class ScheduleServicer:
     ) -> schedule_pb2.PreviewScheduleResponse:
         if not 0 <= request.count <= MAX_PREVIEW:
             raise BadRequest(f"count must be between 0 and {MAX_PREVIEW}, not {request.count}")
-        times = self._daemon.schedules.next_fire_times(
-            _name(request.pipeline_name), request.count or 5
+        fires = self._daemon.schedules.preview(_name(request.pipeline_name), request.count or 5)
+        return schedule_pb2.PreviewScheduleResponse(
+            fire_times=[fire.at.timestamp() for fire in fires],
+            fires=[
+                schedule_pb2.FireTime(at=fire.at.timestamp(), shift=_SHIFTS[fire.shift])
+                for fire in fires
+            ],
         )
-        return schedule_pb2.PreviewScheduleResponse(fire_times=[t.timestamp() for t in times])
 
     @unary
     async def PauseSchedule(

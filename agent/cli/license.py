@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
+import grpc
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from omnix.agent.config import DB_FILE, socket_path
 from omnix.agent.entitlements import Entitlements
-from omnix.agent.license_report import format_report, license_report
-from omnix.agent.license_store import LicenseNotInstallable, LicenseStore
+from omnix.agent.license_report import format_document, license_report
+from omnix.agent.license_store import LICENSE_FILE, LicenseNotInstallable, LicenseStore
+from omnix.agent.license_usage import read_store
+from omnix.agent.license_wire import report_from_message
 from omnix.shared.license_status import LicenseState
 from omnix.shared.licensing import (
     InvalidLicenseKey,
@@ -24,8 +31,10 @@ from omnix.shared.licensing import (
     vendor_keys,
 )
 from omnix.shared.tiers import Limit, Tier, spec
+from omnix.v1 import license_pb2, license_pb2_grpc
 
 USAGE_ERROR = 2
+CALL_S = 5.0
 
 
 def default_state_dir() -> Path:
@@ -126,12 +135,22 @@ def _load_signing_key(path: Path) -> Ed25519PrivateKey:
 @click.argument("key")
 @state_dir_option
 def install(key: str, state_dir: Path | None) -> None:
-    """Verify KEY and install it for this agent ("-" reads the key from stdin)."""
+    """Verify KEY and install it for this agent ("-" reads the key from stdin).
+
+    Through the running agent when one answers on the state dir's socket (it takes effect at
+    once), else into the state dir for the agent's next start."""
     text = sys.stdin.read() if key == "-" else key
-    store = LicenseStore(state_dir or default_state_dir())
-    previous = store.status(now=datetime.now(UTC)).license
+    state = state_dir or default_state_dir()
+    with running_agent(state) as channel:
+        if channel is not None and _install_through_agent(channel, text, state):
+            return
+        agent_running = channel is not None
+    store = LicenseStore(state)
+    usage = read_store(state)
+    newest = usage[1] if usage is not None else None
+    previous = store.status(now=datetime.now(UTC), newest_recorded=newest).license
     try:
-        status = store.install(text, now=datetime.now(UTC))
+        status = store.install(text, now=datetime.now(UTC), newest_recorded=newest)
     except InvalidLicenseKey as exc:
         _fail(f"the license key is not valid: {exc.reason}", hint=exc.hint)
     except LicenseNotInstallable as exc:
@@ -147,16 +166,99 @@ def install(key: str, state_dir: Path | None) -> None:
         )
     if status.state is LicenseState.EXPIRING:
         click.echo("warning: this license expires within 14 days", err=True)
+    if agent_running:
+        click.echo(
+            "note: the running agent could not take the key itself; restart it "
+            "(omnix-agent stop, then start it again) for the license to take effect",
+            err=True,
+        )
+
+
+def _install_through_agent(channel: grpc.Channel, key: str, state_dir: Path) -> bool:
+    """Install `key` through the agent; False when the agent cannot take it (an older agent
+    without LicenseService, or one shutting down), so the caller writes the file instead."""
+    stub = license_pb2_grpc.LicenseServiceStub(channel)
+    try:
+        reply = stub.InstallLicense(license_pb2.InstallLicenseRequest(key=key), timeout=CALL_S)
+    except grpc.RpcError as exc:
+        if exc.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAVAILABLE):
+            return False
+        hint = (
+            "ask Omnix for a renewed key and install that"
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION
+            else "copy the whole key as issued and try again"
+        )
+        _fail(f"the agent refused the key: {exc.details()}", hint=hint)
+    info = reply.license
+    click.echo(
+        f"installed through the running agent, in force now ({state_dir / LICENSE_FILE}): "
+        f"{info.message}"
+    )
+    if reply.replaced:
+        click.echo(f"replaced {reply.replaced}")
+    if info.state == license_pb2.LICENSE_STATE_EXPIRING:
+        click.echo("warning: this license expires within 14 days", err=True)
+    return True
 
 
 @command.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @state_dir_option
 def show(as_json: bool, state_dir: Path | None) -> None:
-    """Show the license in force: tier, customer, seats, expiry, features and limits."""
-    store = LicenseStore(state_dir or default_state_dir())
-    entitlements = Entitlements(store.status(now=datetime.now(UTC)))
+    """Show the license in force: tier, customer, seats, expiry, features, limits and today's
+    usage (from the running agent when one answers, else read from its store file)."""
+    state = state_dir or default_state_dir()
+    report: dict[str, Any] | None = None
+    with running_agent(state) as channel:
+        if channel is not None:
+            report = _report_from_agent(channel, state)
+    if report is None:
+        report = _report_from_files(state)
     if as_json:
-        click.echo(json.dumps(license_report(entitlements, store.path), indent=2))
+        click.echo(json.dumps(report, indent=2))
     else:
-        click.echo(format_report(entitlements, store.path))
+        click.echo(format_document(report))
+
+
+def _report_from_agent(channel: grpc.Channel, state_dir: Path) -> dict[str, Any] | None:
+    stub = license_pb2_grpc.LicenseServiceStub(channel)
+    try:
+        reply = stub.GetLicense(license_pb2.GetLicenseRequest(), timeout=CALL_S)
+    except grpc.RpcError:
+        return None  # An older agent without the service, or one going away: read the files.
+    report = report_from_message(reply.license, str(state_dir / LICENSE_FILE))
+    report["usage_source"] = f"the running agent at unix:{socket_path(state_dir)}"
+    return report
+
+
+def _report_from_files(state_dir: Path) -> dict[str, Any]:
+    store = LicenseStore(state_dir)
+    read = read_store(state_dir)
+    usage, newest = read if read is not None else (None, None)
+    entitlements = Entitlements(store.status(now=datetime.now(UTC), newest_recorded=newest))
+    report = license_report(entitlements, store.path, usage)
+    report["usage_source"] = (
+        f"the store file {state_dir / DB_FILE} (read-only; no agent answers)"
+        if read is not None
+        else "none (no agent answers and there is no store)"
+    )
+    return report
+
+
+@contextlib.contextmanager
+def running_agent(state_dir: Path) -> Iterator[grpc.Channel | None]:
+    """A channel to the agent serving `state_dir`'s socket, or None when none answers."""
+    socket = socket_path(state_dir)
+    if not socket.exists():
+        yield None
+        return
+    with grpc.insecure_channel(f"unix:{socket}") as channel:
+        try:
+            health = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=CALL_S
+            )
+        except grpc.RpcError:
+            yield None
+            return
+        serving = health.status == health_pb2.HealthCheckResponse.SERVING
+        yield channel if serving else None

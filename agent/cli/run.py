@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 import click
-from omnix.shared.outputs import final_output_lines
+from omnix.shared.outputs import KeepOutputs, final_output_lines
 from omnix.shared.params import ParamError, check_json_params, parse_params
 from omnix.shared.pipeline import Pipeline, PipelineInvalid, load_pipeline
 from omnix.shared.progress import ProgressRenderer
@@ -59,8 +59,7 @@ def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
     progress_stream = sys.stderr if as_json else sys.stdout
     renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
     # Without --json only the final nodes' outputs are shown: only those are converted.
-    needed = {upstream for node in pipeline.nodes for upstream in node.needs}
-    shown = True if as_json else frozenset(n.id for n in pipeline.nodes if n.id not in needed)
+    shown = (KeepOutputs.ALL if as_json else KeepOutputs.FINAL).selection(pipeline)
     document = asyncio.run(_run(pipeline, params, renderer, shown))
     renderer.finish()
     if as_json:

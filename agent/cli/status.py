@@ -1,7 +1,8 @@
 """`omnix-agent status`: what `systemctl status` would show, with Nagios exit codes.
 
 The first line is always the Nagios plugin form (`OMNIX OK - ... | perfdata`). Exit codes:
-0 OK, 1 WARNING (store unhealthy or the queue is long), 2 CRITICAL (unreachable or not
+0 OK, 1 WARNING (store unhealthy, the queue is long, or the license expires within 14 days
+or no longer holds), 2 CRITICAL (unreachable or not
 serving), 3 UNKNOWN (the agent answered, but not as expected: refused the token, ...).
 """
 
@@ -24,10 +25,13 @@ from omnix.agent.config import (
     resolve_state_dir,
     socket_path,
 )
-from omnix.v1 import agent_pb2, agent_pb2_grpc
+from omnix.v1 import agent_pb2, agent_pb2_grpc, license_pb2, license_pb2_grpc
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 LABELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
+LICENSE_WARNINGS = ("expiring", "expired", "invalid")
+"""License states that make the status a WARNING: expiring within 14 days, or no longer
+holding (the agent runs as Free). No license at all is the Free tier working as meant."""
 
 
 def _token(state_dir: Path) -> str:
@@ -72,6 +76,7 @@ def probe(
             )
         except grpc.RpcError as exc:
             return UNKNOWN, f"agent at {address} refused GetStatus: {exc.details()}", {}
+        license = _license(channel, timeout_s, metadata)
     latency_ms = (time.monotonic() - started) * 1000
     details = {
         "address": address,
@@ -84,6 +89,7 @@ def probe(
         "running_runs": reply.running_runs,
         "queued_runs": reply.queued_runs,
         "license_tier": reply.license_tier,
+        "license": license,
         "store": {
             "ok": reply.store.ok,
             "detail": reply.store.detail,
@@ -104,12 +110,44 @@ def probe(
     return OK, "", details
 
 
+def _license(
+    channel: grpc.Channel, timeout_s: float, metadata: list[tuple[str, str]]
+) -> dict[str, Any] | None:
+    """The license in force and today's usage, or None from an agent without LicenseService."""
+    try:
+        info = (
+            license_pb2_grpc.LicenseServiceStub(channel)
+            .GetLicense(license_pb2.GetLicenseRequest(), timeout=timeout_s, metadata=metadata)
+            .license
+        )
+    except grpc.RpcError:
+        return None
+    return {
+        "tier": info.tier,
+        "state": license_pb2.LicenseState.Name(info.state).removeprefix("LICENSE_STATE_").lower(),
+        "message": info.message,
+        "days_left": info.days_left if info.HasField("days_left") else None,
+        "usage": {
+            limit.name: {
+                "used": limit.used,
+                "allowed": limit.allowed if limit.HasField("allowed") else None,
+            }
+            for limit in info.limits
+            if limit.HasField("used")
+        },
+    }
+
+
 def evaluate(details: dict[str, Any], warn_queued: int) -> tuple[int, str]:
-    """WARNING when the store is unhealthy or the queue reaches `warn_queued`, else OK."""
+    """WARNING when the store is unhealthy, the queue reaches `warn_queued`, or the license
+    expires within 14 days or no longer holds (the agent degraded to Free); else OK."""
     if not details["store"]["ok"]:
         return WARNING, f"store unhealthy: {details['store']['detail']}"
     if details["queued_runs"] >= warn_queued:
         return WARNING, f"{details['queued_runs']} runs queued"
+    license = details.get("license")
+    if license is not None and license["state"] in LICENSE_WARNINGS:
+        return WARNING, f"license {license['state']}: {license['message']}"
     return OK, (
         f"agent {details['version']} up {details['uptime_s']:.0f}s, "
         f"{details['running_runs']} running, {details['queued_runs']} queued"
@@ -117,13 +155,34 @@ def evaluate(details: dict[str, Any], warn_queued: int) -> tuple[int, str]:
 
 
 def perfdata(details: dict[str, Any]) -> str:
-    """The Nagios performance data after `|`."""
+    """The Nagios performance data after `|`; license usage as `runs_today=USED;;;0;LIMIT`
+    (the maximum left out when unlimited)."""
     if not details:
         return ""
-    return (
+    text = (
         f" | running={details['running_runs']} queued={details['queued_runs']}"
         f" pipelines={details['pipelines']} uptime={details['uptime_s']}s"
         f" latency={details['latency_ms']}ms store_bytes={details['store']['size_bytes']}B"
+    )
+    license = details.get("license")
+    if license is not None:
+        runs = license["usage"].get("executions per day")
+        if runs is not None:
+            allowed = "" if runs["allowed"] is None else str(runs["allowed"])
+            text += f" runs_today={runs['used']};;;0;{allowed}"
+    return text
+
+
+def license_line(license: dict[str, Any] | None) -> str:
+    """The `license:` line of the text form."""
+    if license is None:
+        return "unknown (the agent does not report it)"
+    used = ", ".join(
+        f"{name} {u['used']:,}" + ("" if u["allowed"] is None else f" of {u['allowed']:,}")
+        for name, u in license["usage"].items()
+    )
+    return f"{license['tier']} ({license['state']}) - {license['message']}" + (
+        f"; today: {used}" if used else ""
     )
 
 
@@ -178,13 +237,13 @@ def command(
         click.echo(
             f"  runs:       {details['running_runs']} running, {details['queued_runs']} queued"
         )
-        click.echo(f"  license:    {details['license_tier']}")
+        click.echo(f"  license:    {license_line(details['license'])}")
         for schedule in details["schedules"]:
             when = schedule["next_fire_at"]
             next_fire = (
                 "paused"
                 if schedule["paused"]
-                else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+                else time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(when))
                 if when
                 else "-"
             )

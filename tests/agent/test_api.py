@@ -125,7 +125,8 @@ def test_a_run_of_a_deployed_pipeline_records_its_version_and_outputs(
         timeout=10,
     )
     started = module_agent.runs().StartRun(
-        run_pb2.StartRunRequest(pipeline_name="deployed"), timeout=10
+        run_pb2.StartRunRequest(pipeline_name="deployed", keep_outputs=run_pb2.KEEP_OUTPUTS_ALL),
+        timeout=10,
     )
     assert started.run.status == status_pb2.RUN_STATUS_QUEUED
     run = module_agent.wait_for_run(started.run.run_id)

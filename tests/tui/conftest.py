@@ -21,6 +21,13 @@ from omnix.tui.document import PipelineDocument
 EXAMPLE = Path(__file__).with_name("sales.yaml")
 
 
+@pytest.fixture(autouse=True)
+def truecolor_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps see a truecolor terminal whatever the machine's TERM, so snapshots do not
+    depend on where they run; tests of other terminals set their own."""
+    monkeypatch.setenv("COLORTERM", "truecolor")
+
+
 @pytest.fixture
 def pipeline_file(tmp_path: Path) -> Path:
     """A copy of the documented example pipeline, safe to edit and save."""

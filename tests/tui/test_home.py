@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from dataclasses import replace
 from typing import Protocol
 
 from omnix.shared.status import NodeStatus
 from omnix.tui.client import AgentAddress, AgentClient
 from omnix.tui.components.agent_screen import AgentScreen
 from omnix.tui.components.graph import GraphCanvas
+from omnix.tui.components.license_screen import LicenseScreen, license_rows, license_warning
 from omnix.tui.components.run_screen import RunScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
 from omnix.tui.home import HomeApp
+from omnix.tui.summaries import LicenseSummary, LimitUsage
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -155,3 +158,77 @@ async def test_enter_on_a_pipeline_lists_only_its_runs(agent: Agent) -> None:
         assert isinstance(screen, RunsScreen)
         assert screen.pipeline == "daily"
         assert all(row[1] == "daily" for row in cells(screen.query_one(DataTable)))
+
+
+async def test_a_hidden_view_stops_refreshing_until_shown_again(agent: Agent) -> None:
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        await loaded(pilot)
+        runs = app.screen
+        assert isinstance(runs, RunsScreen) and runs.refresh_timer is not None
+        await pilot.press("1")
+        await loaded(pilot)
+        # Timer has no public "is paused": its event is what pause() and resume() set.
+        assert runs.refresh_timer._active.is_set() is False
+        await pilot.press("2")
+        await loaded(pilot)
+        assert runs.refresh_timer._active.is_set() is True
+
+
+async def test_the_header_names_the_license_tier_in_force(agent: Agent) -> None:
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        assert app.title == "omnix · Free"
+
+
+async def test_the_license_view_shows_the_license_and_todays_usage(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    with AgentClient(AgentAddress(agent.address)) as client:
+        deployed = client.status().pipelines
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("5")
+        await loaded(pilot)
+        assert isinstance(app.screen, LicenseScreen)
+        text = str(app.screen.query_one("#license-status", Static).render())
+        assert "tier  Free" in text
+        assert "license  ○ absent" in text
+        assert f"pipelines  {deployed} of unlimited" in text
+        assert "executions per day" in text and "of 100" in text
+        message = str(app.screen.query_one("#license-message", Static).render())
+        assert "no license installed" in message
+        assert app.screen.sub_title == "Free tier"
+
+
+def test_the_license_view_shows_an_installed_licenses_terms() -> None:
+    summary = LicenseSummary(
+        tier="team",
+        state="expiring",
+        message="the Team license for Acme expires in 9 days",
+        customer="Acme",
+        seats=5,
+        issued_at=1764000000.0,
+        expires_at=1796000000.0,
+        days_left=9,
+        license_id="3f2a",
+        limits=(LimitUsage("executions per day", 1000, 12), LimitUsage("users", 5, None)),
+        languages=("javascript", "python", "sql"),
+        features=(("secrets", True), ("SSO", False)),
+    )
+    rows = dict(license_rows(summary))
+    assert rows["tier"] == "Team"
+    assert rows["license"] == "⚠ expiring"
+    assert rows["customer"] == "Acme"
+    assert rows["expires"].endswith("(9 days left)")
+    assert rows["executions per day"] == "12 of 1,000"
+    assert rows["users"] == "5"
+    assert rows["features"] == "secrets"
+
+
+def test_the_header_warns_while_the_license_is_expiring() -> None:
+    summary = LicenseSummary("team", "expiring", "", "Acme", 5, 0.0, 0.0, 9, "3f2a", (), (), ())
+    assert license_warning(summary) == " ⚠ 9 days left"
+    assert license_warning(replace(summary, state="valid", days_left=90)) == ""
+    assert license_warning(replace(summary, tier="free", state="expired")) == " ✘ license expired"

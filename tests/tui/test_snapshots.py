@@ -1,19 +1,34 @@
-"""SVG snapshots of the editor: what a user sees at common terminal sizes."""
+"""SVG snapshots of the editor and the agent views: what a user sees at common sizes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
-from omnix.shared.events import NodeStateChanged
-from omnix.shared.status import NodeStatus
+from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
+from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.app import EditorApp
+from omnix.tui.components.license_screen import LicenseScreen
+from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.document import PipelineDocument
+from omnix.tui.home import HomeApp
+from omnix.tui.session import RunSummary
+from omnix.tui.summaries import LicenseSummary, LimitUsage
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 SnapCompare = Callable[..., bool]
+
+
+class Agent(Protocol):
+    """The `agent` fixture: a real agent process and its address."""
+
+    @property
+    def address(self) -> str: ...
 
 
 @pytest.fixture
@@ -79,3 +94,135 @@ class TestEditorSnapshots:
             await pilot.pause()
 
         assert snap_compare(monochrome_editor, terminal_size=(80, 24), run_before=mid_run)
+
+
+RUN = "r-5f0c2a9e41d7"
+"""A fixed run id: the agent's are random, and the title and table show them."""
+
+MID_RUN_EVENTS: list[RunEvent] = [
+    RunStateChanged(RUN, RunStatus.RUNNING, 0.0),
+    NodeStateChanged(RUN, "extract", NodeStatus.RUNNING, 1, 0.0),
+    NodeLog(RUN, "extract", "stdout", "reading orders.csv\n", 0.1),
+    NodeLog(RUN, "extract", "stdout", "3 rows, 2 columns\n", 0.2),
+    NodeLog(RUN, "extract", "stderr", "warning: amount has 1 value under 10\n", 0.25),
+    NodeStateChanged(RUN, "extract", NodeStatus.SUCCEEDED, 1, 0.31, 0.31),
+    NodeStateChanged(RUN, "totals", NodeStatus.RUNNING, 1, 0.32),
+]
+"""A run of sales.yaml as the agent streams it, stopped mid-way: extract succeeded (with
+output), totals running, report still pending."""
+
+
+class TestEditorRunSnapshots:
+    """The editor while a run is in progress on the agent."""
+
+    @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+    def test_run_in_progress(
+        self, snap_compare: SnapCompare, relative_editor: EditorApp, size: tuple[int, int]
+    ) -> None:
+        """Done, running and pending boxes differ, and the log panel streams output."""
+
+        async def mid_run(pilot: Pilot[None]) -> None:
+            await settled(pilot)
+            app = pilot.app
+            assert isinstance(app, EditorApp)
+            # What `r` does before the agent answers, then the agent's events, delivered
+            # as the run worker delivers them.
+            app.show_run_queued()
+            app.run_id = RUN
+            for event in MID_RUN_EVENTS:
+                app.deliver(event)
+            await settled(pilot)
+
+        assert snap_compare(relative_editor, terminal_size=size, run_before=mid_run)
+
+
+RECORDED_RUNS = [
+    RunSummary(RUN, "sales-report", 3, RunStatus.RUNNING, "", "manual",
+               1795600800.0, 1795600800.5, 0.0, ()),
+    RunSummary("r-0b8e7d3c2a11", "sales-report", 3, RunStatus.FAILED, "node failed",
+               "schedule", 1795590000.0, 1795590000.2, 1795590002.9, ()),
+    RunSummary("r-9a4417c0e6f2", "daily", 1, RunStatus.SUCCEEDED, "", "schedule",
+               1795586400.0, 1795586400.1, 1795586401.4, ()),
+    RunSummary("r-77d1b2f09c34", "daily", 1, RunStatus.CANCELLED, "cancelled by user",
+               "manual", 1795500000.0, 1795500000.3, 1795500210.0, ()),
+    RunSummary("r-3c6a0e5d8b90", "sales-report", 2, RunStatus.QUEUED, "", "api",
+               1795600801.0, 0.0, 0.0, ()),
+]  # fmt: skip
+"""Runs as `ListRuns` reports them, with fixed ids and times."""
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC, so start times draw the same on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+class TestRunsViewSnapshots:
+    """The runs view of `omnix`, connected to a real agent."""
+
+    @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+    def test_runs_view(
+        self, snap_compare: SnapCompare, agent: Agent, utc: None, size: tuple[int, int]
+    ) -> None:
+        """Each run's status reads from its symbol; times are in local time."""
+
+        async def recorded_runs(pilot: Pilot[None]) -> None:
+            await pilot.press("2")
+            await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+            screen = pilot.app.screen
+            assert isinstance(screen, RunsScreen)
+            # The agent's own runs have random ids and times: hold the refresh and show
+            # recorded ones through the message the fetch worker posts.
+            assert screen.refresh_timer is not None
+            screen.refresh_timer.pause()
+            screen.post_message(RunsScreen.Loaded(RECORDED_RUNS))
+            await pilot.pause()
+
+        assert snap_compare(HomeApp(agent.address), terminal_size=size, run_before=recorded_runs)
+
+
+RECORDED_LICENSE = LicenseSummary(
+    tier="team",
+    state="expiring",
+    message="the Team license for Acme Analytics expires in 9 days (2026-12-04 00:00 UTC)",
+    customer="Acme Analytics",
+    seats=5,
+    issued_at=1764806400.0,
+    expires_at=1796342400.0,
+    days_left=9,
+    license_id="7c1e94a0b2d35f68",
+    limits=(
+        LimitUsage("users", 5, None),
+        LimitUsage("pipelines", 100, 12),
+        LimitUsage("executions per day", 1000, 347),
+        LimitUsage("custom connectors", 5, 0),
+    ),
+    languages=("javascript", "python", "r", "sql"),
+    features=(("distributed execution", True), ("team collaboration", True), ("SSO", False)),
+)
+"""A Team license as `GetLicense` reports it, nine days before expiry."""
+
+
+class TestLicenseViewSnapshots:
+    """The license view of `omnix`, connected to a real agent."""
+
+    def test_expiring_license_at_80x24(self, snap_compare: SnapCompare, agent: Agent) -> None:
+        """Terms, today's usage and the header's warning fit 80x24."""
+
+        async def recorded_license(pilot: Pilot[None]) -> None:
+            await pilot.press("5")
+            await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+            screen = pilot.app.screen
+            assert isinstance(screen, LicenseScreen) and screen.refresh_timer is not None
+            # The test agent runs unlicensed: show a licensed agent's answer instead.
+            screen.refresh_timer.pause()
+            screen.post_message(LicenseScreen.Loaded(RECORDED_LICENSE))
+            await pilot.pause()
+
+        assert snap_compare(
+            HomeApp(agent.address), terminal_size=(80, 24), run_before=recorded_license
+        )

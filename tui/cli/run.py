@@ -61,6 +61,8 @@ def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str 
         source_path=str(file),
         params={key: json.dumps(value) for key, value in params.items()},
         files=node_files(pipeline),
+        # Only what is printed is converted: every output for --json, else the final nodes'.
+        keep_outputs=run_pb2.KEEP_OUTPUTS_ALL if as_json else run_pb2.KEEP_OUTPUTS_FINAL,
     )
     renderer = ProgressRenderer(
         sys.stderr if as_json else sys.stdout, node_ids=[node.id for node in pipeline.nodes]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from omnix.tui.components.agent_view import AgentView, took
-from omnix.tui.session import AgentSession, AgentSummary
+from omnix.tui.components.license_screen import tier_title
+from omnix.tui.summaries import AgentSummary
 from textual.app import ComposeResult
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 
 class AgentScreen(AgentView[AgentSummary]):
@@ -28,7 +34,7 @@ class AgentScreen(AgentView[AgentSummary]):
             ("listening", ", ".join(data.listen_addresses) or "—"),
             ("state", data.state_dir),
             ("store", store),
-            ("license", data.license_tier),
+            ("license", f"{tier_title(data.license_tier)} (5 shows it)"),
             ("pipelines", str(data.pipelines)),
             ("runs", f"{data.running_runs} running, {data.queued_runs} queued"),
         ]

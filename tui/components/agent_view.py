@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from omnix.tui.session import AgentError, AgentSession
+from omnix.tui.summaries import AgentError
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 T = TypeVar("T")
 
@@ -60,10 +64,22 @@ class AgentView(Screen[None], Generic[T]):
         """The view's own widgets, between the header and the footer."""
         yield from ()
 
+    refresh_timer: Timer | None = None
+    """The periodic refresh (None without `REFRESH_S`); paused while the view is hidden."""
+
     def on_mount(self) -> None:
         self.action_reload()
         if self.REFRESH_S:
-            self.set_interval(self.REFRESH_S, self.action_reload)
+            self.refresh_timer = self.set_interval(self.REFRESH_S, self.action_reload)
+
+    def on_screen_suspend(self) -> None:
+        # A view in another mode is not seen: asking the agent for it is wasted work.
+        if self.refresh_timer is not None:
+            self.refresh_timer.pause()
+
+    def on_screen_resume(self) -> None:
+        if self.refresh_timer is not None:
+            self.refresh_timer.resume()
 
     def action_reload(self) -> None:
         """Fetch again from the agent."""
@@ -71,6 +87,8 @@ class AgentView(Screen[None], Generic[T]):
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
+        from omnix.tui.session import AgentSession
+
         try:
             with AgentSession(self.agent) as session:
                 data = self.fetch(session)
@@ -99,12 +117,14 @@ class AgentView(Screen[None], Generic[T]):
         error.add_class("-shown")
 
 
-def when(seconds: float, timezone: str | None = None) -> str:
-    """A Unix time as `YYYY-MM-DD HH:MM:SS` (local, or in `timezone` with its abbreviation)."""
+def when(seconds: float, timezone: str | None = None, *, brief: bool = False) -> str:
+    """A Unix time as `YYYY-MM-DD HH:MM:SS` (local, or in `timezone` with its abbreviation);
+    `brief` drops the year (`MM-DD HH:MM:SS`, local) where columns are tight."""
     if not seconds:
         return "—"
     if timezone is None:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+        shape = "%m-%d %H:%M:%S" if brief else "%Y-%m-%d %H:%M:%S"
+        return time.strftime(shape, time.localtime(seconds))
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnix.shared.pipeline import known_languages
+from omnix.shared.pipeline import BUILTIN_LANGUAGES, known_languages
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -28,7 +28,9 @@ class Inspector(VerticalScroll):
         super().__init__(id=id)
         self.node_id: str | None = None
         self._filling = False
-        self._languages = set(known_languages())
+        # Built-ins now; plugin languages (an entry-point scan, tens of milliseconds) join
+        # after the first frame.
+        self._languages = set(BUILTIN_LANGUAGES)
 
     def compose(self) -> ComposeResult:
         yield Static("Nothing selected", id="inspector-title")
@@ -45,6 +47,20 @@ class Inspector(VerticalScroll):
         yield Input(id="field-timeout", type="number", placeholder="none")
         yield Label("requires")
         yield Input(id="field-requires", placeholder="tag, tag")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._add_plugin_languages)
+
+    def _add_plugin_languages(self) -> None:
+        plugins = known_languages() - self._languages
+        if plugins:
+            self._languages |= plugins
+            lang = self.query_one("#field-lang", Select)
+            value = lang.value
+            self._filling = True  # putting the shown value back is not an edit
+            lang.set_options([(x, x) for x in sorted(self._languages)])
+            lang.value = value
+            self.call_after_refresh(self._done_filling)
 
     def show_node(self, node_id: str, fields: dict[str, Any], needs: list[str]) -> None:
         """Fill the form with a node's current values."""

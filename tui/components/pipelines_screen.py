@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from omnix.tui.components.agent_view import AgentView, when
-from omnix.tui.session import AgentError, AgentSession, PipelineSummary
+from omnix.tui.summaries import AgentError, PipelineSummary
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 
 class PipelinesScreen(AgentView[list[PipelineSummary]]):
@@ -79,6 +82,8 @@ class PipelinesScreen(AgentView[list[PipelineSummary]]):
 
     @work(thread=True, group="start")
     def start(self, name: str) -> None:
+        from omnix.tui.session import AgentSession
+
         try:
             with AgentSession(self.agent) as session:
                 run_id = session.start_deployed(name)

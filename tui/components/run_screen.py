@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from omnix.shared.events import NodeStateChanged
 from omnix.tui.components.graph import GraphCanvas
@@ -15,13 +15,16 @@ from omnix.tui.components.run_events import (
     show_node_event,
 )
 from omnix.tui.document import DocumentError, PipelineDocument
-from omnix.tui.session import AgentError, AgentSession, RunSummary
+from omnix.tui.summaries import AgentError, RunSummary
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header
+
+if TYPE_CHECKING:
+    pass
 
 
 class RunScreen(Screen[None]):
@@ -59,6 +62,8 @@ class RunScreen(Screen[None]):
     def follow(self) -> None:
         """Draw the run's graph, then relay its events (history first) until it ends."""
         log = self.query_one(LogPanel)
+        from omnix.tui.session import AgentSession
+
         try:
             with AgentSession(self.agent) as session:
                 run = session.run(self.run_id)
@@ -113,6 +118,8 @@ class RunScreen(Screen[None]):
 
     @work(thread=True, group="cancel")
     def cancel(self) -> None:
+        from omnix.tui.session import AgentSession
+
         try:
             with AgentSession(self.agent) as session:
                 session.cancel(self.run_id)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from omnix.shared.status import RunStatus
 from omnix.tui.components.agent_view import AgentView, took, when
-from omnix.tui.session import AgentSession, RunSummary
+from omnix.tui.summaries import RunSummary
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from omnix.tui.session import AgentSession
 
 RUN_SYMBOL = {
     RunStatus.QUEUED: "○",
@@ -25,7 +28,7 @@ class RunsScreen(AgentView[list[RunSummary]]):
     """Runs, newest first (of one pipeline after choosing it on the pipelines screen)."""
 
     REFRESH_S = 2.0
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "all", "All pipelines")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "all", "All")]
 
     class RunChosen(Message):
         """The user wants to watch one run."""
@@ -65,7 +68,7 @@ class RunsScreen(AgentView[list[RunSummary]]):
                 run.pipeline,
                 f"{RUN_SYMBOL[run.status]} {run.status.value}",
                 run.trigger,
-                when(run.started_at or run.created_at),
+                when(run.started_at or run.created_at, brief=True),
                 took(run.duration_s),
                 run.reason,
                 key=run.run_id,

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from omnix.tui.components.agent_view import AgentView, when
-from omnix.tui.session import AgentSession, ScheduleSummary
+from omnix.tui.summaries import ScheduleSummary
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+if TYPE_CHECKING:
+    from omnix.shared.cron import DstShift
+    from omnix.tui.session import AgentSession
+
 PREVIEW_COUNT = 5
 
-Previewed = list[tuple[ScheduleSummary, list[float]]]
+Previewed = list[tuple[ScheduleSummary, list[tuple[float, "DstShift | None"]]]]
+DST_MARKS = {
+    "spring-forward": "  ⚠ DST: clocks go forward, fires at the end of the gap",
+    "fall-back": "  ⚠ DST: clocks go back, this wall time occurs twice",
+}
 
 
 class SchedulesScreen(AgentView[Previewed]):
@@ -18,6 +28,7 @@ class SchedulesScreen(AgentView[Previewed]):
     def __init__(self) -> None:
         super().__init__()
         self.previews: dict[str, list[float]] = {}
+        self.shifts: dict[str, list[DstShift | None]] = {}
         self.timezones: dict[str, str] = {}
 
     def compose_body(self) -> ComposeResult:
@@ -29,15 +40,17 @@ class SchedulesScreen(AgentView[Previewed]):
     def fetch(self, session: AgentSession) -> Previewed:
         schedules = session.schedules()
         return [
-            (s, [] if s.paused else session.preview(s.pipeline, PREVIEW_COUNT)) for s in schedules
+            (s, [] if s.paused else session.preview_fires(s.pipeline, PREVIEW_COUNT))
+            for s in schedules
         ]
 
     def show(self, data: Previewed) -> None:
         table = self.query_one(DataTable)
         table.clear()
         self.previews = {}
-        for schedule, times in data:
-            self.previews[schedule.pipeline] = times
+        for schedule, fires in data:
+            self.previews[schedule.pipeline] = [at for at, _ in fires]
+            self.shifts[schedule.pipeline] = [shift for _, shift in fires]
             self.timezones[schedule.pipeline] = schedule.timezone
             table.add_row(
                 schedule.pipeline,
@@ -56,7 +69,11 @@ class SchedulesScreen(AgentView[Previewed]):
         name = str(event.row_key.value)
         times = self.previews.get(name, [])
         zone = self.timezones.get(name)
-        lines = [f"Next {len(times)} runs of {name}:"] + [f"  {when(t, zone)}" for t in times]
+        shifts = self.shifts.get(name, [])
+        lines = [f"Next {len(times)} runs of {name}:"] + [
+            f"  {when(t, zone)}{DST_MARKS.get(shift or '', '')}"
+            for t, shift in zip(times, shifts, strict=True)
+        ]
         self.query_one("#schedule-preview", Static).update(
             "\n".join(lines) if times else f"{name}: paused"
         )

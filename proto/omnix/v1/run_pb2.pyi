@@ -1,11 +1,23 @@
 from omnix.v1 import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class KeepOutputs(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    KEEP_OUTPUTS_UNSPECIFIED: _ClassVar[KeepOutputs]
+    KEEP_OUTPUTS_FINAL: _ClassVar[KeepOutputs]
+    KEEP_OUTPUTS_ALL: _ClassVar[KeepOutputs]
+    KEEP_OUTPUTS_NONE: _ClassVar[KeepOutputs]
+KEEP_OUTPUTS_UNSPECIFIED: KeepOutputs
+KEEP_OUTPUTS_FINAL: KeepOutputs
+KEEP_OUTPUTS_ALL: KeepOutputs
+KEEP_OUTPUTS_NONE: KeepOutputs
 
 class NodeResult(_message.Message):
     __slots__ = ("node_id", "status", "attempts", "duration_s", "output_json", "error")
@@ -50,7 +62,7 @@ class Run(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., pipeline: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_status_pb2.RunStatus, str]] = ..., reason: _Optional[str] = ..., params_json: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., nodes: _Optional[_Iterable[_Union[NodeResult, _Mapping]]] = ..., trigger: _Optional[str] = ...) -> None: ...
 
 class StartRunRequest(_message.Message):
-    __slots__ = ("pipeline_name", "pipeline_source", "version", "source_path", "params", "files")
+    __slots__ = ("pipeline_name", "pipeline_source", "version", "source_path", "params", "files", "keep_outputs")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -71,13 +83,15 @@ class StartRunRequest(_message.Message):
     SOURCE_PATH_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     FILES_FIELD_NUMBER: _ClassVar[int]
+    KEEP_OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     pipeline_name: str
     pipeline_source: str
     version: int
     source_path: str
     params: _containers.ScalarMap[str, str]
     files: _containers.ScalarMap[str, str]
-    def __init__(self, pipeline_name: _Optional[str] = ..., pipeline_source: _Optional[str] = ..., version: _Optional[int] = ..., source_path: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., files: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    keep_outputs: KeepOutputs
+    def __init__(self, pipeline_name: _Optional[str] = ..., pipeline_source: _Optional[str] = ..., version: _Optional[int] = ..., source_path: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., files: _Optional[_Mapping[str, str]] = ..., keep_outputs: _Optional[_Union[KeepOutputs, str]] = ...) -> None: ...
 
 class StartRunResponse(_message.Message):
     __slots__ = ("run",)

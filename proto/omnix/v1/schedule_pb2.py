@@ -24,13 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17omnix/v1/schedule.proto\x12\x08omnix.v1\"\x89\x01\n\x08Schedule\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x0f\n\x07\x65very_s\x18\x03 \x01(\x01\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x0f\n\x07\x63\x61tchup\x18\x05 \x01(\t\x12\x0e\n\x06paused\x18\x06 \x01(\x08\x12\x14\n\x0cnext_fire_at\x18\x07 \x01(\x01\"\x16\n\x14ListSchedulesRequest\">\n\x15ListSchedulesResponse\x12%\n\tschedules\x18\x01 \x03(\x0b\x32\x12.omnix.v1.Schedule\">\n\x16PreviewScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"-\n\x17PreviewScheduleResponse\x12\x12\n\nfire_times\x18\x01 \x03(\x01\"-\n\x14PauseScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\"=\n\x15PauseScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Schedule\".\n\x15ResumeScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\">\n\x16ResumeScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Schedule2\xe2\x02\n\x0fScheduleService\x12P\n\rListSchedules\x12\x1e.omnix.v1.ListSchedulesRequest\x1a\x1f.omnix.v1.ListSchedulesResponse\x12V\n\x0fPreviewSchedule\x12 .omnix.v1.PreviewScheduleRequest\x1a!.omnix.v1.PreviewScheduleResponse\x12P\n\rPauseSchedule\x12\x1e.omnix.v1.PauseScheduleRequest\x1a\x1f.omnix.v1.PauseScheduleResponse\x12S\n\x0eResumeSchedule\x12\x1f.omnix.v1.ResumeScheduleRequest\x1a .omnix.v1.ResumeScheduleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17omnix/v1/schedule.proto\x12\x08omnix.v1\"\x89\x01\n\x08Schedule\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x0f\n\x07\x65very_s\x18\x03 \x01(\x01\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x0f\n\x07\x63\x61tchup\x18\x05 \x01(\t\x12\x0e\n\x06paused\x18\x06 \x01(\x08\x12\x14\n\x0cnext_fire_at\x18\x07 \x01(\x01\"\x16\n\x14ListSchedulesRequest\">\n\x15ListSchedulesResponse\x12%\n\tschedules\x18\x01 \x03(\x0b\x32\x12.omnix.v1.Schedule\">\n\x16PreviewScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"P\n\x17PreviewScheduleResponse\x12\x12\n\nfire_times\x18\x01 \x03(\x01\x12!\n\x05\x66ires\x18\x02 \x03(\x0b\x32\x12.omnix.v1.FireTime\"9\n\x08\x46ireTime\x12\n\n\x02\x61t\x18\x01 \x01(\x01\x12!\n\x05shift\x18\x02 \x01(\x0e\x32\x12.omnix.v1.DstShift\"-\n\x14PauseScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\"=\n\x15PauseScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Schedule\".\n\x15ResumeScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\">\n\x16ResumeScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Schedule*p\n\x08\x44stShift\x12\x19\n\x15\x44ST_SHIFT_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44ST_SHIFT_NONE\x10\x01\x12\x1c\n\x18\x44ST_SHIFT_SPRING_FORWARD\x10\x02\x12\x17\n\x13\x44ST_SHIFT_FALL_BACK\x10\x03\x32\xe2\x02\n\x0fScheduleService\x12P\n\rListSchedules\x12\x1e.omnix.v1.ListSchedulesRequest\x1a\x1f.omnix.v1.ListSchedulesResponse\x12V\n\x0fPreviewSchedule\x12 .omnix.v1.PreviewScheduleRequest\x1a!.omnix.v1.PreviewScheduleResponse\x12P\n\rPauseSchedule\x12\x1e.omnix.v1.PauseScheduleRequest\x1a\x1f.omnix.v1.PauseScheduleResponse\x12S\n\x0eResumeSchedule\x12\x1f.omnix.v1.ResumeScheduleRequest\x1a .omnix.v1.ResumeScheduleResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'omnix.v1.schedule_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_DSTSHIFT']._serialized_start=692
+  _globals['_DSTSHIFT']._serialized_end=804
   _globals['_SCHEDULE']._serialized_start=38
   _globals['_SCHEDULE']._serialized_end=175
   _globals['_LISTSCHEDULESREQUEST']._serialized_start=177
@@ -40,15 +42,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PREVIEWSCHEDULEREQUEST']._serialized_start=265
   _globals['_PREVIEWSCHEDULEREQUEST']._serialized_end=327
   _globals['_PREVIEWSCHEDULERESPONSE']._serialized_start=329
-  _globals['_PREVIEWSCHEDULERESPONSE']._serialized_end=374
-  _globals['_PAUSESCHEDULEREQUEST']._serialized_start=376
-  _globals['_PAUSESCHEDULEREQUEST']._serialized_end=421
-  _globals['_PAUSESCHEDULERESPONSE']._serialized_start=423
-  _globals['_PAUSESCHEDULERESPONSE']._serialized_end=484
-  _globals['_RESUMESCHEDULEREQUEST']._serialized_start=486
-  _globals['_RESUMESCHEDULEREQUEST']._serialized_end=532
-  _globals['_RESUMESCHEDULERESPONSE']._serialized_start=534
-  _globals['_RESUMESCHEDULERESPONSE']._serialized_end=596
-  _globals['_SCHEDULESERVICE']._serialized_start=599
-  _globals['_SCHEDULESERVICE']._serialized_end=953
+  _globals['_PREVIEWSCHEDULERESPONSE']._serialized_end=409
+  _globals['_FIRETIME']._serialized_start=411
+  _globals['_FIRETIME']._serialized_end=468
+  _globals['_PAUSESCHEDULEREQUEST']._serialized_start=470
+  _globals['_PAUSESCHEDULEREQUEST']._serialized_end=515
+  _globals['_PAUSESCHEDULERESPONSE']._serialized_start=517
+  _globals['_PAUSESCHEDULERESPONSE']._serialized_end=578
+  _globals['_RESUMESCHEDULEREQUEST']._serialized_start=580
+  _globals['_RESUMESCHEDULEREQUEST']._serialized_end=626
+  _globals['_RESUMESCHEDULERESPONSE']._serialized_start=628
+  _globals['_RESUMESCHEDULERESPONSE']._serialized_end=690
+  _globals['_SCHEDULESERVICE']._serialized_start=807
+  _globals['_SCHEDULESERVICE']._serialized_end=1161
 # @@protoc_insertion_point(module_scope)

@@ -1,10 +1,22 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class DstShift(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DST_SHIFT_UNSPECIFIED: _ClassVar[DstShift]
+    DST_SHIFT_NONE: _ClassVar[DstShift]
+    DST_SHIFT_SPRING_FORWARD: _ClassVar[DstShift]
+    DST_SHIFT_FALL_BACK: _ClassVar[DstShift]
+DST_SHIFT_UNSPECIFIED: DstShift
+DST_SHIFT_NONE: DstShift
+DST_SHIFT_SPRING_FORWARD: DstShift
+DST_SHIFT_FALL_BACK: DstShift
 
 class Schedule(_message.Message):
     __slots__ = ("pipeline_name", "cron", "every_s", "timezone", "catchup", "paused", "next_fire_at")
@@ -43,10 +55,20 @@ class PreviewScheduleRequest(_message.Message):
     def __init__(self, pipeline_name: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class PreviewScheduleResponse(_message.Message):
-    __slots__ = ("fire_times",)
+    __slots__ = ("fire_times", "fires")
     FIRE_TIMES_FIELD_NUMBER: _ClassVar[int]
+    FIRES_FIELD_NUMBER: _ClassVar[int]
     fire_times: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, fire_times: _Optional[_Iterable[float]] = ...) -> None: ...
+    fires: _containers.RepeatedCompositeFieldContainer[FireTime]
+    def __init__(self, fire_times: _Optional[_Iterable[float]] = ..., fires: _Optional[_Iterable[_Union[FireTime, _Mapping]]] = ...) -> None: ...
+
+class FireTime(_message.Message):
+    __slots__ = ("at", "shift")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    SHIFT_FIELD_NUMBER: _ClassVar[int]
+    at: float
+    shift: DstShift
+    def __init__(self, at: _Optional[float] = ..., shift: _Optional[_Union[DstShift, str]] = ...) -> None: ...
 
 class PauseScheduleRequest(_message.Message):
     __slots__ = ("pipeline_name",)
