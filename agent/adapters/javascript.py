@@ -36,9 +36,9 @@ INSTALL_HINT = "install Node.js >= 20, e.g. apt-get install nodejs"
 # NODE_EXTRA_CA_CERTS or NODE_OPTIONS (the former makes Node start three times slower).
 WORKER_ENV = {"TZ": "UTC", "LANG": "C.UTF-8"}
 START_TIMEOUT_S = 15.0
-# A worker answering a node that moved a big table collects that node's garbage right
-# after; its size is judged once it has had this long to do so.
-SETTLE_S = 1.0
+# After a node that moved this many bytes of tables (about a million rows), its worker is
+# swapped for a fresh one in the background: see `_replace`.
+BIG_NODE_BYTES = 64 * 1024 * 1024
 STREAM_LIMIT = 1 << 24
 
 
@@ -162,9 +162,9 @@ class JavaScriptAdapter:
     ) -> None:
         """`node`: the Node.js binary (a name on PATH or a path); default `node`.
         `workers`: how many nodes may run at once, each in its own warm worker (started on
-        demand, kept between nodes). `max_worker_rss_mib`: a worker still bigger than this
-        when the next node would use it, or `SETTLE_S` after its last node (it collects a
-        big node's garbage right after answering), is replaced."""
+        demand, kept between nodes). `max_worker_rss_mib`: a worker bigger than this after
+        a node (a large table grows V8's heap, which it keeps) is replaced, in the
+        background, as is one whose node moved `BIG_NODE_BYTES` of tables."""
         self._node = node
         self._max_rss_bytes = max_worker_rss_mib * 1024 * 1024
         self._runtime: NodeRuntime | None = None
@@ -172,7 +172,8 @@ class JavaScriptAdapter:
         self._slots = asyncio.Semaphore(max(1, workers))
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
-        self._settling: set[asyncio.Task[None]] = set()
+        self._replacing: set[asyncio.Task[None]] = set()
+        self._closed = False
         self.last_timings: dict[str, float] = {}
         """Milliseconds the worker spent decoding inputs, running code and encoding the output."""
 
@@ -188,34 +189,48 @@ class JavaScriptAdapter:
     async def close(self) -> None:
         """Stop every worker. Nodes still running are not waited for: their workers are
         killed and those nodes fail."""
+        self._closed = True
+        # A replacement being started is let finish, then stopped (cancelling it half-way
+        # could leave its process behind).
+        await asyncio.gather(*self._replacing, return_exceptions=True)
         idle, busy = self._idle, list(self._busy)
         self._idle = []
-        for settling in self._settling:
-            settling.cancel()
         await asyncio.gather(*(w.stop() for w in idle), *(w.kill() for w in busy))
 
     async def _take_worker(self) -> _Worker:
-        while self._idle:
+        while self._idle or self._replacing:
+            if not self._idle:
+                # A replacement is starting: waiting for it beats starting another.
+                await asyncio.wait(set(self._replacing), return_when=asyncio.FIRST_COMPLETED)
+                continue
             worker = self._idle.pop()
-            if worker.proc.returncode is None and worker.rss_bytes() <= self._max_rss_bytes:
+            if worker.proc.returncode is None:
                 return worker
             await worker.kill()
+        self._closed = False  # in use again after a close
         return await self._spawn()
 
-    def _settle(self, worker: _Worker) -> None:
-        """Replace an idle worker that is still over its memory cap once it has had time
-        to collect the garbage of its last node (a warm worker is worth keeping: a new one
-        costs a process start and cold code)."""
+    def _replace(self, worker: _Worker) -> None:
+        """Kill `worker` and start a fresh one, in the background. After a big table, a fresh
+        V8 heap serves the next big node faster than the old one, even collected: a
+        collected heap grows back through full collections of the new rows, while a new
+        process starts with room for them. Done in the background, the process start and
+        the kill cost the next node nothing when other nodes run in between."""
 
-        async def judge() -> None:
-            await asyncio.sleep(SETTLE_S)
-            if worker in self._idle and worker.rss_bytes() > self._max_rss_bytes:
-                self._idle.remove(worker)
-                await worker.kill()
+        async def replace() -> None:
+            await worker.kill()
+            if self._closed:
+                return
+            with contextlib.suppress(AdapterUnavailable):
+                fresh = await self._spawn()
+                if self._closed:
+                    await fresh.kill()
+                else:
+                    self._idle.append(fresh)
 
-        task = asyncio.create_task(judge())
-        self._settling.add(task)
-        task.add_done_callback(self._settling.discard)
+        task = asyncio.create_task(replace())
+        self._replacing.add(task)
+        task.add_done_callback(self._replacing.discard)
 
     async def _spawn(self) -> _Worker:
         async with self._runtime_lock:
@@ -256,11 +271,15 @@ class JavaScriptAdapter:
             worker = await self._take_worker()
             self._busy.add(worker)
             keep = False
+            moved = 0
             timeout = task.node.timeout
             try:
                 async with asyncio.timeout(timeout):
                     result = await self._exchange(worker, task, log)
                 keep = True
+                moved = sum(len(v.data) for v in task.inputs.values() if v.kind == "table")
+                if isinstance(result, Value) and result.kind == "table":
+                    moved += len(result.data)
                 return result
             except TimeoutError:
                 return NodeFailure(
@@ -275,10 +294,10 @@ class JavaScriptAdapter:
                 )
             finally:
                 self._busy.discard(worker)
-                if keep:
+                if keep and (moved >= BIG_NODE_BYTES or worker.rss_bytes() > self._max_rss_bytes):
+                    self._replace(worker)
+                elif keep:
                     self._idle.append(worker)
-                    if worker.rss_bytes() > self._max_rss_bytes:
-                        self._settle(worker)
                 else:
                     # Timed out, cancelled or crashed: never reused.
                     await asyncio.shield(worker.kill())

@@ -8,7 +8,6 @@ import { Buffer } from 'node:buffer';
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
-import v8 from 'node:v8';
 import vm from 'node:vm';
 
 import { isPlainObject } from './javascript_arrow_infer.mjs';
@@ -64,16 +63,6 @@ class LogStream extends Writable {
 }
 
 let current = null; // the running node: {logs, fail}
-
-// A node that moved this many bytes of tables leaves hundreds of MiB of garbage (its row
-// objects); collecting it as soon as the node has answered, while the agent runs other
-// nodes, returns that memory to the system (so the adapter keeps this warm worker instead
-// of replacing it for its size) and spares the next node the collection. `gc` comes from a
-// throwaway context: no node's context ever gets it.
-const COLLECT_AFTER_BYTES = 16 * 1024 * 1024;
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc');
-v8.setFlagsFromString('--no-expose-gc');
 
 function isTable(value) {
   if (!Array.isArray(value) || value.length === 0) return false;
@@ -157,7 +146,6 @@ function bindInputs(request, blobs, context) {
   return { hints, sources };
 }
 
-/** Run one node and send its reply; returns how many bytes of inputs and output it moved. */
 async function run(request, blobs) {
   const filename = `<${request.node}>`;
   const consoles = { stdout: new LogStream('stdout'), stderr: new LogStream('stderr') };
@@ -200,8 +188,6 @@ async function run(request, blobs) {
     consoles.stderr.close();
   }
   send(reply, blob);
-  const chunks = blob === undefined ? [] : Array.isArray(blob) ? blob : [blob];
-  return blobs.reduce((sum, b) => sum + b.length, 0) + chunks.reduce((sum, c) => sum + c.length, 0);
 }
 
 // An error thrown from a timer callback or an unhandled rejection fails the running node
@@ -252,10 +238,7 @@ class FrameReader {
 
 let queue = Promise.resolve();
 const reader = new FrameReader((header, blobs) => {
-  if (header.type !== 'run') return;
-  queue = queue.then(() => run(header, blobs)).then((moved) => {
-    if (moved >= COLLECT_AFTER_BYTES) collectGarbage();
-  });
+  if (header.type === 'run') queue = queue.then(() => run(header, blobs));
 });
 process.stdin.on('data', (chunk) => reader.push(chunk));
 process.stdin.on('end', () => process.exit(0));
