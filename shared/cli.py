@@ -7,10 +7,15 @@ gRPC and `omnix-agent status` never pays for pandas.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from omnix.shared.pipeline import Pipeline
 
 
 class LazyGroup(click.Group):
@@ -35,6 +40,30 @@ class LazyGroup(click.Group):
 
 
 F = TypeVar("F", bound=Callable[..., object])
+
+EXIT_INVALID = 2
+
+
+def load_for_run(file: str | Path, assignments: tuple[str, ...]) -> tuple[Pipeline, dict[str, Any]]:
+    """The pipeline in `file` and its run's params from `--param` assignments; on a problem,
+    print each as FILE:LINE: on stderr and exit 2, before anything runs."""
+    from omnix.shared.params import ParamError, check_json_params, parse_params
+    from omnix.shared.pipeline import PipelineInvalid, load_pipeline
+
+    try:
+        pipeline = load_pipeline(file)
+    except PipelineInvalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        params = parse_params(assignments, pipeline.params)
+        check_json_params({**pipeline.params, **params})
+    except ParamError as exc:
+        click.echo(f"{file}: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    return pipeline, params
+
 
 param_option: Callable[[F], F] = click.option(
     "--param",

@@ -14,16 +14,14 @@ import sys
 from typing import Any
 
 import click
-from omnix.shared.cli import json_option, param_option
+from omnix.shared.cli import json_option, load_for_run, param_option
 from omnix.shared.outputs import KeepOutputs, final_output_lines
-from omnix.shared.params import ParamError, check_json_params, parse_params
-from omnix.shared.pipeline import Pipeline, PipelineInvalid, load_pipeline
+from omnix.shared.pipeline import Pipeline
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.rundoc import RunDocument
 from omnix.shared.status import RunStatus
 
 EXIT_FAILED = 1
-EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -33,18 +31,7 @@ EXIT_INTERRUPTED = 130
 @json_option
 def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
     """Run the pipeline FILE here, in-process, and show its progress."""
-    try:
-        pipeline = load_pipeline(file)
-    except PipelineInvalid as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(EXIT_INVALID)
-    try:
-        params = parse_params(assignments, pipeline.params)
-        check_json_params({**pipeline.params, **params})
-    except ParamError as exc:
-        click.echo(f"{file}: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
+    pipeline, params = load_for_run(file, assignments)
     progress_stream = sys.stderr if as_json else sys.stdout
     renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
     # Without --json only the final nodes' outputs are shown: only those are converted.

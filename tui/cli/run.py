@@ -11,10 +11,8 @@ import sys
 from pathlib import Path
 
 import click
-from omnix.shared.cli import json_option, param_option
+from omnix.shared.cli import json_option, load_for_run, param_option
 from omnix.shared.outputs import final_output_lines
-from omnix.shared.params import ParamError, parse_params
-from omnix.shared.pipeline import PipelineInvalid, load_pipeline
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.status import RunStatus
 from omnix.tui.cli.agent_options import agent_client, agent_option
@@ -22,7 +20,6 @@ from omnix.tui.wire import document_from_run, event_from_message, node_files
 from omnix.v1 import run_pb2
 
 EXIT_FAILED = 1
-EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -34,17 +31,7 @@ EXIT_INTERRUPTED = 130
 def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str | None) -> None:
     """Run FILE on an agent (a local one starts when none runs) and show its progress."""
     # Validate here first: problems point into the user's file without a round trip.
-    try:
-        pipeline = load_pipeline(file)
-    except PipelineInvalid as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(EXIT_INVALID)
-    try:
-        params = parse_params(assignments, pipeline.params)
-    except ParamError as exc:
-        click.echo(f"{file}: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
+    pipeline, params = load_for_run(file, assignments)
     request = run_pb2.StartRunRequest(
         pipeline_source=pipeline.source,
         source_path=str(file),
