@@ -17,16 +17,17 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from omnix.agent import catalog, records
-from omnix.agent.bundles import files_key, parse_bundle
-from omnix.agent.catalog import PipelineRecord, VersionRecord
 from omnix.agent.config import DB_FILE, AgentConfig
 from omnix.agent.errors import BadRequest
-from omnix.agent.license_gate import LicenseGate
-from omnix.agent.records import RunRecord
-from omnix.agent.runs import RunManager
-from omnix.agent.schedules import ScheduleBook, SchedulerFactory, default_scheduler_factory
-from omnix.agent.store import Store, StoreHealth
+from omnix.agent.licensing.gate import LicenseGate
+from omnix.agent.runs.bundles import files_key, parse_bundle
+from omnix.agent.runs.manager import RunManager
+from omnix.agent.schedule.book import ScheduleBook, SchedulerFactory, default_scheduler_factory
+from omnix.agent.store import pipelines as catalog
+from omnix.agent.store import runs as records
+from omnix.agent.store.db import Store, StoreHealth
+from omnix.agent.store.pipelines import PipelineRecord, VersionRecord
+from omnix.agent.store.runs import RunRecord
 from omnix.shared.outputs import KeepOutputs
 from omnix.shared.params import ParamError, check_json_params
 from omnix.shared.pipeline import Pipeline
@@ -100,7 +101,7 @@ class Daemon:
         self._store = await Store.open(self.state_dir / DB_FILE, fsync=self.config.durable_fsync)
         self._license = LicenseGate(self.state_dir, self._store)
         if self._engine is None:
-            from omnix.agent.engine import Engine  # Pulls in the adapters: load it late.
+            from omnix.agent.runs.engine import Engine  # Pulls in the adapters: load it late.
 
             self._engine = Engine(max_parallel=self.config.max_parallel_nodes or None)
         self._runs = RunManager(
@@ -258,7 +259,7 @@ class Daemon:
             )
         except Exception as exc:
             # Loaded on error only: licensing pulls in cryptography.
-            from omnix.agent.entitlements import EntitlementError
+            from omnix.agent.licensing.entitlements import EntitlementError
 
             if not isinstance(exc, EntitlementError):
                 raise

@@ -138,7 +138,7 @@ def run_through_agent(stub: run_pb2_grpc.RunServiceStub, source: str) -> tuple[f
 
 
 async def run_in_process(source: str, repeats: int) -> list[float]:
-    from omnix.agent.engine import Engine
+    from omnix.agent.runs.engine import Engine
     from omnix.shared.pipeline import parse_pipeline
 
     pipeline = parse_pipeline(source)

@@ -24,13 +24,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from omnix.agent.adapters.javascript import JavaScriptAdapter
+from omnix.agent.adapters.javascript.adapter import JavaScriptAdapter
 from omnix.agent.adapters.python import PythonAdapter
 from omnix.agent.adapters.sql import SqlAdapter
-from omnix.agent.engine import Engine
-from omnix.agent.tables import TableDecoder
-from omnix.agent.worker_env import minimal_env
-from omnix.agent.workers import WorkerProcess
+from omnix.agent.runs.engine import Engine
+from omnix.agent.runs.outputs import TableDecoder
+from omnix.agent.workers.env import minimal_env
+from omnix.agent.workers.process import WorkerProcess
 from omnix.shared.events import NodeStateChanged, RunEvent
 from omnix.shared.pipeline import Node, Pipeline
 from omnix.shared.status import NodeStatus, RunStatus
@@ -57,7 +57,7 @@ def interpreter_start_ms(repeat: int) -> float:
 async def worker_round_trip_ms(samples: int = 2000, blob_size: int = 0) -> float:
     """A request through a warm worker and back (a ping, or an echo of `blob_size` bytes):
     the floor for anything a node does, and for passing a table of that size on."""
-    argv = [sys.executable, "-m", "omnix.agent.worker"]
+    argv = [sys.executable, "-m", "omnix.agent.workers.child"]
     worker = await WorkerProcess.spawn("bench", argv, env=minimal_env())
     blobs = [b"x" * blob_size] if blob_size else []
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 from omnix.agent.adapters.base import NodeTask, Value
-from omnix.agent.adapters.javascript import WORKER_ENV, JavaScriptAdapter
+from omnix.agent.adapters.javascript.adapter import WORKER_ENV, JavaScriptAdapter
 from omnix.shared.pipeline import Node
 
 

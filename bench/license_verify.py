@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from omnix.agent.license_store import LicenseStore
+from omnix.agent.licensing.keyfile import LicenseStore
 from omnix.shared.licensing import LicenseTerms, LicenseVerifier, sign_license
 from omnix.shared.pipeline import Node, Pipeline
 from omnix.shared.tiers import Tier

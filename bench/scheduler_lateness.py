@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
-from omnix.agent.scheduler import PipelineScheduler
+from omnix.agent.schedule.scheduler import PipelineScheduler
 from omnix.shared.cron import CronExpression
 from omnix.shared.pipeline import Schedule
 

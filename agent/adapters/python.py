@@ -10,5 +10,5 @@ class PythonAdapter(PythonWorkerAdapter):
 
     language = "python"
     op = "python"
-    preload: tuple[str, ...] = ("pandas", "pyarrow", "omnix.agent.worker.python_op")
+    preload: tuple[str, ...] = ("pandas", "pyarrow", "omnix.agent.workers.child.python_op")
     install_hint = "pip install pandas pyarrow"

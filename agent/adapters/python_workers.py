@@ -1,4 +1,4 @@
-"""Adapters whose nodes run in warm Python worker subprocesses (`omnix.agent.worker`).
+"""Adapters whose nodes run in warm Python worker subprocesses (`omnix.agent.workers.child`).
 
 The Python and SQL adapters share this: a pool of workers started with the agent's own
 interpreter (`sys.executable`, never a shim on PATH), libraries preloaded once per worker,
@@ -14,9 +14,9 @@ import sys
 from typing import Any
 
 from omnix.agent.adapters.base import AdapterUnavailable, LogSink, NodeFailure, NodeTask, Value
-from omnix.agent.worker_env import minimal_env
-from omnix.agent.worker_pool import WorkerPool
-from omnix.agent.workers import WorkerCrashed, WorkerProcess
+from omnix.agent.workers.env import minimal_env
+from omnix.agent.workers.pool import WorkerPool
+from omnix.agent.workers.process import WorkerCrashed, WorkerProcess
 
 _MISSING_EXIT = 3  # the worker's exit status when a preloaded library is missing
 
@@ -36,7 +36,13 @@ class PythonWorkerAdapter:
         self._pool = WorkerPool(self._spawn, max_workers or max(2, os.cpu_count() or 1))
 
     async def _spawn(self) -> WorkerProcess:
-        argv = [sys.executable, "-m", "omnix.agent.worker", "--preload", ",".join(self.preload)]
+        argv = [
+            sys.executable,
+            "-m",
+            "omnix.agent.workers.child",
+            "--preload",
+            ",".join(self.preload),
+        ]
         try:
             return await WorkerProcess.spawn(self.language, argv, env=minimal_env())
         except WorkerCrashed as exc:
@@ -96,5 +102,5 @@ class PythonWorkerAdapter:
 
 
 def json_value(value: Value) -> Any:
-    """Decode a JSON value (tables need a worker: see `omnix.agent.tables`)."""
+    """Decode a JSON value (tables need a worker: see `omnix.agent.runs.outputs`)."""
     return json.loads(value.data)

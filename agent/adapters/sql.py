@@ -16,7 +16,7 @@ class SqlAdapter(PythonWorkerAdapter):
 
     language = "sql"
     op = "sql"
-    preload: tuple[str, ...] = ("duckdb", "pyarrow", "omnix.agent.worker.sql_op")
+    preload: tuple[str, ...] = ("duckdb", "pyarrow", "omnix.agent.workers.child.sql_op")
     install_hint = "pip install duckdb pyarrow"
 
     def request_header(self, task: NodeTask) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from omnix.agent.catalog import PipelineRecord, VersionRecord
-from omnix.agent.records import RunRecord, SequencedEvent
+from omnix.agent.store.pipelines import PipelineRecord, VersionRecord
+from omnix.agent.store.runs import RunRecord, SequencedEvent
 from omnix.shared.events import NodeLog, NodeStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.v1 import pipeline_pb2, run_pb2, status_pb2

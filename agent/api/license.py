@@ -32,7 +32,7 @@ class LicenseServicer:
         self, request: license_pb2.InstallLicenseRequest, context: Context
     ) -> license_pb2.InstallLicenseResponse:
         # Loaded on use: licensing pulls in cryptography, which an idle agent does without.
-        from omnix.agent.license_store import LicenseNotInstallable
+        from omnix.agent.licensing.keyfile import LicenseNotInstallable
         from omnix.shared.licensing import InvalidLicenseKey
 
         if not request.key.strip():
@@ -54,9 +54,9 @@ class LicenseServicer:
         return license_pb2.InstallLicenseResponse(license=await self._info(), replaced=replaced)
 
     async def _info(self) -> license_pb2.LicenseInfo:
-        from omnix.agent.license_report import license_report
-        from omnix.agent.license_store import LICENSE_FILE
-        from omnix.agent.license_wire import info_message
+        from omnix.agent.licensing.keyfile import LICENSE_FILE
+        from omnix.agent.licensing.report import license_report
+        from omnix.agent.licensing.wire import info_message
 
         gate = self._daemon.license
         report = license_report(

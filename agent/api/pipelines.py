@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from omnix.agent import catalog
 from omnix.agent.api import convert
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
+from omnix.agent.store import pipelines as catalog
 from omnix.v1 import pipeline_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]

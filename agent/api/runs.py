@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from omnix.agent import records
 from omnix.agent.api import convert
 from omnix.agent.api.errors import streaming, unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
+from omnix.agent.store import runs as records
 from omnix.shared.outputs import KeepOutputs
 from omnix.v1 import run_pb2
 

@@ -8,7 +8,7 @@ import grpc
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
-from omnix.agent.schedules import ScheduleBook, ScheduleEntry
+from omnix.agent.schedule.book import ScheduleBook, ScheduleEntry
 from omnix.v1 import schedule_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]

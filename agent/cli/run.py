@@ -54,7 +54,7 @@ async def _run(
     include_outputs: bool | frozenset[str],
 ) -> RunDocument:
     # Imported here so `--help` and invalid files never pay for the engine.
-    from omnix.agent.engine import Engine
+    from omnix.agent.runs.engine import Engine
 
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()

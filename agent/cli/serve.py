@@ -32,7 +32,7 @@ log = logging.getLogger("omnix.agent")
 def _setup_logging(level: str) -> None:
     # Under systemd, journald stamps each line and reads a priority prefix; elsewhere
     # lines carry a timestamp and the level name.
-    from omnix.agent.log_format import configure_logging
+    from omnix.agent.cli.log_format import configure_logging
 
     configure_logging(level)
 

@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from omnix.agent.schema import SCHEMA_VERSION
-from omnix.agent.store import Store
+from omnix.agent.store.db import Store
+from omnix.agent.store.schema import SCHEMA_VERSION
 
 
 async def test_a_new_store_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ async def test_acknowledged_writes_are_there_after_reopening(tmp_path: Path) -> 
 async def test_a_database_of_an_older_schema_is_migrated_forward_keeping_its_rows(
     tmp_path: Path,
 ) -> None:
-    from omnix.agent.schema import MIGRATIONS
+    from omnix.agent.store.schema import MIGRATIONS
 
     db = sqlite3.connect(tmp_path / "agent.db")
     db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")

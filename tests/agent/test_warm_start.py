@@ -17,7 +17,7 @@ def python_workers(pid: int) -> list[int]:
             command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"omnix.agent.worker" in command:
+        if b"omnix.agent.workers.child" in command:
             found.append(child)
     return found
 

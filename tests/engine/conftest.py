@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from omnix.agent.engine import Engine
+from omnix.agent.runs.engine import Engine
 from omnix.shared.pipeline import Pipeline, parse_pipeline
 
 

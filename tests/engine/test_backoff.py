@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from omnix.agent.attempts import backoff_delay
+from omnix.agent.runs.attempts import backoff_delay
 
 
 def test_backoff_doubles_per_attempt_with_jitter_in_the_upper_half() -> None:

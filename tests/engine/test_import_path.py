@@ -8,7 +8,7 @@ import sys
 
 def test_importing_the_engine_loads_neither_pandas_pyarrow_nor_duckdb() -> None:
     probe = (
-        "import sys, omnix.agent.engine, omnix.agent.cli.run, omnix.agent.adapters.python, "
+        "import sys, omnix.agent.runs.engine, omnix.agent.cli.run, omnix.agent.adapters.python, "
         "omnix.agent.adapters.sql\n"
         "print(','.join(m for m in ('pandas', 'pyarrow', 'duckdb', 'numpy') if m in sys.modules))"
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from omnix.agent.adapters.base import AdapterUnavailable
 from omnix.agent.adapters.python import PythonAdapter
-from omnix.agent.engine import Engine
-from omnix.agent.registry import AdapterRegistry, adapter_targets
+from omnix.agent.adapters.registry import AdapterRegistry, adapter_targets
+from omnix.agent.runs.engine import Engine
 from omnix.shared.pipeline import Node, Pipeline, known_languages
 from omnix.shared.status import NodeStatus, RunStatus
 

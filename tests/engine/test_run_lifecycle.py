@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from omnix.agent.engine import Engine
+from omnix.agent.runs.engine import Engine
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.status import NodeStatus, RunStatus

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from omnix.agent.worker_env import minimal_env
-from omnix.agent.worker_pool import WorkerPool
-from omnix.agent.workers import WorkerProcess, _Output
+from omnix.agent.workers.env import minimal_env
+from omnix.agent.workers.pool import WorkerPool
+from omnix.agent.workers.process import WorkerProcess, _Output
 
-ARGV = [sys.executable, "-m", "omnix.agent.worker"]
+ARGV = [sys.executable, "-m", "omnix.agent.workers.child"]
 
 
 async def spawn() -> WorkerProcess:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 import pytest_asyncio
 from omnix.agent.adapters.base import NodeFailure, NodeTask, Value
-from omnix.agent.adapters.javascript import JavaScriptAdapter
+from omnix.agent.adapters.javascript.adapter import JavaScriptAdapter
 from omnix.shared.pipeline import Node
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from omnix.agent.adapters.base import Adapter, AdapterUnavailable, NodeFailure, Value
-from omnix.agent.adapters.javascript import JavaScriptAdapter
+from omnix.agent.adapters.javascript.adapter import JavaScriptAdapter
 
 from .conftest import Run, make_task, run_on, table_value
 

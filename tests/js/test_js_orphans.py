@@ -12,7 +12,7 @@ from pathlib import Path
 
 ORPHAN_PROBE = """
 import asyncio, sys
-from omnix.agent.adapters.javascript import JavaScriptAdapter
+from omnix.agent.adapters.javascript.adapter import JavaScriptAdapter
 from omnix.agent.adapters.base import NodeTask
 from omnix.shared.pipeline import Node
 

@@ -19,8 +19,8 @@ PACKAGE = REPO / "examples" / "omnix-adapter-shell"
 # found through package metadata, exactly as for a user who pip-installed it.
 PROBE = r"""
 import asyncio, json, sys
-from omnix.agent.engine import Engine
-from omnix.agent.registry import AdapterRegistry
+from omnix.agent.runs.engine import Engine
+from omnix.agent.adapters.registry import AdapterRegistry
 from omnix.shared.pipeline import known_languages, parse_pipeline
 
 SOURCE = '''

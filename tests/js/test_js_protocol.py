@@ -7,7 +7,7 @@ import json
 import math
 
 import pytest
-from omnix.agent.adapters.javascript_protocol import (
+from omnix.agent.adapters.javascript.protocol import (
     encode_frame,
     json_for_javascript,
     params_for_javascript,

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from omnix.agent.adapters.base import Value
-from omnix.agent.adapters.javascript import BIG_NODE_BYTES, JavaScriptAdapter
+from omnix.agent.adapters.javascript.adapter import BIG_NODE_BYTES, JavaScriptAdapter
 
 from .conftest import run_on, table_value
 
@@ -114,6 +114,6 @@ def _parent(pid: int) -> int:
 def _is_node(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return b"javascript_worker.mjs" in cmdline.read()
+            return b"worker.mjs" in cmdline.read()
     except OSError:
         return False

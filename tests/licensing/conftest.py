@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from omnix.agent.entitlements import Entitlements
+from omnix.agent.licensing.entitlements import Entitlements
 from omnix.shared import licensing
 from omnix.shared.license_status import judge_license
 from omnix.shared.licensing import License, LicenseTerms, LicenseVerifier, sign_license

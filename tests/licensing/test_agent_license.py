@@ -20,7 +20,7 @@ from omnix.agent.cli import main
 from omnix.agent.config import AgentConfig
 from omnix.agent.daemon import Daemon
 from omnix.agent.server import AgentServer
-from omnix.agent.store import Store
+from omnix.agent.store.db import Store
 from omnix.shared.tiers import Tier
 from omnix.v1 import agent_pb2, agent_pb2_grpc, license_pb2, license_pb2_grpc
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from omnix.agent.entitlements import (
+from omnix.agent.licensing.entitlements import (
     Entitlements,
     FeatureUnavailable,
     LimitExceeded,

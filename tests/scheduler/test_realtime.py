@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from omnix.agent.scheduler import PipelineScheduler
+from omnix.agent.schedule.scheduler import PipelineScheduler
 from omnix.shared.pipeline import Schedule
 
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from omnix.agent.scheduler import NotScheduled, PipelineScheduler
-from omnix.agent.triggers import ScheduleError
+from omnix.agent.schedule.scheduler import NotScheduled, PipelineScheduler
+from omnix.agent.schedule.triggers import ScheduleError
 from omnix.shared.pipeline import CatchUp, Schedule
 
 T0 = datetime(2030, 1, 7, 3, 0, tzinfo=UTC)  # a Monday, on the hour

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 import pytest
-from omnix.agent.triggers import Interval, ScheduleError, SourceTrigger, fire_time_source
+from omnix.agent.schedule.triggers import Interval, ScheduleError, SourceTrigger, fire_time_source
 from omnix.shared.cron import CronExpression
 from omnix.shared.pipeline import Schedule
 

@@ -1,0 +1,303 @@
+"""One run of one pipeline: walk the DAG, run ready nodes in parallel, record what happens.
+
+A node starts when everything it needs has succeeded. A failed node marks everything
+downstream `upstream_failed` while independent branches carry on. Cancelling (the
+`cancel` event, or cancelling the task awaiting `execute`) cancels every running
+attempt, which makes the adapters kill the nodes' process trees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from omnix.agent.adapters.base import Adapter, AdapterUnavailable, NodeFailure, NodeTask, Value
+from omnix.agent.runs.attempts import AttemptFailure, backoff_delay, run_attempt
+from omnix.agent.runs.outputs import TableDecoder, TableOutputError
+from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
+from omnix.shared.pipeline import Node, Pipeline
+from omnix.shared.rundoc import NodeResult, RunDocument
+from omnix.shared.status import NodeStatus, RunStatus
+
+SecretResolver = Callable[[str], str | None]
+_CANCELLED = "__cancelled__"
+_ABORTED = "__aborted__"
+Finished = asyncio.Queue[tuple[str, "asyncio.Task[Any] | None"]]
+
+
+def pipeline_workdir(pipeline: Pipeline) -> str | None:
+    """The folder of the pipeline file: nodes run there, relative paths resolve against it."""
+    if pipeline.path in ("", "<string>"):
+        return None
+    folder = Path(pipeline.path).resolve().parent
+    return str(folder) if folder.is_dir() else None
+
+
+class RunExecution:
+    """The state of one run; `execute` drives it to a final `RunDocument`."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        run_id: str,
+        params: Mapping[str, Any],
+        adapters: Mapping[str, Adapter | AdapterUnavailable],
+        slots: asyncio.Semaphore,
+        decoder: TableDecoder,
+        on_event: Callable[[RunEvent], None] | None,
+        secrets: SecretResolver | None,
+        include_outputs: bool | Collection[str],
+    ) -> None:
+        self.pipeline = pipeline
+        self.run_id = run_id
+        self.params = dict(params)
+        self._adapters = adapters
+        self._slots = slots
+        self._decoder = decoder
+        self._on_event = on_event
+        self._secrets = secrets
+        self._include_outputs: Callable[[str], bool] = (
+            (lambda node_id: include_outputs)
+            if isinstance(include_outputs, bool)
+            else frozenset(include_outputs).__contains__
+        )
+        self._workdir = pipeline_workdir(pipeline)
+        self.document = RunDocument(
+            run_id, pipeline.name, RunStatus.QUEUED, {n.id: NodeResult() for n in pipeline.nodes}
+        )
+        self._outputs: dict[str, Value] = {}
+        self._finished: Finished = asyncio.Queue()
+        self._callback_error: Exception | None = None
+        self._decoding: dict[str, asyncio.Task[Any]] = {}
+        self._children: dict[str, list[str]] = {n.id: [] for n in pipeline.nodes}
+        self._waiting_on: dict[str, int] = {}
+        self._unfinished_children: dict[str, int] = {n.id: 0 for n in pipeline.nodes}
+        self._nodes = {n.id: n for n in pipeline.nodes}
+        for node in pipeline.nodes:
+            self._waiting_on[node.id] = len(set(node.needs))
+            for upstream in set(node.needs):
+                self._children[upstream].append(node.id)
+                self._unfinished_children[upstream] += 1
+
+    def emit(self, event: RunEvent) -> None:
+        """Hand an event to the caller's callback. A callback that raises (from wherever the
+        event came from, even a pipe callback) aborts the run: `execute` re-raises it."""
+        if self._on_event is None or self._callback_error is not None:
+            return
+        try:
+            self._on_event(event)
+        except Exception as exc:
+            self._callback_error = exc
+            self._finished.put_nowait((_ABORTED, None))
+
+    def _set_run(self, status: RunStatus, reason: str | None = None) -> None:
+        self.document.status = status
+        self.emit(RunStateChanged(self.run_id, status, time.time(), reason))
+
+    def _set_node(
+        self, node_id: str, status: NodeStatus, *, attempt: int = 0, error: str | None = None
+    ) -> None:
+        result = self.document.nodes[node_id]
+        result.status = status
+        if error is not None:
+            result.error = error
+        self.emit(
+            NodeStateChanged(
+                self.run_id, node_id, status, attempt, time.time(), result.duration_s, error
+            )
+        )
+
+    async def execute(self, cancel: asyncio.Event | None) -> RunDocument:
+        """Run every node that can run; return the document with its final state."""
+        self._set_run(RunStatus.RUNNING)
+        finished = self._finished
+        active: dict[str, asyncio.Task[None]] = {}
+        watcher: asyncio.Task[None] | None = None
+        if cancel is not None:
+            watcher = asyncio.create_task(self._watch(cancel, finished))
+
+        def launch(node_id: str) -> None:
+            task = asyncio.create_task(self._run_node(self._nodes[node_id]))
+            active[node_id] = task
+            task.add_done_callback(lambda t: finished.put_nowait((node_id, t)))
+
+        cancelled = False
+        try:
+            for node in self.pipeline.nodes:
+                if self._waiting_on[node.id] == 0:
+                    launch(node.id)
+            while active:
+                node_id, task = await finished.get()
+                if node_id == _CANCELLED:
+                    cancelled = True
+                    break
+                if node_id == _ABORTED:
+                    break
+                del active[node_id]
+                assert task is not None
+                task.result()  # a bug in the engine itself must not pass silently
+                self._release_inputs(node_id)
+                if self.document.nodes[node_id].status is NodeStatus.SUCCEEDED:
+                    for child in self._children[node_id]:
+                        self._waiting_on[child] -= 1
+                        if self._waiting_on[child] == 0:
+                            launch(child)
+                else:
+                    self._mark_downstream(node_id)
+        except asyncio.CancelledError:
+            await self._stop(active)
+            self._set_run(RunStatus.CANCELLED, "the run was cancelled")
+            raise
+        except BaseException:
+            # Something outside the nodes broke (an event callback raised): stop every node
+            # before the error propagates, so no process outlives the run.
+            await self._stop(active, report=False)
+            raise
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+        if self._callback_error is not None:
+            await self._stop(active, report=False)
+            raise self._callback_error
+        if cancelled:
+            await self._stop(active)
+            self._set_run(RunStatus.CANCELLED, "the run was cancelled")
+            return self.document
+        await self._collect_outputs()
+        failed = [
+            node_id
+            for node_id, result in self.document.nodes.items()
+            if result.status is NodeStatus.FAILED
+        ]
+        if failed:
+            self._set_run(RunStatus.FAILED, f"failed: {', '.join(failed)}")
+        else:
+            self._set_run(RunStatus.SUCCEEDED)
+        if self._callback_error is not None:
+            raise self._callback_error
+        return self.document
+
+    def _release_inputs(self, finished: str) -> None:
+        """Drop outputs every consumer is done with: a run of big tables holds only those
+        still needed (the document's JSON copies are separate)."""
+        for upstream in set(self._nodes[finished].needs):
+            self._unfinished_children[upstream] -= 1
+            if self._unfinished_children[upstream] == 0:
+                self._outputs.pop(upstream, None)
+
+    @staticmethod
+    async def _watch(cancel: asyncio.Event, finished: Finished) -> None:
+        await cancel.wait()
+        finished.put_nowait((_CANCELLED, None))
+
+    async def _stop(self, active: dict[str, asyncio.Task[None]], *, report: bool = True) -> None:
+        """Cancel running attempts (the adapters kill their processes) and mark what is left."""
+        for task in active.values():
+            task.cancel()
+        await asyncio.gather(*active.values(), return_exceptions=True)
+        for task in self._decoding.values():
+            task.cancel()
+        if not report:
+            return
+        for node_id, result in self.document.nodes.items():
+            if not result.status.is_final:
+                self._set_node(node_id, NodeStatus.CANCELLED, attempt=result.attempts)
+
+    def _mark_downstream(self, failed: str) -> None:
+        stack = list(self._children[failed])
+        while stack:
+            node_id = stack.pop()
+            if self.document.nodes[node_id].status is NodeStatus.PENDING:
+                self._set_node(
+                    node_id, NodeStatus.UPSTREAM_FAILED, error=f"upstream node '{failed}' failed"
+                )
+                stack.extend(self._children[node_id])
+
+    async def _run_node(self, node: Node) -> None:
+        result = self.document.nodes[node.id]
+        adapter = self._adapters.get(node.lang)
+        if adapter is None:
+            adapter = AdapterUnavailable(f"no adapter for language '{node.lang}' is installed")
+        started = time.perf_counter()
+
+        def log(stream: Literal["stdout", "stderr"], text: str) -> None:
+            self.emit(NodeLog(self.run_id, node.id, stream, text, time.time()))
+
+        outcome: Value | AttemptFailure = AttemptFailure(NodeFailure("the node did not run"))
+        for attempt in range(1, node.retries + 2):
+            async with self._slots:
+                result.attempts = attempt
+                self._set_node(node.id, NodeStatus.RUNNING, attempt=attempt)
+                if isinstance(adapter, AdapterUnavailable):
+                    outcome = AttemptFailure(NodeFailure(f"AdapterUnavailable: {adapter}"), False)
+                else:
+                    outcome = await self._attempt(node, adapter, attempt, log)
+            if isinstance(outcome, Value) or not outcome.retryable or attempt > node.retries:
+                break
+            delay = backoff_delay(node.retry_backoff, attempt)
+            first_line = outcome.failure.message.strip().splitlines()[:1]
+            log(
+                "stderr",
+                f"[omnix] attempt {attempt} failed ({''.join(first_line)}); "
+                f"retrying in {delay:.2f}s\n",
+            )
+            await asyncio.sleep(delay)
+        result.duration_s = round(time.perf_counter() - started, 6)
+        if isinstance(outcome, Value):
+            self._outputs[node.id] = outcome
+            if self._include_outputs(node.id):
+                self._decode_output(node.id, outcome)
+            self._set_node(node.id, NodeStatus.SUCCEEDED, attempt=result.attempts)
+        else:
+            self._set_node(
+                node.id, NodeStatus.FAILED, attempt=result.attempts, error=str(outcome.failure)
+            )
+
+    async def _attempt(
+        self,
+        node: Node,
+        adapter: Adapter,
+        attempt: int,
+        log: Callable[[Literal["stdout", "stderr"], str], None],
+    ) -> Value | AttemptFailure:
+        env = dict(node.env)
+        for name in node.secrets:
+            value = self._secrets(name) if self._secrets is not None else None
+            if value is None:
+                return AttemptFailure(
+                    NodeFailure(f"the secret {name!r} is not set; add it to the agent's secrets"),
+                    retryable=False,
+                )
+            env[name] = value
+        task = NodeTask(
+            run_id=self.run_id,
+            node=node,
+            inputs={upstream: self._outputs[upstream] for upstream in node.needs},
+            params=self.params,
+            attempt=attempt,
+            env=env,
+            workdir=self._workdir,
+        )
+        return await run_attempt(adapter, task, log, node.timeout)
+
+    def _decode_output(self, node_id: str, value: Value) -> None:
+        if value.kind == "json":
+            self.document.nodes[node_id].output = json.loads(value.data)
+            return
+        # Tables are decoded in a worker while the run goes on.
+        self._decoding[node_id] = asyncio.create_task(self._decoder.to_json(value))
+
+    async def _collect_outputs(self) -> None:
+        for node_id, task in self._decoding.items():
+            result = self.document.nodes[node_id]
+            try:
+                result.output = await task
+            except TableOutputError as exc:
+                result.error = f"the output cannot be shown as JSON: {exc}"
+            except Exception as exc:
+                result.error = f"the output could not be decoded: {type(exc).__name__}: {exc}"

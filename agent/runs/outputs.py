@@ -1,0 +1,52 @@
+"""Turning table values into JSON rows for the run document, in a worker process.
+
+The agent never decodes Arrow itself (it must not import pyarrow), so a small worker with
+only pyarrow preloaded does it, started the first time a run needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from omnix.agent.adapters.base import Value
+from omnix.agent.workers.env import minimal_env
+from omnix.agent.workers.pool import WorkerPool
+from omnix.agent.workers.process import WorkerProcess
+from omnix.shared.rundoc import JsonValue
+
+
+class TableOutputError(Exception):
+    """A table could not be represented as JSON rows (the message says why)."""
+
+
+class TableDecoder:
+    """Decodes node outputs to JSON values; tables go through a pyarrow-only worker."""
+
+    def __init__(self, max_workers: int = 1) -> None:
+        self._pool = WorkerPool(self._spawn, max_workers)
+
+    @staticmethod
+    async def _spawn() -> WorkerProcess:
+        argv = [sys.executable, "-m", "omnix.agent.workers.child", "--preload", "pyarrow"]
+        return await WorkerProcess.spawn("table decoder", argv, env=minimal_env())
+
+    async def start(self) -> None:
+        """Warm the worker up ahead of the first table."""
+        await self._pool.start()
+
+    async def to_json(self, value: Value) -> JsonValue:
+        """The value as JSON: a table becomes a list of row objects."""
+        if value.kind == "json":
+            return json.loads(value.data)
+        async with self._pool.acquire() as worker:
+            reply, out = await worker.request({"op": "table_to_json"}, [value.data])
+        if not reply.get("ok"):
+            raise TableOutputError(str(reply.get("message")))
+        result: Any = json.loads(out[0])
+        return result
+
+    async def close(self) -> None:
+        """Stop the worker."""
+        await self._pool.close()

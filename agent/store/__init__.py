@@ -1,0 +1,1 @@
+"""SQLite persistence: the batched writer (db), the schema and its migrations, one module per table family (runs, pipelines and fires, usage)."""

@@ -1,0 +1,280 @@
+"""Runs as the agent stores them: typed records and the SQL that reads and writes them.
+
+Writers here return `Op` lists for `Store.submit`, so callers decide what commits together.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from omnix.agent.store.db import Op, Store
+from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
+from omnix.shared.outputs import KeepOutputs
+from omnix.shared.status import NodeStatus, RunStatus
+
+
+class NotFound(Exception):
+    """The named pipeline, version or run does not exist."""
+
+
+@dataclass(slots=True)
+class NodeRecord:
+    """One node of a run as stored."""
+
+    node_id: str
+    status: NodeStatus
+    attempts: int = 0
+    duration_s: float | None = None
+    error: str | None = None
+    output_json: str | None = None
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """A run as stored, with its nodes in pipeline order."""
+
+    run_id: str
+    pipeline: str
+    version: int
+    status: RunStatus
+    params: dict[str, Any]
+    trigger: str
+    created_at: float
+    source: str = ""
+    source_path: str = ""
+    reason: str = ""
+    scheduled_for: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    nodes: list[NodeRecord] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    keep_outputs: KeepOutputs = KeepOutputs.FINAL
+
+
+SequencedEvent = tuple[int, RunEvent]
+"""An event and its position in its run (from 1)."""
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def insert_run_ops(run: RunRecord) -> list[Op]:
+    """The queued run with its pending nodes."""
+    ops: list[Op] = [
+        (
+            "INSERT INTO runs (run_id, pipeline, version, source, source_path, status, reason,"
+            " params_json, trigger, scheduled_for, created_at, files_json, keep_outputs)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                run.run_id,
+                run.pipeline,
+                run.version,
+                run.source,
+                run.source_path,
+                str(run.status),
+                run.reason,
+                json.dumps(run.params),
+                run.trigger,
+                run.scheduled_for,
+                run.created_at,
+                json.dumps(run.files),
+                str(run.keep_outputs),
+            ),
+        )
+    ]
+    ops.extend(
+        (
+            "INSERT INTO node_states (run_id, node_id, position, status, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (run.run_id, node.node_id, position, str(node.status), run.created_at),
+        )
+        for position, node in enumerate(run.nodes)
+    )
+    return ops
+
+
+def event_ops(seq: int, event: RunEvent) -> list[Op]:
+    """Record one event: append it to the run's history and update the current state."""
+    if isinstance(event, NodeLog):
+        return [
+            (
+                "INSERT INTO logs (run_id, seq, at, node_id, stream, text) VALUES (?,?,?,?,?,?)",
+                (event.run_id, seq, event.at, event.node_id, event.stream, event.text),
+            )
+        ]
+    if isinstance(event, NodeStateChanged):
+        return [
+            (
+                "INSERT INTO run_events (run_id, seq, at, node_id, status, attempt, duration_s,"
+                " error) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    event.run_id,
+                    seq,
+                    event.at,
+                    event.node_id,
+                    str(event.status),
+                    event.attempt,
+                    event.duration_s,
+                    event.error,
+                ),
+            ),
+            (
+                "UPDATE node_states SET status = ?, attempts = MAX(attempts, ?),"
+                " duration_s = COALESCE(?, duration_s), error = ?, updated_at = ?"
+                " WHERE run_id = ? AND node_id = ?",
+                (
+                    str(event.status),
+                    event.attempt,
+                    event.duration_s,
+                    event.error,
+                    event.at,
+                    event.run_id,
+                    event.node_id,
+                ),
+            ),
+        ]
+    started = event.at if event.status is RunStatus.RUNNING else None
+    finished = event.at if event.status.is_final else None
+    return [
+        (
+            "INSERT INTO run_events (run_id, seq, at, status, reason) VALUES (?,?,?,?,?)",
+            (event.run_id, seq, event.at, str(event.status), event.reason),
+        ),
+        (
+            "UPDATE runs SET status = ?, reason = COALESCE(?, reason),"
+            " started_at = COALESCE(started_at, ?), finished_at = COALESCE(?, finished_at)"
+            " WHERE run_id = ?",
+            (str(event.status), event.reason, started, finished, event.run_id),
+        ),
+    ]
+
+
+def node_output_ops(run_id: str, outputs: dict[str, str]) -> list[Op]:
+    """Store each node's output (JSON text) once the run is over."""
+    return [
+        (
+            "UPDATE node_states SET output_json = ? WHERE run_id = ? AND node_id = ?",
+            (output, run_id, node_id),
+        )
+        for node_id, output in outputs.items()
+    ]
+
+
+async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> RunRecord:
+    """One run with its nodes; NotFound when there is none."""
+    row = await store.fetch_one("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+    if row is None:
+        raise NotFound(f"no run with id {run_id!r} (omnix runs lists them)")
+    run = _run(row)
+    columns = "node_id, status, attempts, duration_s, error" + (
+        ", output_json" if with_outputs else ", NULL AS output_json"
+    )
+    nodes = await store.fetch_all(
+        f"SELECT {columns} FROM node_states WHERE run_id = ? ORDER BY position", (run_id,)
+    )
+    run.nodes = [
+        NodeRecord(
+            n["node_id"],
+            NodeStatus(n["status"]),
+            n["attempts"],
+            n["duration_s"],
+            n["error"],
+            n["output_json"],
+        )
+        for n in nodes
+    ]
+    return run
+
+
+async def list_runs(store: Store, pipeline: str = "", limit: int = 100) -> list[RunRecord]:
+    """Runs newest first, with their nodes but without outputs (two queries in all)."""
+    where, params = ("WHERE pipeline = ?", (pipeline,)) if pipeline else ("", ())
+    rows = await store.fetch_all(
+        f"SELECT * FROM runs {where} ORDER BY seq DESC LIMIT ?", (*params, limit)
+    )
+    runs = [_run(row) for row in rows]
+    if not runs:
+        return runs
+    by_id = {run.run_id: run for run in runs}
+    marks = ",".join("?" * len(by_id))
+    nodes = await store.fetch_all(
+        "SELECT run_id, node_id, status, attempts, duration_s, error FROM node_states"
+        f" WHERE run_id IN ({marks}) ORDER BY run_id, position",
+        list(by_id),
+    )
+    for n in nodes:
+        by_id[n["run_id"]].nodes.append(
+            NodeRecord(
+                n["node_id"], NodeStatus(n["status"]), n["attempts"], n["duration_s"], n["error"]
+            )
+        )
+    return runs
+
+
+async def runs_in_status(store: Store, statuses: Sequence[RunStatus]) -> list[RunRecord]:
+    """Runs in the given statuses, oldest first, without outputs."""
+    marks = ",".join("?" * len(statuses))
+    rows = await store.fetch_all(
+        f"SELECT run_id FROM runs WHERE status IN ({marks}) ORDER BY seq",
+        [str(s) for s in statuses],
+    )
+    return [await get_run(store, r["run_id"], with_outputs=False) for r in rows]
+
+
+async def load_events(store: Store, run_id: str) -> list[SequencedEvent]:
+    """A run's recorded history, state changes and logs merged in order."""
+    events: list[SequencedEvent] = []
+    for r in await store.fetch_all("SELECT * FROM run_events WHERE run_id = ?", (run_id,)):
+        if r["node_id"] is None:
+            events.append(
+                (r["seq"], RunStateChanged(run_id, RunStatus(r["status"]), r["at"], r["reason"]))
+            )
+        else:
+            state = NodeStateChanged(
+                run_id,
+                r["node_id"],
+                NodeStatus(r["status"]),
+                r["attempt"] or 0,
+                r["at"],
+                r["duration_s"],
+                r["error"],
+            )
+            events.append((r["seq"], state))
+    for r in await store.fetch_all("SELECT * FROM logs WHERE run_id = ?", (run_id,)):
+        events.append((r["seq"], NodeLog(run_id, r["node_id"], r["stream"], r["text"], r["at"])))
+    events.sort(key=lambda item: item[0])
+    return events
+
+
+async def last_seq(store: Store, run_id: str) -> int:
+    """The highest event sequence recorded for a run (0 when none)."""
+    row = await store.fetch_one(
+        "SELECT MAX(s) AS s FROM (SELECT MAX(seq) AS s FROM run_events WHERE run_id = ?"
+        " UNION ALL SELECT MAX(seq) FROM logs WHERE run_id = ?)",
+        (run_id, run_id),
+    )
+    return int(row["s"]) if row is not None and row["s"] is not None else 0
+
+
+def _run(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        run_id=row["run_id"],
+        pipeline=row["pipeline"],
+        version=row["version"],
+        status=RunStatus(row["status"]),
+        params=json.loads(row["params_json"]),
+        trigger=row["trigger"],
+        created_at=row["created_at"],
+        source=row["source"],
+        source_path=row["source_path"],
+        reason=row["reason"],
+        scheduled_for=row["scheduled_for"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        files=json.loads(row["files_json"]),
+        keep_outputs=KeepOutputs(row["keep_outputs"]),
+    )

@@ -1,6 +1,0 @@
-"""Code that runs inside worker subprocesses, never in the agent process.
-
-`python -m omnix.agent.worker` serves the frame protocol of `omnix.agent.frames`; the
-operations it offers (Python nodes, SQL nodes, table conversion) import pandas,
-pyarrow and DuckDB, which is why nothing in the agent imports this package.
-"""
