@@ -15,15 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omnix.agent.errors import ConfigError
+
 DEFAULT_CONFIG_PATH = Path("/etc/omnix/agent.toml")
 SOCKET_NAME = "agent.sock"
 TOKEN_FILE = "admin.token"
 PID_FILE = "agent.pid"
 DB_FILE = "agent.db"
-
-
-class ConfigError(Exception):
-    """The configuration file is wrong; the message names the file, the key and the fix."""
 
 
 @dataclass(slots=True)

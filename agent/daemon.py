@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from omnix.agent.config import DB_FILE, AgentConfig
-from omnix.agent.errors import BadRequest
+from omnix.agent.errors import BadRequest, EntitlementError, NotFound
 from omnix.agent.licensing.gate import LicenseGate
 from omnix.agent.runs.bundles import files_key, parse_bundle
 from omnix.agent.runs.manager import RunManager
 from omnix.agent.schedule.book import ScheduleBook, SchedulerFactory, default_scheduler_factory
 from omnix.agent.store import pipelines as catalog
-from omnix.agent.store import runs as records
 from omnix.agent.store.db import Store, StoreHealth
 from omnix.agent.store.pipelines import PipelineRecord, VersionRecord
 from omnix.agent.store.runs import RunRecord
@@ -171,7 +170,7 @@ class Daemon:
             try:
                 current = await catalog.get_pipeline(self.store, pipeline.name)
                 version, paused = current.latest_version + 1, current.schedule_paused
-            except records.NotFound:
+            except NotFound:
                 version, paused = 1, False
             await self.store.write(
                 *catalog.deploy_ops(
@@ -258,9 +257,6 @@ class Daemon:
                 pipeline_name, 0, {}, trigger="schedule", scheduled_for=scheduled_for.timestamp()
             )
         except Exception as exc:
-            # Loaded on error only: licensing pulls in cryptography.
-            from omnix.agent.licensing.entitlements import EntitlementError
-
             if not isinstance(exc, EntitlementError):
                 raise
             # The license refused it (a quota, a language): recorded as refused, with the

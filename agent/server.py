@@ -24,8 +24,9 @@ from omnix.agent.api.pipelines import PipelineServicer
 from omnix.agent.api.runs import RunServicer
 from omnix.agent.api.schedules import ScheduleServicer
 from omnix.agent.api.status import AgentServicer
-from omnix.agent.config import AgentConfig, ConfigError, socket_path
+from omnix.agent.config import AgentConfig, socket_path
 from omnix.agent.daemon import Daemon
+from omnix.agent.errors import AlreadyRunning, ConfigError
 from omnix.v1 import (
     agent_pb2,
     agent_pb2_grpc,
@@ -48,10 +49,6 @@ SERVICE_NAMES = (
     agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
     license_pb2.DESCRIPTOR.services_by_name["LicenseService"].full_name,
 )
-
-
-class AlreadyRunning(Exception):
-    """Another agent already serves this state dir's socket."""
 
 
 class AgentServer:

@@ -8,10 +8,11 @@ pandas, pyarrow or DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from omnix.agent.workers.process import LogSink as LogSink  # part of the adapter interface
 from omnix.shared.pipeline import Node
 
 ValueKind = Literal["table", "json"]
@@ -49,9 +50,6 @@ class NodeFailure:
 
     def __str__(self) -> str:
         return f"{self.traceback.rstrip()}\n{self.message}" if self.traceback else self.message
-
-
-LogSink = Callable[[Literal["stdout", "stderr"], str], None]
 
 
 @runtime_checkable

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnix.agent.adapters.python_workers import PythonWorkerAdapter
+from omnix.agent.adapters.pooled import PythonWorkerAdapter
 
 
 class PythonAdapter(PythonWorkerAdapter):

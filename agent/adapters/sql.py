@@ -5,10 +5,11 @@ Statements run in a warm Python worker with DuckDB preloaded, never in the agent
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from omnix.agent.adapters.base import NodeTask
-from omnix.agent.adapters.python_workers import PythonWorkerAdapter
+from omnix.agent.adapters.pooled import PythonWorkerAdapter
+from omnix.agent.workers.frames import Header
 
 
 class SqlAdapter(PythonWorkerAdapter):
@@ -19,6 +20,7 @@ class SqlAdapter(PythonWorkerAdapter):
     preload: tuple[str, ...] = ("duckdb", "pyarrow", "omnix.agent.workers.child.sql_op")
     install_hint = "pip install duckdb pyarrow"
 
-    def request_header(self, task: NodeTask) -> dict[str, Any]:
+    def request(self, task: NodeTask) -> tuple[Header, Sequence[bytes]]:
         """The common request plus the node's `connection` (relative paths resolve in workdir)."""
-        return {**super().request_header(task), "connection": task.node.connection}
+        header, blobs = super().request(task)
+        return {**header, "connection": task.node.connection}, blobs

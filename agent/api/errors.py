@@ -13,9 +13,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-from omnix.agent.errors import BadRequest, Unavailable
-from omnix.agent.runs.manager import ShuttingDown
-from omnix.agent.store.runs import NotFound
+from omnix.agent.errors import (
+    BadRequest,
+    FeatureUnavailable,
+    LimitExceeded,
+    NotFound,
+    ShuttingDown,
+    Unavailable,
+)
 from omnix.shared.pipeline import PipelineInvalid
 
 log = logging.getLogger(__name__)
@@ -25,9 +30,6 @@ Resp = TypeVar("Resp")
 
 
 def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
-    # Imported on error only: licensing pulls in cryptography, which an idle agent avoids.
-    from omnix.agent.licensing.entitlements import FeatureUnavailable, LimitExceeded
-
     if isinstance(exc, PipelineInvalid):
         return grpc.StatusCode.INVALID_ARGUMENT, f"the pipeline does not validate:\n{exc}"
     if isinstance(exc, BadRequest):

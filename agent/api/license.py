@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
-from omnix.agent.errors import BadRequest, Unavailable
+from omnix.agent.errors import BadRequest, LicenseNotInstallable, Unavailable
 from omnix.v1 import license_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -32,7 +32,6 @@ class LicenseServicer:
         self, request: license_pb2.InstallLicenseRequest, context: Context
     ) -> license_pb2.InstallLicenseResponse:
         # Loaded on use: licensing pulls in cryptography, which an idle agent does without.
-        from omnix.agent.licensing.keyfile import LicenseNotInstallable
         from omnix.shared.licensing import InvalidLicenseKey
 
         if not request.key.strip():

@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from omnix.agent.config import DB_FILE, socket_path
+from omnix.agent.errors import LicenseNotInstallable
 from omnix.agent.licensing.entitlements import Entitlements
-from omnix.agent.licensing.keyfile import LICENSE_FILE, LicenseNotInstallable, LicenseStore
+from omnix.agent.licensing.keyfile import LICENSE_FILE, LicenseStore
 from omnix.agent.licensing.report import format_document, license_report
 from omnix.agent.licensing.wire import report_from_message
 from omnix.agent.store.usage import read_store

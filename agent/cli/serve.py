@@ -17,11 +17,11 @@ from omnix.agent import sdnotify
 from omnix.agent.config import (
     PID_FILE,
     AgentConfig,
-    ConfigError,
     ensure_admin_token,
     load_config,
     resolve_state_dir,
 )
+from omnix.agent.errors import AlreadyRunning, ConfigError
 
 if TYPE_CHECKING:
     from omnix.agent.daemon import Daemon
@@ -55,16 +55,9 @@ def command(config_path: str | None, state_dir: str | None, listen: tuple[str, .
     state = resolve_state_dir(state_dir, config)
     try:
         asyncio.run(serve(config, state, config_path, list(listen)))
-    except ConfigError as exc:
+    except (ConfigError, AlreadyRunning) as exc:
         click.echo(f"omnix-agent: {exc}", err=True)
         sys.exit(2)
-    except Exception as exc:
-        from omnix.agent.server import AlreadyRunning
-
-        if isinstance(exc, AlreadyRunning):
-            click.echo(f"omnix-agent: {exc}", err=True)
-            sys.exit(2)
-        raise
 
 
 async def serve(

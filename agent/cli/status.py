@@ -18,13 +18,8 @@ from typing import Any
 import click
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from omnix.agent.config import (
-    TOKEN_FILE,
-    ConfigError,
-    load_config,
-    resolve_state_dir,
-    socket_path,
-)
+from omnix.agent.config import TOKEN_FILE, load_config, resolve_state_dir, socket_path
+from omnix.agent.errors import ConfigError
 from omnix.v1 import agent_pb2, agent_pb2_grpc, license_pb2, license_pb2_grpc
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import click
-from omnix.agent.config import PID_FILE, ConfigError, load_config, resolve_state_dir
+from omnix.agent.config import PID_FILE, load_config, resolve_state_dir
+from omnix.agent.errors import ConfigError
 
 
 def agent_pid(state_dir: Path) -> int | None:

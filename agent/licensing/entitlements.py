@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from omnix.agent.errors import FeatureUnavailable, LimitExceeded
 from omnix.shared.license_status import LicenseState, LicenseStatus
 from omnix.shared.pipeline import BUILTIN_LANGUAGES, Pipeline
 from omnix.shared.tiers import (
@@ -25,41 +26,6 @@ from omnix.shared.tiers import (
 )
 
 INSTALL_HINT = "install a license with `omnix-agent license install KEY`"
-
-
-class EntitlementError(Exception):
-    """Something the tier in force does not allow. `upgrade` is the cheapest tier that does."""
-
-    def __init__(self, message: str, *, tier: Tier, upgrade: Tier | None) -> None:
-        self.tier = tier
-        self.upgrade = upgrade
-        super().__init__(message)
-
-
-class LimitExceeded(EntitlementError):
-    """A counted limit (executions per day, pipelines, users, custom connectors) is reached."""
-
-    def __init__(self, message: str, *, limit: Limit, tier: Tier, upgrade: Tier | None) -> None:
-        self.limit = limit
-        super().__init__(message, tier=tier, upgrade=upgrade)
-
-
-class FeatureUnavailable(EntitlementError):
-    """A feature, or a language some nodes use, is not part of the tier in force."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        tier: Tier,
-        upgrade: Tier | None,
-        feature: Feature | None = None,
-        nodes: tuple[tuple[str, str], ...] = (),
-    ) -> None:
-        self.feature = feature
-        self.nodes = nodes
-        """(node id, language) pairs the tier cannot run, for a language refusal."""
-        super().__init__(message, tier=tier, upgrade=upgrade)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,16 +14,13 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from omnix.agent.errors import LicenseNotInstallable
 from omnix.agent.licensing.entitlements import Entitlements
 from omnix.shared.license_status import LicenseState, LicenseStatus, judge_key, judge_license
 from omnix.shared.licensing import InvalidLicenseKey, License, LicenseVerifier
 
 LICENSE_FILE = "license.key"
 log = logging.getLogger(__name__)
-
-
-class LicenseNotInstallable(ValueError):
-    """A key that verifies but cannot be installed (it has already expired)."""
 
 
 class LicenseStore:

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from omnix.agent.errors import BadRequest
+from omnix.agent.errors import BadRequest, ShuttingDown
 from omnix.agent.runs.bundles import files_key, parse_bundle
 from omnix.agent.store import runs as records
 from omnix.agent.store.db import Op, Store
@@ -361,7 +361,3 @@ class RunManager:
         self._active[run.run_id] = active
         self._queue.put_nowait(run.run_id)
         log.info("run %s was queued when the agent stopped: queued again", run.run_id)
-
-
-class ShuttingDown(Exception):
-    """The agent is draining and takes no new runs."""

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from omnix.agent.errors import Unavailable
-from omnix.agent.store.runs import NotFound
+from omnix.agent.errors import NotFound, Unavailable
 from omnix.shared.pipeline import Schedule
 
 if TYPE_CHECKING:

@@ -64,6 +64,7 @@ from itertools import islice
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from omnix.agent.errors import NotScheduled
 from omnix.agent.schedule.triggers import FireTimeSource, SourceTrigger, fire_time_source, utc_now
 from omnix.shared.cron import FireTime
 from omnix.shared.pipeline import Schedule
@@ -79,14 +80,6 @@ WHILE_PAUSED = "the pipeline was paused"
 WHILE_LATE = "the scheduler woke up late (event loop blocked or machine suspended)"
 # Fires queued behind a slow run are kept; only a pile-up beyond this is refused.
 _MAX_APS_INSTANCES = 16
-
-
-class NotScheduled(LookupError):
-    """The pipeline has no schedule here."""
-
-    def __init__(self, pipeline: str) -> None:
-        super().__init__(f"pipeline {pipeline!r} has no schedule on this agent")
-        self.pipeline = pipeline
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from omnix.agent.errors import StoreClosed
 from omnix.agent.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,6 @@ class _Stats:
     batches: int = 0
     items: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-class StoreClosed(Exception):
-    """A write arrived after the store was closed."""
 
 
 class Store:

@@ -9,8 +9,8 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 
+from omnix.agent.errors import NotFound
 from omnix.agent.store.db import Op, Store
-from omnix.agent.store.runs import NotFound
 
 
 @dataclass(slots=True)

@@ -11,14 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from omnix.agent.errors import NotFound
 from omnix.agent.store.db import Op, Store
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.outputs import KeepOutputs
 from omnix.shared.status import NodeStatus, RunStatus
-
-
-class NotFound(Exception):
-    """The named pipeline, version or run does not exist."""
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
-"""The wire format between the agent and its worker subprocesses.
+"""The wire format between the agent and its worker subprocesses, in every language.
 
-A frame is an 8-byte prefix (header length, total payload length), a JSON header and the
-concatenated binary blobs whose sizes the header lists under ``"blobs"``. Tables travel
+A frame is an 8-byte big-endian prefix (header length, total payload length), a JSON header
+and the concatenated binary blobs whose sizes the header lists under ``"blobs"``. Tables travel
 as blobs so they are never copied through JSON. Standard library only: both the agent
 and the workers import this module.
 """
@@ -26,6 +26,9 @@ def frame_parts(header: Header, blobs: tuple[Blob, ...] | list[Blob] = ()) -> li
     """One frame as a list of buffers to write in order (blobs are not copied)."""
     header = {**header, "blobs": [len(blob) for blob in blobs]}
     head = json.dumps(header, separators=(",", ":")).encode()
+    # Pad with JSON whitespace so the first blob starts 8-byte aligned in the reader's buffer:
+    # Arrow's typed-array views (in Node.js) need that, and misaligned data costs a copy.
+    head += b" " * (-(PREFIX_SIZE + len(head)) % 8)
     payload = len(head) + sum(len(blob) for blob in blobs)
     return [_PREFIX.pack(len(head), payload) + head, *blobs]
 

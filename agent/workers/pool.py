@@ -68,7 +68,11 @@ class WorkerPool:
                 if worker.alive:
                     return worker
                 self._all.discard(worker)
-            if len(self._all) + self._starting < self._max_size:
+            # Start one more only when those already starting (a replacement of a killed
+            # worker, say) are spoken for: waiting for one beats starting another.
+            if len(self._all) + self._starting < self._max_size and self._starting <= len(
+                self._waiters
+            ):
                 self._error = None
                 self._starting += 1
                 self._track(self._spawn_one(), self._spawns)

@@ -1,13 +1,15 @@
-"""Warm worker subprocesses: one long-lived process, one request at a time.
+"""Warm worker subprocesses of every language: one long-lived process, one request at a time.
 
-A worker is a long-lived subprocess (Python with pandas/DuckDB preloaded, or any other
-runtime speaking the frame protocol of `omnix.agent.workers.frames`). Requests and replies travel
-on two private pipes (its stdin is /dev/null), and its stdout/stderr are the user's log. After
-each request the worker writes a random per-worker marker on stdout and stderr, so a
-request is complete only when its reply and every byte of its output have arrived.
+A worker is a long-lived subprocess (Python with pandas/DuckDB preloaded, Node.js, or any
+other runtime speaking the frame protocol of `omnix.agent.workers.frames`). Requests and
+replies travel on two private pipes (its stdin is /dev/null), and its stdout/stderr are the
+user's log, handed on in whole lines. After each request the worker writes a random
+per-worker marker on stdout and stderr, so a request is complete only when its reply and
+every byte of its output have arrived.
 
 Each worker leads its own session (process group): killing it with `kill` takes down
-everything the user's code started too.
+everything the user's code started too. The kernel kills it when the agent dies, even by
+SIGKILL, so a worker stuck in a busy loop never outlives the agent.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ import contextlib
 import fcntl
 import os
 import secrets
+import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
-from omnix.agent.adapters.base import LogSink
 from omnix.agent.workers.frames import FrameReceiver, FrameSender, Header, frame_parts
 
 Stream = Literal["stdout", "stderr"]
+LogSink = Callable[[Stream, str], None]
+"""Receives a node's output: the stream and text of one or more whole lines (each ending
+in a line feed; the last line of a request may lack it)."""
 _STREAMS: dict[int, Stream] = {1: "stdout", 2: "stderr"}
 _TAIL_BYTES = 4096
 
@@ -43,6 +48,7 @@ class _Output:
         self.marker = marker
         self.pending = b""
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.partial = ""
         self.tail = bytearray()
 
     def feed(self, data: bytes, sink: LogSink | None) -> int:
@@ -73,7 +79,13 @@ class _Output:
         if data:
             self.tail += data
             del self.tail[:-_TAIL_BYTES]
-        text = self.decoder.decode(data, final=final)
+        text = self.partial + self.decoder.decode(data, final=final)
+        if not final:
+            # Whole lines only: a line written in pieces reaches the log as one line.
+            end = text.rfind("\n") + 1
+            text, self.partial = text[:end], text[end:]
+        else:
+            self.partial = ""
         if text and sink is not None:
             sink(self.stream, text)
 
@@ -108,6 +120,7 @@ class WorkerProcess(asyncio.SubprocessProtocol):
         self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.returncode: int | None = None
         self._killed = False
+        self._retired = False
 
     @classmethod
     async def spawn(
@@ -132,6 +145,7 @@ class WorkerProcess(asyncio.SubprocessProtocol):
                 os.set_blocking(fd, False)
             transport, _ = await loop.subprocess_exec(
                 lambda: worker,
+                *_die_with_parent(),
                 *argv,
                 "--request-fd",
                 str(request_read),
@@ -227,8 +241,26 @@ class WorkerProcess(asyncio.SubprocessProtocol):
 
     @property
     def alive(self) -> bool:
-        """Running and usable: False from the moment it is killed, before it has exited."""
-        return self.returncode is None and not self._killed and not self._exited.done()
+        """Running and usable: False from the moment it is killed or retired, before it has
+        exited."""
+        return (
+            self.returncode is None
+            and not self._killed
+            and not self._retired
+            and not self._exited.done()
+        )
+
+    def retire(self) -> None:
+        """Serve no more requests: its pool stops it and starts a fresh one in its place."""
+        self._retired = True
+
+    def rss_bytes(self) -> int:
+        """The worker's resident memory (0 when it cannot be read)."""
+        try:
+            with open(f"/proc/{self.pid}/statm") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
 
     @property
     def stderr_tail(self) -> str:
@@ -280,7 +312,9 @@ class WorkerProcess(asyncio.SubprocessProtocol):
 
     async def close(self, grace: float = 2.0) -> None:
         """Ask the worker to exit (end of input), kill it if it does not within `grace` seconds."""
-        if self.alive and self._requests is not None:
+        if self._request is not None:
+            self.kill()  # busy: the request in flight fails now rather than after the grace
+        if self.returncode is None and not self._killed and self._requests is not None:
             self._close_requests()
             try:
                 await asyncio.wait_for(self.wait(), grace)
@@ -313,6 +347,17 @@ class WorkerProcess(asyncio.SubprocessProtocol):
         )
         tail = self.stderr_tail.strip()
         return f"the {self.name} worker {status}" + (f":\n{tail}" if tail else "")
+
+
+def _die_with_parent() -> list[str]:
+    """A prefix that makes the kernel kill the worker when the agent dies (even by SIGKILL):
+    a worker stuck in a busy loop never reads the end of its request pipe, so it would
+    outlive the agent otherwise. util-linux's setpriv is on every Debian system; without it
+    the worker still exits when its request pipe closes. (The signal follows the thread that
+    spawned the worker, so workers must be spawned on a long-lived event loop thread, as the
+    agent's.)"""
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
 
 def _grow_pipe(fd: int) -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from omnix.agent.config import (
     AgentConfig,
-    ConfigError,
     field_docs,
     load_config,
     render_default_config,
     resolve_state_dir,
 )
+from omnix.agent.errors import ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 
 from omnix.agent.workers.env import minimal_env
+from omnix.agent.workers.frames import frame_parts, read_frame
 from omnix.agent.workers.pool import WorkerPool
 from omnix.agent.workers.process import WorkerProcess, _Output
 
@@ -53,10 +55,10 @@ def test_output_markers_split_across_reads_are_still_found() -> None:
     marker = b"\x1eabc\x1e"
     output = _Output("stdout", marker)
     seen: list[str] = []
-    chunks = [b"hello \x1e", b"ab", b"c\x1eafter"]
+    chunks = [b"hello \x1e", b"ab", b"c\x1eafter", b" all\n"]
     found = sum(output.feed(chunk, lambda _s, text: seen.append(text)) for chunk in chunks)
     assert found == 1
-    assert "".join(seen) == "hello after"
+    assert seen == ["hello ", "after all\n"]
 
 
 async def test_workers_idle_past_the_timeout_stop_but_one_stays_warm() -> None:
@@ -74,3 +76,13 @@ async def test_workers_idle_past_the_timeout_stop_but_one_stays_warm() -> None:
             assert reply["ok"]
     finally:
         await pool.close()
+
+
+def test_frames_round_trip_with_the_first_blob_8_byte_aligned() -> None:
+    parts = frame_parts({"op": "javascript", "node": "n"}, [b"\x01\x02\x03", b"{}"])
+    assert len(parts[0]) % 8 == 0  # prefix and header: Arrow views the first blob in place
+    frame = read_frame(io.BytesIO(b"".join(bytes(p) for p in parts)))
+    assert frame is not None
+    header, blobs = frame
+    assert header["node"] == "n" and header["blobs"] == [3, 2]
+    assert [bytes(b) for b in blobs] == [b"\x01\x02\x03", b"{}"]

@@ -19,7 +19,7 @@ from omnix.shared.pipeline import Node
 async def main():
     adapter = JavaScriptAdapter()
     await adapter.start()
-    print(adapter.worker_pids()[0], flush=True)
+    print(adapter.worker_pids[0], flush=True)
     task = NodeTask("r", Node(id="spin", lang="javascript", code="while (true) {}"), {}, {})
     await adapter.execute(task, lambda s, t: None)
 

@@ -69,7 +69,7 @@ async def test_tables_cross_python_sql_javascript_and_back(
     assert first_id == 2**60 + 15
     assert last_day == "2024-01-02 00:00:00"
     logs = [e for e in events if isinstance(e, NodeLog) and e.node_id == "enrich"]
-    assert [(e.stream, e.text) for e in logs] == [("stdout", "enriching 2 rows")]
+    assert [(e.stream, e.text) for e in logs] == [("stdout", "enriching 2 rows\n")]
 
 
 @pytest.mark.asyncio

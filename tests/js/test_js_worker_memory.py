@@ -58,17 +58,15 @@ async def test_worker_of_a_big_table_is_replaced_by_a_fresh_one_in_the_backgroun
     assert 2 * len(data.data) >= BIG_NODE_BYTES  # in and out
     adapter = await adapter_factory(16384)
     try:
-        [old] = adapter.worker_pids()
+        [old] = adapter.worker_pids
         out = await run_on(adapter, "t", {"t": data})
         assert isinstance(out.result, Value) and out.result.kind == "table"
         # A fresh worker comes up with no node asking for it; the old one is gone.
-        assert await until(
-            lambda: len(adapter.worker_pids()) == 1 and old not in adapter.worker_pids()
-        )
-        [fresh] = adapter.worker_pids()
+        assert await until(lambda: len(adapter.worker_pids) == 1 and old not in adapter.worker_pids)
+        [fresh] = adapter.worker_pids
         assert not alive(old)
         assert (await run_on(adapter, "'next'")).result == Value("json", b'"next"')
-        assert adapter.worker_pids() == [fresh]
+        assert adapter.worker_pids == [fresh]
     finally:
         await adapter.close()
 
@@ -78,10 +76,10 @@ async def test_small_node_keeps_its_warm_worker(
 ) -> None:
     adapter = await adapter_factory(512)
     try:
-        [pid] = adapter.worker_pids()
+        [pid] = adapter.worker_pids
         small = table_value(pa.table({"a": [1, 2, 3]}))
         assert (await run_on(adapter, "t.length", {"t": small})).result == Value("json", b"3")
-        assert adapter.worker_pids() == [pid]
+        assert adapter.worker_pids == [pid]
     finally:
         await adapter.close()
 
@@ -90,10 +88,10 @@ async def test_close_during_a_replacement_leaves_no_worker(
     adapter_factory: Callable[[int], Awaitable[JavaScriptAdapter]],
 ) -> None:
     adapter = await adapter_factory(1)  # any worker is bigger than 1 MiB: always replaced
-    [old] = adapter.worker_pids()
+    [old] = adapter.worker_pids
     assert (await run_on(adapter, "1")).result == Value("json", b"1")
     await adapter.close()  # while the replacement starts
-    assert adapter.worker_pids() == []
+    assert adapter.worker_pids == []
     assert not alive(old)
     children = [
         int(entry)

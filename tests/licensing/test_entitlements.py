@@ -6,11 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from omnix.agent.licensing.entitlements import (
-    Entitlements,
-    FeatureUnavailable,
-    LimitExceeded,
-)
+from omnix.agent.errors import FeatureUnavailable, LimitExceeded
+from omnix.agent.licensing.entitlements import Entitlements
 from omnix.shared.license_status import judge_key, judge_license
 from omnix.shared.licensing import LicenseVerifier
 from omnix.shared.pipeline import BUILTIN_LANGUAGES, Node, Pipeline

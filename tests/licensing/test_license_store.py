@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from omnix.agent.licensing.keyfile import LICENSE_FILE, LicenseNotInstallable, LicenseStore
+from omnix.agent.errors import LicenseNotInstallable
+from omnix.agent.licensing.keyfile import LICENSE_FILE, LicenseStore
 from omnix.shared.license_status import LicenseState
 from omnix.shared.licensing import InvalidLicenseKey, LicenseVerifier
 from omnix.shared.tiers import Tier

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from omnix.agent.schedule.scheduler import NotScheduled, PipelineScheduler
+from omnix.agent.errors import NotScheduled
+from omnix.agent.schedule.scheduler import PipelineScheduler
 from omnix.agent.schedule.triggers import ScheduleError
 from omnix.shared.pipeline import CatchUp, Schedule
 

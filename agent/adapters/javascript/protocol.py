@@ -1,48 +1,19 @@
-"""The byte protocol between the JavaScript adapter and its Node.js worker.
+"""JSON values made safe for JavaScript on their way to a Node.js worker.
 
-A frame is a little-endian u32 header length, a JSON header ``{"type": ..., "blobs": [n, ...]}``
-and then the blobs (Arrow IPC or JSON bytes) back to back. JSON values bound for JavaScript are
-rewritten so JavaScript's `JSON.parse` cannot round them: integers beyond 2^53 and non-finite
-floats travel as ``{"$omnix": "bigint"|"float", "v": "..."}`` (docs/types.md).
+Frames are the common worker protocol (`omnix.agent.workers.frames`). JSON values bound for
+JavaScript are rewritten so JavaScript's `JSON.parse` cannot round them: integers beyond 2^53
+and non-finite floats travel as ``{"$omnix": "bigint"|"float", "v": "..."}`` (docs/types.md).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-import struct
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 MAX_SAFE_INTEGER = 2**53 - 1
 TAG = "$omnix"
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One decoded frame: its header and its blobs."""
-
-    header: dict[str, Any]
-    blobs: list[bytes]
-
-
-def encode_frame(header: Mapping[str, Any], blobs: Sequence[bytes] = ()) -> list[bytes]:
-    """The pieces of one frame, ready for `writelines` (blobs are not copied)."""
-    head = json.dumps({**header, "blobs": [len(b) for b in blobs]}).encode()
-    # Pad with JSON whitespace so the first blob starts 8-byte aligned in the worker's
-    # buffer: Arrow's typed-array views need that, and misaligned data costs a copy.
-    head += b" " * (-(4 + len(head)) % 8)
-    return [struct.pack("<I", len(head)), head, *blobs]
-
-
-async def read_frame(stream: asyncio.StreamReader) -> Frame:
-    """Read one frame; raises `asyncio.IncompleteReadError` when the worker has gone."""
-    (head_length,) = struct.unpack("<I", await stream.readexactly(4))
-    header = json.loads(await stream.readexactly(head_length))
-    blobs = [await stream.readexactly(n) for n in header.get("blobs", [])]
-    return Frame(header, blobs)
 
 
 def _tag(value: Any) -> tuple[Any, bool]:

@@ -1,11 +1,16 @@
-// The warm Node.js worker behind Omnix's JavaScript adapter. It reads framed requests on
-// stdin, runs each node in a fresh vm context and writes framed replies on stdout:
-//   frame = u32le header length, JSON header {type, ..., blobs: [byte lengths]}, the blobs.
+// The warm Node.js worker behind Omnix's JavaScript adapter. It speaks the worker protocol
+// every Omnix worker speaks (omnix.agent.workers): framed requests arrive on a private pipe
+// (--request-fd), framed replies leave on another (--reply-fd), and stdout/stderr are the
+// node's log, closed after each request by the marker (--marker) on both streams:
+//   frame = u32be header length, u32be payload length, JSON header {..., blobs: [lengths]},
+//           the blobs back to back.
+// Each node runs in a fresh vm context.
 // Node's permission model (set by the adapter's command line) denies file writes, child
 // processes and workers; user code gets no `require` and no `process` of its own.
 
 import { Buffer } from 'node:buffer';
 import { Console } from 'node:console';
+import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import vm from 'node:vm';
@@ -17,16 +22,37 @@ import { writeTable } from './arrow_write.mjs';
 import { JSONValueError, parseJSON, toJSONText } from './json.mjs';
 import { rowBuilder } from './rows.mjs';
 
-/** Send one frame; `blob` is bytes or a list of byte chunks making up one blob. */
-function send(header, blob) {
+const options = parseArguments(process.argv.slice(2));
+const marker = Buffer.from(`\x1e${options.marker}\x1e`);
+
+function parseArguments(argv) {
+  const options = {};
+  for (let i = 0; i < argv.length; i += 2) options[argv[i].replace(/^--/, '')] = argv[i + 1];
+  return { requestFd: Number(options['request-fd']), replyFd: Number(options['reply-fd']), marker: options.marker };
+}
+
+/** Write all of `bytes` to `fd` (the pipes are blocking on this side). */
+function writeAll(fd, bytes) {
+  for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+}
+
+/** Send one reply; `blob` is bytes or a list of byte chunks making up one blob. The node's
+ * output is closed first, with the marker on stdout and stderr. */
+function reply(header, blob) {
+  writeAll(1, marker);
+  writeAll(2, marker);
   const chunks = blob === undefined ? [] : Array.isArray(blob) ? blob : [blob];
   const length = chunks.reduce((sum, c) => sum + c.length, 0);
   const head = Buffer.from(JSON.stringify({ ...header, blobs: blob === undefined ? [] : [length] }));
-  const prefix = Buffer.allocUnsafe(4);
-  prefix.writeUInt32LE(head.length);
-  // stdout is a pipe, written synchronously on Linux: log lines leave while user code runs.
-  process.stdout.write(Buffer.concat([prefix, head]));
-  for (const chunk of chunks) if (chunk.length) process.stdout.write(chunk);
+  const prefix = Buffer.allocUnsafe(8);
+  prefix.writeUInt32BE(head.length, 0);
+  prefix.writeUInt32BE(head.length + length, 4);
+  try {
+    writeAll(options.replyFd, Buffer.concat([prefix, head]));
+    for (const chunk of chunks) if (chunk.length) writeAll(options.replyFd, chunk);
+  } catch {
+    process.exit(1); // the agent has gone: nobody to answer
+  }
 }
 
 /** A table with declared column types: `omnix.table(rows, {column: "type", ...})`. */
@@ -38,26 +64,22 @@ class DeclaredTable {
   }
 }
 
-/** Splits a console stream into lines and sends each as a log frame. */
+/** A console stream of one node: written straight to the worker's stdout or stderr (the
+ * agent frames the lines), and shut when the node ends. */
 class LogStream extends Writable {
-  constructor(stream) {
-    super({ decodeStrings: false });
-    this.stream = stream;
-    this.pending = '';
+  constructor(fd) {
+    super({ decodeStrings: true });
+    this.fd = fd;
     this.open = true;
   }
 
   _write(chunk, _encoding, done) {
-    if (!this.open) return done(); // a promise of a finished node still logging: not the next node's log
-    const lines = (this.pending + chunk.toString()).split('\n');
-    this.pending = lines.pop();
-    for (const text of lines) send({ type: 'log', stream: this.stream, text });
+    // A promise of a finished node still logging: not the next node's log.
+    if (this.open) writeAll(this.fd, chunk);
     done();
   }
 
   close() {
-    if (this.pending) send({ type: 'log', stream: this.stream, text: this.pending });
-    this.pending = '';
     this.open = false;
   }
 }
@@ -148,9 +170,9 @@ function bindInputs(request, blobs, context) {
 
 async function run(request, blobs) {
   const filename = `<${request.node}>`;
-  const consoles = { stdout: new LogStream('stdout'), stderr: new LogStream('stderr') };
+  const consoles = { stdout: new LogStream(1), stderr: new LogStream(2) };
   const { context, clearAll } = makeContext(request, consoles);
-  let reply;
+  let header;
   let blob;
   try {
     const failed = new Promise((_, reject) => {
@@ -168,18 +190,18 @@ async function run(request, blobs) {
     const ran = performance.now();
     if (value instanceof DeclaredTable) {
       blob = writeTable(value.rows, hints, value.types, sources);
-      reply = { type: 'result', kind: 'table' };
+      header = { ok: true, kind: 'table' };
     } else if (isTable(value)) {
       blob = writeTable(value, hints, new Map(), sources);
-      reply = { type: 'result', kind: 'table' };
+      header = { ok: true, kind: 'table' };
     } else {
       blob = Buffer.from(toJSONText(value), 'utf8');
-      reply = { type: 'result', kind: 'json' };
+      header = { ok: true, kind: 'json' };
     }
     // Where the worker's time went, in milliseconds: for benchmarks and slow-node diagnosis.
-    reply.timings = { inputs: decoded - started, code: ran - decoded, output: performance.now() - ran };
+    header.timings = { inputs: decoded - started, code: ran - decoded, output: performance.now() - ran };
   } catch (error) {
-    reply = { type: 'error', ...describe(error, filename) };
+    header = { ok: false, ...describe(error, filename) };
     blob = undefined;
   } finally {
     clearAll();
@@ -187,7 +209,7 @@ async function run(request, blobs) {
     consoles.stdout.close();
     consoles.stderr.close();
   }
-  send(reply, blob);
+  reply(header, blob);
 }
 
 // An error thrown from a timer callback or an unhandled rejection fails the running node
@@ -195,13 +217,13 @@ async function run(request, blobs) {
 process.on('uncaughtException', (error) => current?.fail(error));
 process.on('unhandledRejection', (error) => current?.fail(error));
 
-/** Accumulates stdin chunks and hands out complete frames, in order. */
+/** Accumulates request chunks and hands out complete frames, in order. */
 class FrameReader {
   constructor(onFrame) {
     this.chunks = [];
     this.have = 0;
+    this.need = 8;
     this.header = null;
-    this.need = 4;
     this.onFrame = onFrame;
   }
 
@@ -210,27 +232,23 @@ class FrameReader {
     this.have += chunk.length;
     while (this.have >= this.need) {
       const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = [all];
       if (this.header === null) {
-        const headLength = all.readUInt32LE(0);
-        if (all.length < 4 + headLength) {
-          this.need = 4 + headLength;
-          this.chunks = [all];
-          return;
-        }
-        this.header = JSON.parse(all.subarray(4, 4 + headLength).toString('utf8'));
-        this.headLength = headLength;
-        this.need = 4 + headLength + this.header.blobs.reduce((a, b) => a + b, 0);
-        this.chunks = [all];
+        this.headLength = all.readUInt32BE(0);
+        this.need = 8 + all.readUInt32BE(4);
+        this.header = 'pending';
         continue;
       }
-      let at = 4 + this.headLength;
-      const blobs = this.header.blobs.map((length) => all.subarray(at, (at += length)));
-      const header = this.header;
+      const header = JSON.parse(all.subarray(8, 8 + this.headLength).toString('utf8'));
+      // The agent pads the header so the first blob starts 8-byte aligned: Arrow's typed
+      // arrays view it in place.
+      let at = 8 + this.headLength;
+      const blobs = (header.blobs ?? []).map((length) => all.subarray(at, (at += length)));
       const rest = all.subarray(this.need);
       this.chunks = rest.length ? [rest] : [];
       this.have = rest.length;
       this.header = null;
-      this.need = 4;
+      this.need = 8;
       this.onFrame(header, blobs);
     }
   }
@@ -238,9 +256,11 @@ class FrameReader {
 
 let queue = Promise.resolve();
 const reader = new FrameReader((header, blobs) => {
-  if (header.type === 'run') queue = queue.then(() => run(header, blobs));
+  if (header.op === 'javascript') queue = queue.then(() => run(header, blobs));
+  else if (header.op === 'ping') queue = queue.then(() => reply({ ok: true, pid: process.pid, version: process.versions.node }));
+  else queue = queue.then(() => reply({ ok: false, internal: true, message: `unknown operation ${JSON.stringify(header.op)}` }));
 });
-process.stdin.on('data', (chunk) => reader.push(chunk));
-process.stdin.on('end', () => process.exit(0));
-process.stdout.on('error', () => process.exit(1)); // the adapter has gone: nobody to answer
-send({ type: 'ready', node: process.versions.node });
+const requests = fs.createReadStream(null, { fd: options.requestFd, highWaterMark: 1 << 20 });
+requests.on('data', (chunk) => reader.push(chunk));
+requests.on('end', () => process.exit(0));
+requests.on('error', () => process.exit(1));
