@@ -94,7 +94,7 @@ async def one_worker(adapter: JavaScriptAdapter) -> int:
     """The pid of the adapter's one worker, once the replacement of a worker that handled a
     big table (started in the background) is up."""
     for _ in range(1000):
-        pids = adapter.worker_pids()
+        pids = adapter.worker_pids
         if len(pids) == 1:
             return pids[0]
         await asyncio.sleep(0.01)
