@@ -1,16 +1,18 @@
-"""The agent as one object: `Daemon(config, state_dir)`, `await start()`, `await stop()`.
+"""The agent's façade: `Daemon(config, state_dir)`, `await start()`, `await stop()`.
 
-It owns the store, the engine, the run manager and the schedules, and offers the operations
-the gRPC servicers translate. Decisions live here; `omnix.agent.api` only translates.
+It owns the store, the engine, the run manager, the scheduler and the license gate, and
+offers every operation the gRPC servicers translate: they call this class only, never the
+store or the run manager. Decisions live here; `omnix.agent.api` only translates. The
+servers around it and the process's lifecycle belong to `omnix.agent.server.Agent`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
@@ -18,22 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from omnix.agent.config import DB_FILE, AgentConfig
-from omnix.agent.errors import BadRequest, EntitlementError, NotFound
+from omnix.agent.errors import BadRequest, EntitlementError, NotFound, NotScheduled
 from omnix.agent.licensing.gate import LicenseGate
 from omnix.agent.runs.bundles import files_key, parse_bundle
 from omnix.agent.runs.manager import RunManager
-from omnix.agent.schedule.book import ScheduleBook, SchedulerFactory, default_scheduler_factory
+from omnix.agent.schedule.scheduler import PipelineScheduler, ScheduledPipeline
 from omnix.agent.store import pipelines as catalog
+from omnix.agent.store import runs as records
 from omnix.agent.store.db import Store, StoreHealth
 from omnix.agent.store.pipelines import PipelineRecord, VersionRecord
-from omnix.agent.store.runs import RunRecord
+from omnix.agent.store.runs import RunRecord, SequencedEvent
+from omnix.shared.cron import FireTime
 from omnix.shared.outputs import KeepOutputs
 from omnix.shared.params import ParamError, check_json_params
 from omnix.shared.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
-
-MAX_PARAMS = 1000
 
 
 @dataclass(slots=True)
@@ -55,26 +57,18 @@ class AgentStatus:
 class Daemon:
     """One agent: store, engine, runs and schedules, started and stopped together."""
 
-    def __init__(
-        self,
-        config: AgentConfig,
-        state_dir: Path,
-        *,
-        scheduler_factory: SchedulerFactory | None = None,
-        engine: Any = None,
-    ) -> None:
+    def __init__(self, config: AgentConfig, state_dir: Path, *, engine: Any = None) -> None:
         self.config = config
         self.state_dir = state_dir
         self.listen_addresses: list[str] = []
         self.started_at = time.monotonic()
-        self._scheduler_factory = scheduler_factory or default_scheduler_factory()
+        self._scheduler = PipelineScheduler(fire=self._fire, record_missed=self._missed)
         self._deploy_lock = asyncio.Lock()
         self._store: Store | None = None
         self._runs: RunManager | None = None
         self._engine: Any = engine
         self._license: LicenseGate | None = None
         self._warmup: asyncio.Task[None] | None = None
-        self.schedules = ScheduleBook(None)
 
     @property
     def store(self) -> Store:
@@ -110,8 +104,6 @@ class Daemon:
             on_finished=self._run_finished,
         )
         await self._runs.start()
-        if self._scheduler_factory is not None:
-            self.schedules = ScheduleBook(self._scheduler_factory(self._fire, self._missed))
         for pipeline_record in await catalog.list_pipelines(self._store):
             latest = await catalog.get_version(self._store, pipeline_record.name)
             try:
@@ -120,13 +112,12 @@ class Daemon:
                 log.warning("pipeline %s is not scheduled: %s", pipeline_record.name, exc)
                 continue
             fired = await catalog.last_fire(self._store, pipeline.name)
-            self.schedules.set(
-                pipeline.name,
-                pipeline.schedule,
+            self._set_schedule(
+                pipeline,
                 paused=pipeline_record.schedule_paused,
                 last_fire=datetime.fromtimestamp(fired, UTC) if fired is not None else None,
             )
-        await self.schedules.start()
+        await self._scheduler.start()
         self.started_at = time.monotonic()
         # Warm the Python adapter's worker in the background: the first run (often a
         # scheduled one, with nobody waiting to see it start) skips the worker's start-up,
@@ -148,7 +139,7 @@ class Daemon:
         if self._warmup is not None and not self._warmup.done():
             self._warmup.cancel()
             await asyncio.gather(self._warmup, return_exceptions=True)
-        await self.schedules.shutdown()
+        await self._scheduler.shutdown()
         if self._runs is not None:
             await self._runs.drain(self.config.drain_grace_s if grace_s is None else grace_s)
         if self._engine is not None:
@@ -182,14 +173,31 @@ class Daemon:
                     files,
                 )
             )
-        self.schedules.set(pipeline.name, pipeline.schedule, paused=paused)
+        self._set_schedule(pipeline, paused=paused)
         return await catalog.get_pipeline(self.store, pipeline.name), version
+
+    def _set_schedule(
+        self, pipeline: Pipeline, *, paused: bool, last_fire: datetime | None = None
+    ) -> None:
+        """Mirror a stored version's schedule (or its absence) into the scheduler."""
+        if pipeline.schedule is None:
+            if self.is_scheduled(pipeline.name):
+                self._scheduler.remove(pipeline.name)
+            return
+        self._scheduler.set_schedule(pipeline.name, pipeline.schedule, last_fire=last_fire)
+        if paused:
+            self._scheduler.pause(pipeline.name)
 
     async def delete(self, name: str) -> None:
         """Remove a deployed pipeline and its schedule; its runs stay."""
         await catalog.get_pipeline(self.store, name)  # NotFound
         await self.store.write(*catalog.delete_pipeline_ops(name))
-        self.schedules.remove(name)
+        if self.is_scheduled(name):
+            self._scheduler.remove(name)
+
+    async def list_pipelines(self) -> list[PipelineRecord]:
+        """Every deployed pipeline, by name."""
+        return await catalog.list_pipelines(self.store)
 
     async def pipeline_versions(self, name: str) -> tuple[PipelineRecord, list[VersionRecord]]:
         """A deployed pipeline and all its versions, oldest first."""
@@ -203,7 +211,7 @@ class Daemon:
         self,
         name: str,
         version: int,
-        params: dict[str, str],
+        params: dict[str, Any],
         *,
         trigger: str = "manual",
         scheduled_for: float | None = None,
@@ -215,13 +223,13 @@ class Daemon:
             raise BadRequest(f"version must be 0 (newest) or a version number, not {version}")
         stored = await catalog.get_version(self.store, name, version)
         pipeline = parse_bundle(stored.source, stored.path, files_key(stored.files))
-        overrides = run_params(pipeline, params)
+        check_run_params(pipeline, params)
         await self.license.check_run_start(pipeline)
         return await self.runs.submit(
             pipeline,
             files=stored.files,
             version=stored.version,
-            params=overrides,
+            params=params,
             trigger=trigger,
             scheduled_for=scheduled_for,
             keep_outputs=keep_outputs,
@@ -231,25 +239,68 @@ class Daemon:
         self,
         source: str,
         path: str,
-        params: dict[str, str],
+        params: dict[str, Any],
         files: dict[str, str] | None = None,
         *,
         keep_outputs: KeepOutputs = KeepOutputs.FINAL,
     ) -> RunRecord:
         """Queue a run of pipeline text sent by a client, without deploying it."""
         pipeline = parse_bundle(source, path or "<inline>", files_key(files or {}))
-        overrides = run_params(pipeline, params)
+        check_run_params(pipeline, params)
         await self.license.check_run_start(pipeline)
         return await self.runs.submit(
-            pipeline, params=overrides, files=files, keep_outputs=keep_outputs
+            pipeline, params=params, files=files, keep_outputs=keep_outputs
         )
+
+    async def get_run(self, run_id: str, *, with_outputs: bool) -> RunRecord:
+        """One run as stored; NotFound when there is no such run."""
+        return await records.get_run(self.store, run_id, with_outputs=with_outputs)
+
+    async def list_runs(self, pipeline: str, limit: int) -> list[RunRecord]:
+        """The newest `limit` runs (of one pipeline, when named), newest first."""
+        return await records.list_runs(self.store, pipeline, limit)
+
+    async def cancel_run(self, run_id: str) -> RunRecord:
+        """Cancel a queued or running run; its record once it has ended."""
+        return await self.runs.cancel(run_id)
+
+    def watch_run(self, run_id: str, *, follow: bool) -> AsyncIterator[SequencedEvent]:
+        """A run's events from its start; live until it ends when `follow`."""
+        return self.runs.watch(run_id, follow=follow)
 
     # -- schedules -------------------------------------------------------------------------
 
-    async def set_schedule_paused(self, name: str, paused: bool) -> None:
-        """Pause or resume a pipeline's schedule, durably."""
-        await self.schedules.set_paused(name, paused)
+    def is_scheduled(self, name: str) -> bool:
+        """Whether the pipeline is deployed with a schedule."""
+        return any(s.pipeline == name for s in self._scheduler.schedules())
+
+    def schedules(self) -> list[ScheduledPipeline]:
+        """Every schedule with its next fire time (None while paused), by pipeline name."""
+        return self._scheduler.schedules()
+
+    def schedule(self, name: str) -> ScheduledPipeline:
+        """One pipeline's schedule; NotScheduled (a NotFound) when it has none."""
+        for scheduled in self._scheduler.schedules():
+            if scheduled.pipeline == name:
+                return scheduled
+        raise NotScheduled(name)
+
+    def preview_schedule(self, name: str, count: int) -> list[FireTime]:
+        """The next `count` fire times with the DST shift of each; none while paused."""
+        if self.schedule(name).paused:
+            return []
+        return self._scheduler.preview(name, count)
+
+    async def set_schedule_paused(self, name: str, paused: bool) -> ScheduledPipeline:
+        """Pause or resume a pipeline's schedule, durably; missed fires on resume follow the
+        schedule's catchup."""
+        self.schedule(name)  # NotScheduled before anything changes
         await self.store.write(*catalog.pause_schedule_ops(name, paused))
+        if paused:
+            self._scheduler.pause(name)
+        else:
+            await self._scheduler.resume(name)
+        return self.schedule(name)
 
     async def _fire(self, pipeline_name: str, scheduled_for: datetime) -> None:
         try:
@@ -267,7 +318,7 @@ class Daemon:
                     pipeline_name, scheduled_for.timestamp(), "refused", None, str(exc)
                 )
             )
-            self.schedules.run_finished(pipeline_name)
+            self._scheduler.run_finished(pipeline_name)
             return
         await self.store.write(
             *catalog.fire_ops(pipeline_name, scheduled_for.timestamp(), "fired", run.run_id)
@@ -280,7 +331,7 @@ class Daemon:
 
     def _run_finished(self, pipeline_name: str, trigger: str) -> None:
         if trigger == "schedule":
-            self.schedules.run_finished(pipeline_name)
+            self._scheduler.run_finished(pipeline_name)
 
     # -- status ----------------------------------------------------------------------------
 
@@ -300,35 +351,10 @@ class Daemon:
         )
 
 
-def run_params(pipeline: Pipeline, params: dict[str, str]) -> dict[str, Any]:
-    """The decoded overrides, once the run's params (defaults and overrides) are all JSON
-    values: every language receives them as JSON, so NaN or a non-JSON default is refused
-    here with BadRequest rather than failing the run later."""
-    overrides = decode_params(params)
+def check_run_params(pipeline: Pipeline, overrides: dict[str, Any]) -> None:
+    """Every language receives the run's params (defaults and overrides) as JSON, so NaN or
+    a non-JSON default is refused here with BadRequest rather than failing the run later."""
     try:
         check_json_params({**pipeline.params, **overrides})
     except ParamError as exc:
         raise BadRequest(str(exc)) from None
-    return overrides
-
-
-def decode_params(params: dict[str, str]) -> dict[str, Any]:
-    """Parameter overrides arrive as JSON text per value; BadRequest names a bad one."""
-    if len(params) > MAX_PARAMS:
-        raise BadRequest(f"at most {MAX_PARAMS} parameters per run, got {len(params)}")
-    decoded: dict[str, Any] = {}
-    for key, text in params.items():
-        if not key:
-            raise BadRequest("a parameter has an empty name")
-        try:
-            decoded[key] = json.loads(text, parse_constant=_refuse_constant)
-        except ValueError:
-            raise BadRequest(
-                f'parameter {key!r}: {text[:80]!r} is not JSON text (send 5, "north", true)'
-            ) from None
-    return decoded
-
-
-def _refuse_constant(name: str) -> Any:
-    # Python's json reads NaN and Infinity, which are not JSON and reach no other language.
-    raise ValueError(f"{name} is not JSON")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 from omnix.agent.adapters.base import NodeTask, Value
-from omnix.agent.adapters.javascript.adapter import WORKER_ENV, JavaScriptAdapter
+from omnix.agent.adapters.javascript.adapter import JavaScriptAdapter
 from omnix.shared.pipeline import Node
 
 
@@ -69,7 +69,7 @@ def node_start_ms(repeat: int) -> float:
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run([node, "-e", "0"], env=WORKER_ENV, check=True)
+        subprocess.run([node, "-e", "0"], env=JavaScriptAdapter().environment(), check=True)
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
 

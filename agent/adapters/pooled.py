@@ -39,7 +39,8 @@ class PooledAdapter:
         """`max_workers` caps the warm workers (default: the CPU count, at least 2, so two
         nodes that wait on each other never deadlock on a one-CPU machine). Workers start
         on demand; the engine's `max_parallel` bounds the demand."""
-        self._pool = WorkerPool(self._spawn, max_workers or max(2, os.cpu_count() or 1))
+        self._max_workers = max_workers or max(2, os.cpu_count() or 1)
+        self._pool = WorkerPool(self._spawn, self._max_workers)
 
     async def command(self) -> list[str]:
         """The command line of one worker (the protocol's fd and marker arguments follow)."""
@@ -65,7 +66,10 @@ class PooledAdapter:
             raise self.cannot_start(f"{argv[0]}: {exc}") from None
 
     async def start(self) -> None:
-        """Start one warm worker now, so the first node does not pay for its start."""
+        """Start one warm worker now, so the first node does not pay for its start (after
+        `close`, the adapter serves again with a new pool)."""
+        if self._pool.closed:
+            self._pool = WorkerPool(self._spawn, self._max_workers)
         await self._pool.start()
 
     async def close(self) -> None:

@@ -9,7 +9,6 @@ from omnix.agent.api import convert
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
-from omnix.agent.store import pipelines as catalog
 from omnix.v1 import pipeline_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -21,9 +20,6 @@ class PipelineServicer:
     def __init__(self, daemon: Daemon) -> None:
         self._daemon = daemon
 
-    def _scheduled(self, name: str) -> bool:
-        return any(e.pipeline_name == name for e in self._daemon.schedules.entries())
-
     @unary
     async def DeployPipeline(
         self, request: pipeline_pb2.DeployPipelineRequest, context: Context
@@ -34,7 +30,9 @@ class PipelineServicer:
             request.source, request.path, dict(request.files)
         )
         return pipeline_pb2.DeployPipelineResponse(
-            pipeline=convert.pipeline_message(record, scheduled=self._scheduled(record.name)),
+            pipeline=convert.pipeline_message(
+                record, scheduled=self._daemon.is_scheduled(record.name)
+            ),
             version=version,
         )
 
@@ -42,10 +40,11 @@ class PipelineServicer:
     async def ListPipelines(
         self, request: pipeline_pb2.ListPipelinesRequest, context: Context
     ) -> pipeline_pb2.ListPipelinesResponse:
-        listed = await catalog.list_pipelines(self._daemon.store)
+        listed = await self._daemon.list_pipelines()
         return pipeline_pb2.ListPipelinesResponse(
             pipelines=[
-                convert.pipeline_message(p, scheduled=self._scheduled(p.name)) for p in listed
+                convert.pipeline_message(p, scheduled=self._daemon.is_scheduled(p.name))
+                for p in listed
             ]
         )
 
@@ -57,7 +56,9 @@ class PipelineServicer:
             raise BadRequest("name is empty: give a deployed pipeline's name")
         record, versions = await self._daemon.pipeline_versions(request.name)
         return pipeline_pb2.GetPipelineResponse(
-            pipeline=convert.pipeline_message(record, scheduled=self._scheduled(record.name)),
+            pipeline=convert.pipeline_message(
+                record, scheduled=self._daemon.is_scheduled(record.name)
+            ),
             versions=[convert.version_message(v) for v in versions],
         )
 

@@ -8,9 +8,9 @@ from typing import Any
 import grpc
 from omnix.agent.api import convert
 from omnix.agent.api.errors import streaming, unary
+from omnix.agent.api.params import decode_params
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
-from omnix.agent.store import runs as records
 from omnix.shared.outputs import KeepOutputs
 from omnix.v1 import run_pb2
 
@@ -51,7 +51,7 @@ class RunServicer:
     async def StartRun(
         self, request: run_pb2.StartRunRequest, context: Context
     ) -> run_pb2.StartRunResponse:
-        params = dict(request.params)
+        params = decode_params(request.params)
         keep = _keep_outputs(request.keep_outputs)
         which = request.WhichOneof("pipeline")
         if which == "pipeline_name" and request.pipeline_name:
@@ -74,8 +74,8 @@ class RunServicer:
     async def GetRun(
         self, request: run_pb2.GetRunRequest, context: Context
     ) -> run_pb2.GetRunResponse:
-        run = await records.get_run(
-            self._daemon.store, _run_id(request.run_id), with_outputs=request.include_outputs
+        run = await self._daemon.get_run(
+            _run_id(request.run_id), with_outputs=request.include_outputs
         )
         return run_pb2.GetRunResponse(run=convert.run_message(run))
 
@@ -85,23 +85,21 @@ class RunServicer:
     ) -> run_pb2.ListRunsResponse:
         if request.page_size < 0 or request.page_size > MAX_PAGE:
             raise BadRequest(f"page_size must be between 0 and {MAX_PAGE}, not {request.page_size}")
-        runs = await records.list_runs(
-            self._daemon.store, request.pipeline_name, request.page_size or 100
-        )
+        runs = await self._daemon.list_runs(request.pipeline_name, request.page_size or 100)
         return run_pb2.ListRunsResponse(runs=[convert.run_message(r) for r in runs])
 
     @unary
     async def CancelRun(
         self, request: run_pb2.CancelRunRequest, context: Context
     ) -> run_pb2.CancelRunResponse:
-        run = await self._daemon.runs.cancel(_run_id(request.run_id))
+        run = await self._daemon.cancel_run(_run_id(request.run_id))
         return run_pb2.CancelRunResponse(run=convert.run_message(run))
 
     @streaming
     async def WatchRun(
         self, request: run_pb2.WatchRunRequest, context: Context
     ) -> AsyncIterator[run_pb2.WatchRunResponse]:
-        async for item in self._daemon.runs.watch(
+        async for item in self._daemon.watch_run(
             _run_id(request.run_id), follow=not request.history_only
         ):
             yield convert.event_message(item)

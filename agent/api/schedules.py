@@ -8,27 +8,23 @@ import grpc
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
-from omnix.agent.schedule.book import ScheduleBook, ScheduleEntry
+from omnix.agent.schedule.scheduler import ScheduledPipeline
 from omnix.v1 import schedule_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
 MAX_PREVIEW = 1000
 
 
-def schedule_message(book: ScheduleBook, entry: ScheduleEntry) -> schedule_pb2.Schedule:
-    """A schedule with its next fire time (0 when paused or when it cannot be computed)."""
-    try:
-        upcoming = book.next_fire_times(entry.pipeline_name, 1)
-    except Exception:
-        upcoming = []
+def schedule_message(scheduled: ScheduledPipeline) -> schedule_pb2.Schedule:
+    """A schedule with its next fire time (0 while paused)."""
     return schedule_pb2.Schedule(
-        pipeline_name=entry.pipeline_name,
-        cron=entry.schedule.cron or "",
-        every_s=entry.schedule.every_s or 0.0,
-        timezone=entry.schedule.timezone,
-        catchup=entry.schedule.catchup,
-        paused=entry.paused,
-        next_fire_at=upcoming[0].timestamp() if upcoming else 0.0,
+        pipeline_name=scheduled.pipeline,
+        cron=scheduled.schedule.cron or "",
+        every_s=scheduled.schedule.every_s or 0.0,
+        timezone=scheduled.schedule.timezone,
+        catchup=scheduled.schedule.catchup,
+        paused=scheduled.paused,
+        next_fire_at=scheduled.next_fire.timestamp() if scheduled.next_fire else 0.0,
     )
 
 
@@ -55,9 +51,8 @@ class ScheduleServicer:
     async def ListSchedules(
         self, request: schedule_pb2.ListSchedulesRequest, context: Context
     ) -> schedule_pb2.ListSchedulesResponse:
-        book = self._daemon.schedules
         return schedule_pb2.ListSchedulesResponse(
-            schedules=[schedule_message(book, e) for e in book.entries()]
+            schedules=[schedule_message(s) for s in self._daemon.schedules()]
         )
 
     @unary
@@ -66,7 +61,7 @@ class ScheduleServicer:
     ) -> schedule_pb2.PreviewScheduleResponse:
         if not 0 <= request.count <= MAX_PREVIEW:
             raise BadRequest(f"count must be between 0 and {MAX_PREVIEW}, not {request.count}")
-        fires = self._daemon.schedules.preview(_name(request.pipeline_name), request.count or 5)
+        fires = self._daemon.preview_schedule(_name(request.pipeline_name), request.count or 5)
         return schedule_pb2.PreviewScheduleResponse(
             fire_times=[fire.at.timestamp() for fire in fires],
             fires=[
@@ -79,20 +74,12 @@ class ScheduleServicer:
     async def PauseSchedule(
         self, request: schedule_pb2.PauseScheduleRequest, context: Context
     ) -> schedule_pb2.PauseScheduleResponse:
-        name = _name(request.pipeline_name)
-        await self._daemon.set_schedule_paused(name, True)
-        entry = self._daemon.schedules.entry(name)
-        return schedule_pb2.PauseScheduleResponse(
-            schedule=schedule_message(self._daemon.schedules, entry)
-        )
+        scheduled = await self._daemon.set_schedule_paused(_name(request.pipeline_name), True)
+        return schedule_pb2.PauseScheduleResponse(schedule=schedule_message(scheduled))
 
     @unary
     async def ResumeSchedule(
         self, request: schedule_pb2.ResumeScheduleRequest, context: Context
     ) -> schedule_pb2.ResumeScheduleResponse:
-        name = _name(request.pipeline_name)
-        await self._daemon.set_schedule_paused(name, False)
-        entry = self._daemon.schedules.entry(name)
-        return schedule_pb2.ResumeScheduleResponse(
-            schedule=schedule_message(self._daemon.schedules, entry)
-        )
+        scheduled = await self._daemon.set_schedule_paused(_name(request.pipeline_name), False)
+        return schedule_pb2.ResumeScheduleResponse(schedule=schedule_message(scheduled))

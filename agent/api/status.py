@@ -24,13 +24,12 @@ class AgentServicer:
         self, request: agent_pb2.GetStatusRequest, context: Context
     ) -> agent_pb2.GetStatusResponse:
         status = await self._daemon.status()
-        book = self._daemon.schedules
         return agent_pb2.GetStatusResponse(
             version=status.version,
             uptime_s=status.uptime_s,
             listen_addresses=status.listen_addresses,
             pipelines=status.pipelines,
-            schedules=[schedule_message(book, e) for e in book.entries()],
+            schedules=[schedule_message(s) for s in self._daemon.schedules()],
             running_runs=status.running_runs,
             queued_runs=status.queued_runs,
             store=agent_pb2.StoreHealth(

@@ -167,6 +167,11 @@ class WorkerPool:
                 return
 
     @property
+    def closed(self) -> bool:
+        """Whether `close` was called: a closed pool hands out no more workers."""
+        return self._closed
+
+    @property
     def pids(self) -> list[int]:
         """Process ids of the live workers (for diagnostics and tests)."""
         return [worker.pid for worker in self._all if worker.alive]
