@@ -37,6 +37,9 @@ from omnix.shared.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
+RESTART_SETTINGS = ("listen", "tls_cert", "tls_key", "max_concurrent_runs", "max_message_mb")
+"""Config settings a running agent cannot change: a reload names them for a restart."""
+
 
 @dataclass(slots=True)
 class AgentStatus:
@@ -133,6 +136,17 @@ class Daemon:
             await adapter("python")
         except Exception as exc:  # The first Python run reports it to the user.
             log.warning("the python adapter did not start ahead of runs: %s", exc)
+
+    async def drain(self, grace_s: float) -> None:
+        """Take no new runs; running nodes get `grace_s` seconds, then they are cancelled."""
+        await self.runs.drain(grace_s)
+
+    def reconfigure(self, fresh: AgentConfig) -> list[str]:
+        """Apply the settings of a new config reading that take effect live (log level, drain
+        grace); return the names of changed settings that need a restart."""
+        self.config.log_level = fresh.log_level
+        self.config.drain_grace_s = fresh.drain_grace_s
+        return [key for key in RESTART_SETTINGS if getattr(fresh, key) != getattr(self.config, key)]
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain runs (see `RunManager.drain`), stop the engine, close the store."""

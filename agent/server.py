@@ -1,4 +1,7 @@
-"""The agent's gRPC servers: the unix socket in the state dir and optional TCP listeners.
+"""The agent process: its gRPC servers and `Agent`, the one owner of its lifecycle.
+
+`AgentServer` binds the unix socket in the state dir and optional TCP listeners; `Agent`
+starts, drains, reloads and stops the daemon and its servers in order.
 
 Two `grpc.aio` servers share the servicers: the unix socket (mode 0600) needs no token,
 every TCP listener requires the admin token (plaintext only on loopback, TLS otherwise).
@@ -7,10 +10,13 @@ Both serve the standard health service and server reflection, so grpcurl works.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import socket
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +30,11 @@ from omnix.agent.api.pipelines import PipelineServicer
 from omnix.agent.api.runs import RunServicer
 from omnix.agent.api.schedules import ScheduleServicer
 from omnix.agent.api.status import AgentServicer
-from omnix.agent.config import AgentConfig, socket_path
+from omnix.agent.config import PID_FILE, AgentConfig, ensure_admin_token, load_config, socket_path
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import AlreadyRunning, ConfigError
+from omnix.agent.systemd import notify as sdnotify
+from omnix.agent.systemd.journal import configure_logging
 from omnix.v1 import (
     agent_pb2,
     agent_pb2_grpc,
@@ -41,6 +49,8 @@ from omnix.v1 import (
 )
 
 log = logging.getLogger(__name__)
+lifecycle_log = logging.getLogger("omnix.agent")
+"""Start, drain, reload and stop lines: under the agent's own name in the journal."""
 MIB = 1024 * 1024
 SERVICE_NAMES = (
     pipeline_pb2.DESCRIPTOR.services_by_name["PipelineService"].full_name,
@@ -159,3 +169,102 @@ def _clear_stale_socket(path: Path) -> None:
     finally:
         probe.close()
     raise AlreadyRunning(f"an agent already serves unix:{path} (omnix-agent stop stops it)")
+
+
+class Agent:
+    """One agent: the daemon and its servers, owned together. `start` opens the store and
+    binds, `drain` stops taking work and lets runs finish, `stop(grace)` shuts everything
+    in order, `reload` re-reads the config file. The command line only wires signals to it.
+
+        agent = Agent(config, state_dir, config_path=path)
+        await agent.start()
+        ...                      # SIGHUP: agent.reload(); SIGTERM: await agent.stop()
+    """
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        state_dir: Path,
+        *,
+        config_path: str | None = None,
+        extra_listen: Sequence[str] = (),
+        engine: Any = None,
+        token: str | None = None,
+    ) -> None:
+        """`config_path` is re-read on `reload`; `extra_listen` (from --listen) is added to
+        every reading. `engine` and `token` replace the real engine and the state dir's admin
+        token (tests)."""
+        self.config = config
+        self.state_dir = state_dir
+        self._config_path = config_path
+        self._extra_listen = list(extra_listen)
+        self._token = token
+        self.daemon = Daemon(config, state_dir, engine=engine)
+        self._server: AgentServer | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._pid_file = state_dir / PID_FILE
+        self.addresses: list[str] = []
+
+    async def start(self) -> list[str]:
+        """Open the store, recover runs, bind every listener, tell systemd we are ready;
+        returns the addresses served."""
+        token = self._token if self._token is not None else ensure_admin_token(self.state_dir)
+        await self.daemon.start()
+        self._server = AgentServer(self.daemon, self.config, token)
+        try:
+            self.addresses = await self._server.start()
+        except BaseException:
+            await self.daemon.stop(0)
+            raise
+        self._pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        served = ", ".join(self.addresses)
+        lifecycle_log.info("serving on %s (state in %s)", served, self.state_dir)
+        sdnotify.notify(sdnotify.READY, sdnotify.status(f"serving on {served}"))
+        self._watchdog = asyncio.create_task(sdnotify.run_watchdog(), name="omnix-watchdog")
+        return self.addresses
+
+    async def drain(self, grace_s: float | None = None) -> None:
+        """Stop being routed to and let running nodes finish for `grace_s` (default: the
+        config's drain grace); the servers stay up meanwhile so watchers see every run end."""
+        grace = self.config.drain_grace_s if grace_s is None else grace_s
+        lifecycle_log.info("draining: running nodes get %.1fs", grace)
+        sdnotify.notify(sdnotify.STOPPING, sdnotify.status("draining runs"))
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self._server is not None:
+            await self._server.mark_not_serving()
+        await self.daemon.drain(grace)
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Drain (see `drain`), then close the servers, the engine and the store."""
+        await self.drain(grace_s)
+        if self._server is not None:
+            await self._server.stop(1.0)
+        await self.daemon.stop(0)
+        with contextlib.suppress(FileNotFoundError):
+            self._pid_file.unlink()
+        if self._watchdog is not None:
+            await asyncio.gather(self._watchdog, return_exceptions=True)
+        lifecycle_log.info("stopped")
+
+    def reload(self) -> AgentConfig | None:
+        """Re-read the config file: settings that apply live take effect, the others are
+        named in a warning (they need a restart). Returns the new reading, or None when the
+        file is wrong (the running configuration is kept)."""
+        try:
+            fresh = load_config(self._config_path)
+        except ConfigError as exc:
+            lifecycle_log.error("reload failed, keeping the running configuration: %s", exc)
+            return None
+        sdnotify.notify(sdnotify.RELOADING, f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
+        fresh.listen = [*fresh.listen, *self._extra_listen]
+        configure_logging(fresh.log_level)
+        restart_needed = self.daemon.reconfigure(fresh)
+        if restart_needed:
+            lifecycle_log.warning(
+                "reloaded; these changes apply after a restart: %s", ", ".join(restart_needed)
+            )
+        else:
+            lifecycle_log.info("configuration reloaded")
+        sdnotify.notify(sdnotify.READY)
+        return fresh

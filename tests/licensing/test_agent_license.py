@@ -18,8 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from omnix.agent.cli import main
 from omnix.agent.config import AgentConfig
-from omnix.agent.daemon import Daemon
-from omnix.agent.server import AgentServer
+from omnix.agent.server import Agent
 from omnix.agent.store.db import Store
 from omnix.shared.tiers import Tier
 from omnix.v1 import agent_pb2, agent_pb2_grpc, license_pb2, license_pb2_grpc
@@ -31,12 +30,12 @@ DAY = timedelta(days=1)
 
 
 class InProcessAgent:
-    """A started daemon and server, and an aio channel to its socket."""
+    """A started agent (daemon and servers) in this process, and an aio channel to its socket."""
 
-    def __init__(self, state_dir: Path, daemon: Daemon, server: AgentServer) -> None:
+    def __init__(self, state_dir: Path, agent: Agent) -> None:
         self.state_dir = state_dir
-        self.daemon = daemon
-        self.server = server
+        self.agent = agent
+        self.daemon = agent.daemon
         self.channel = grpc.aio.insecure_channel(f"unix:{state_dir / 'agent.sock'}")
         self.license = license_pb2_grpc.LicenseServiceStub(self.channel)
 
@@ -60,20 +59,15 @@ async def start_agent(
     started: list[InProcessAgent] = []
 
     async def start() -> InProcessAgent:
-        config = AgentConfig()
-        daemon = Daemon(config, state_dir, engine=_NoEngine())
-        server = AgentServer(daemon, config, "test-token")
-        await daemon.start()
-        await server.start()
-        agent = InProcessAgent(state_dir, daemon, server)
-        started.append(agent)
-        return agent
+        agent = Agent(AgentConfig(), state_dir, engine=_NoEngine(), token="test-token")
+        await agent.start()
+        started.append(InProcessAgent(state_dir, agent))
+        return started[-1]
 
     yield start
     for agent in started:
         await agent.channel.close()
-        await agent.server.stop(0)
-        await agent.daemon.stop(0)
+        await agent.agent.stop(0)
 
 
 class _NoEngine:

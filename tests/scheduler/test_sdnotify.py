@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from omnix.agent.sdnotify import (
+from omnix.agent.systemd.notify import (
     READY,
     STOPPING,
     WATCHDOG,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 import pytest
-from omnix.agent.cli.log_format import configure_logging, writes_to_journal
+from omnix.agent.systemd.journal import configure_logging, writes_to_journal
 
 
 @pytest.fixture
