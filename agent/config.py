@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from omnix.agent.errors import ConfigError
+from omnix.shared.paths import default_state_dir
 
 DEFAULT_CONFIG_PATH = Path("/etc/omnix/agent.toml")
-SOCKET_NAME = "agent.sock"
 TOKEN_FILE = "admin.token"
 PID_FILE = "agent.pid"
 DB_FILE = "agent.db"
@@ -29,8 +29,9 @@ class AgentConfig:
     """Settings of one agent, as read from its TOML file."""
 
     state_dir: str = ""
-    """Where the agent keeps its database, socket and admin token. Empty: `$STATE_DIRECTORY`
-    under systemd, else `~/.local/share/omnix`. `--state-dir` overrides it."""
+    """Where the agent keeps its database, socket and admin token. Empty: the rule of
+    `omnix.shared.paths` ($OMNIX_STATE_DIR, systemd's $STATE_DIRECTORY, /var/lib/omnix for
+    root, else ~/.local/share/omnix). `--state-dir` overrides it."""
 
     listen: list[str] = field(default_factory=list)
     """Extra TCP addresses (`host:port`) to serve on, besides the unix socket in the state dir.
@@ -144,22 +145,14 @@ def _from_mapping(data: dict[str, Any], source: str) -> AgentConfig:
 
 
 def resolve_state_dir(flag: str | None, config: AgentConfig) -> Path:
-    """Precedence: `--state-dir`, the config's `state_dir`, `$STATE_DIRECTORY` (systemd),
-    then `~/.local/share/omnix`."""
+    """Precedence: `--state-dir`, the config's `state_dir`, then the one default rule of
+    `omnix.shared.paths.default_state_dir` ($OMNIX_STATE_DIR, systemd's $STATE_DIRECTORY,
+    /var/lib/omnix for root, ~/.local/share/omnix)."""
     if flag:
         return Path(flag).expanduser().absolute()
     if config.state_dir:
         return Path(config.state_dir).expanduser().absolute()
-    systemd_dir = os.environ.get("STATE_DIRECTORY")
-    if systemd_dir:
-        # systemd may pass several colon-separated directories; the first is ours.
-        return Path(systemd_dir.split(":")[0])
-    return Path.home() / ".local" / "share" / "omnix"
-
-
-def socket_path(state_dir: Path) -> Path:
-    """The unix socket the agent serves on."""
-    return state_dir / SOCKET_NAME
+    return default_state_dir()
 
 
 def field_docs() -> dict[str, str]:

@@ -30,11 +30,12 @@ from omnix.agent.api.pipelines import PipelineServicer
 from omnix.agent.api.runs import RunServicer
 from omnix.agent.api.schedules import ScheduleServicer
 from omnix.agent.api.status import AgentServicer
-from omnix.agent.config import PID_FILE, AgentConfig, ensure_admin_token, load_config, socket_path
+from omnix.agent.config import PID_FILE, AgentConfig, ensure_admin_token, load_config
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import AlreadyRunning, ConfigError
 from omnix.agent.systemd import notify as sdnotify
 from omnix.agent.systemd.journal import configure_logging
+from omnix.shared.paths import socket_path
 from omnix.v1 import (
     agent_pb2,
     agent_pb2_grpc,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 
 import pytest
@@ -26,3 +27,20 @@ def require_binary() -> Callable[[str, str], str]:
     """`require_binary("node", "apt-get install nodejs")`: the runtime's path. Skips locally
     when it is absent; fails in CI (CI=true), where `.ci/run` must have installed it."""
     return _require_binary
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test reaches the machine's agent: the default state directory (root's is
+    /var/lib/omnix) points into a temporary folder unless a test names its own."""
+    if "OMNIX_STATE_DIR" not in os.environ:
+        os.environ["OMNIX_STATE_DIR"] = _SESSION_STATE.setdefault(
+            "dir", tempfile.mkdtemp(prefix="omnix-state-")
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "dir" in _SESSION_STATE:
+        shutil.rmtree(_SESSION_STATE.pop("dir"), ignore_errors=True)
+
+
+_SESSION_STATE: dict[str, str] = {}

@@ -15,9 +15,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
+from omnix.shared.client import AgentClient, AgentUnreachable, connect, describe_rpc_error
 from omnix.shared.events import RunEvent
 from omnix.shared.pipeline import PipelineInvalid, parse_pipeline
-from omnix.tui.client import AgentClient, AgentUnreachable, connect
 from omnix.tui.summaries import (
     AgentError,
     AgentSummary,
@@ -262,7 +262,4 @@ def _translated(call: Callable[[], T]) -> T:
     except AgentUnreachable as exc:
         raise AgentError(str(exc)) from None
     except grpc.RpcError as exc:
-        code = exc.code() if hasattr(exc, "code") else None
-        details = exc.details() if hasattr(exc, "details") else str(exc)
-        name = code.name if isinstance(code, grpc.StatusCode) else "ERROR"
-        raise AgentError(f"the agent refused: {details} [{name}]") from None
+        raise AgentError(f"the agent refused: {describe_rpc_error(exc)}") from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,14 +14,14 @@ import click
 import grpc
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from omnix.agent.config import DB_FILE, socket_path
-from omnix.agent.errors import LicenseNotInstallable
+from omnix.agent.config import DB_FILE, load_config, resolve_state_dir
+from omnix.agent.errors import ConfigError, LicenseNotInstallable
 from omnix.agent.licensing.entitlements import Entitlements
 from omnix.agent.licensing.keyfile import LICENSE_FILE, LicenseStore
 from omnix.agent.licensing.report import format_document, license_report
 from omnix.agent.licensing.wire import report_from_message
 from omnix.agent.store.usage import read_store
+from omnix.shared.client import AgentAddress, AgentClient
 from omnix.shared.license_status import LicenseState
 from omnix.shared.licensing import (
     InvalidLicenseKey,
@@ -31,23 +30,20 @@ from omnix.shared.licensing import (
     sign_license,
     vendor_keys,
 )
+from omnix.shared.paths import socket_path
 from omnix.shared.tiers import Limit, Tier, spec
-from omnix.v1 import license_pb2, license_pb2_grpc
+from omnix.v1 import license_pb2
 
 USAGE_ERROR = 2
 CALL_S = 5.0
 
 
-def default_state_dir() -> Path:
-    """The agent's state directory: systemd's StateDirectory=, /var/lib/omnix for root, else
-    the user's data directory (ARCHITECTURE §5)."""
-    systemd_dirs = os.environ.get("STATE_DIRECTORY")
-    if systemd_dirs:
-        return Path(systemd_dirs.split(":")[0])
-    if os.geteuid() == 0:
-        return Path("/var/lib/omnix")
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "omnix"
+def _resolve_state_dir(flag: Path | None) -> Path:
+    """The state dir by the one rule every agent command uses (`resolve_state_dir`)."""
+    try:
+        return resolve_state_dir(str(flag) if flag else None, load_config(None))
+    except ConfigError as exc:
+        _fail(str(exc), hint="fix the config file, or name the state dir with --state-dir")
 
 
 def _fail(message: str, *, hint: str) -> NoReturn:
@@ -59,8 +55,8 @@ state_dir_option = click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Agent state directory (default: $STATE_DIRECTORY, /var/lib/omnix as root, "
-    "else ~/.local/share/omnix).",
+    help="Agent state directory (default: state_dir in the config, $OMNIX_STATE_DIR, "
+    "$STATE_DIRECTORY, /var/lib/omnix as root, else ~/.local/share/omnix).",
 )
 
 
@@ -141,11 +137,11 @@ def install(key: str, state_dir: Path | None) -> None:
     Through the running agent when one answers on the state dir's socket (it takes effect at
     once), else into the state dir for the agent's next start."""
     text = sys.stdin.read() if key == "-" else key
-    state = state_dir or default_state_dir()
-    with running_agent(state) as channel:
-        if channel is not None and _install_through_agent(channel, text, state):
+    state = _resolve_state_dir(state_dir)
+    with running_agent(state) as client:
+        if client is not None and _install_through_agent(client, text, state):
             return
-        agent_running = channel is not None
+        agent_running = client is not None
     store = LicenseStore(state)
     usage = read_store(state)
     newest = usage[1] if usage is not None else None
@@ -175,12 +171,13 @@ def install(key: str, state_dir: Path | None) -> None:
         )
 
 
-def _install_through_agent(channel: grpc.Channel, key: str, state_dir: Path) -> bool:
+def _install_through_agent(client: AgentClient, key: str, state_dir: Path) -> bool:
     """Install `key` through the agent; False when the agent cannot take it (an older agent
     without LicenseService, or one shutting down), so the caller writes the file instead."""
-    stub = license_pb2_grpc.LicenseServiceStub(channel)
     try:
-        reply = stub.InstallLicense(license_pb2.InstallLicenseRequest(key=key), timeout=CALL_S)
+        reply = client.license.InstallLicense(
+            license_pb2.InstallLicenseRequest(key=key), timeout=CALL_S
+        )
     except grpc.RpcError as exc:
         if exc.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAVAILABLE):
             return False
@@ -208,11 +205,11 @@ def _install_through_agent(channel: grpc.Channel, key: str, state_dir: Path) -> 
 def show(as_json: bool, state_dir: Path | None) -> None:
     """Show the license in force: tier, customer, seats, expiry, features, limits and today's
     usage (from the running agent when one answers, else read from its store file)."""
-    state = state_dir or default_state_dir()
+    state = _resolve_state_dir(state_dir)
     report: dict[str, Any] | None = None
-    with running_agent(state) as channel:
-        if channel is not None:
-            report = _report_from_agent(channel, state)
+    with running_agent(state) as client:
+        if client is not None:
+            report = _report_from_agent(client, state)
     if report is None:
         report = _report_from_files(state)
     if as_json:
@@ -221,10 +218,9 @@ def show(as_json: bool, state_dir: Path | None) -> None:
         click.echo(format_document(report))
 
 
-def _report_from_agent(channel: grpc.Channel, state_dir: Path) -> dict[str, Any] | None:
-    stub = license_pb2_grpc.LicenseServiceStub(channel)
+def _report_from_agent(client: AgentClient, state_dir: Path) -> dict[str, Any] | None:
     try:
-        reply = stub.GetLicense(license_pb2.GetLicenseRequest(), timeout=CALL_S)
+        reply = client.license.GetLicense(license_pb2.GetLicenseRequest(), timeout=CALL_S)
     except grpc.RpcError:
         return None  # An older agent without the service, or one going away: read the files.
     report = report_from_message(reply.license, str(state_dir / LICENSE_FILE))
@@ -247,19 +243,11 @@ def _report_from_files(state_dir: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def running_agent(state_dir: Path) -> Iterator[grpc.Channel | None]:
-    """A channel to the agent serving `state_dir`'s socket, or None when none answers."""
+def running_agent(state_dir: Path) -> Iterator[AgentClient | None]:
+    """A client of the agent serving `state_dir`'s socket, or None when none answers."""
     socket = socket_path(state_dir)
     if not socket.exists():
         yield None
         return
-    with grpc.insecure_channel(f"unix:{socket}") as channel:
-        try:
-            health = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=CALL_S
-            )
-        except grpc.RpcError:
-            yield None
-            return
-        serving = health.status == health_pb2.HealthCheckResponse.SERVING
-        yield channel if serving else None
+    with AgentClient(AgentAddress(f"unix:{socket}"), timeout_s=CALL_S) as client:
+        yield client if client.is_serving(CALL_S) else None

@@ -17,10 +17,11 @@ from typing import Any
 
 import click
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from omnix.agent.config import TOKEN_FILE, load_config, resolve_state_dir, socket_path
+from omnix.agent.config import TOKEN_FILE, load_config, resolve_state_dir
 from omnix.agent.errors import ConfigError
-from omnix.v1 import agent_pb2, agent_pb2_grpc, license_pb2, license_pb2_grpc
+from omnix.shared.client import AgentAddress, AgentClient, AgentUnreachable, describe_rpc_error
+from omnix.shared.paths import socket_path
+from omnix.v1 import agent_pb2, license_pb2
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 LABELS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
@@ -39,39 +40,30 @@ def _token(state_dir: Path) -> str:
         return ""
 
 
-def _channel(address: str, tls_ca: str) -> grpc.Channel:
-    if tls_ca and not address.startswith("unix:"):
-        root = Path(tls_ca).read_bytes()
-        return grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=root))
-    return grpc.insecure_channel(address)
-
-
 def probe(
     address: str, token: str, timeout_s: float, tls_ca: str = ""
 ) -> tuple[int, str, dict[str, Any]]:
     """(exit code, summary, details) for the agent at `address`."""
     started = time.monotonic()
-    metadata = [("authorization", f"Bearer {token}")] if token else []
+    tls = "" if address.startswith("unix:") else tls_ca
     try:
-        channel = _channel(address, tls_ca)
-    except OSError as exc:
-        return UNKNOWN, f"cannot read the CA file {tls_ca}: {exc}", {}
-    with channel:
+        client = AgentClient(AgentAddress(address, token, tls), timeout_s=timeout_s)
+    except AgentUnreachable as exc:
+        return UNKNOWN, str(exc), {}
+    with client:
         try:
-            health = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=timeout_s
-            )
+            serving = client.health(timeout_s)
         except grpc.RpcError as exc:
             return CRITICAL, f"no agent answers at {address} ({exc.code().name})", {}
-        if health.status != health_pb2.HealthCheckResponse.SERVING:
+        if not serving:
             return CRITICAL, f"agent at {address} is not serving (draining?)", {}
         try:
-            reply = agent_pb2_grpc.AgentServiceStub(channel).GetStatus(
-                agent_pb2.GetStatusRequest(), timeout=timeout_s, metadata=metadata
+            reply = client.agent.GetStatus(
+                agent_pb2.GetStatusRequest(), timeout=timeout_s, metadata=client.metadata
             )
         except grpc.RpcError as exc:
-            return UNKNOWN, f"agent at {address} refused GetStatus: {exc.details()}", {}
-        license = _license(channel, timeout_s, metadata)
+            return UNKNOWN, f"agent at {address} refused GetStatus: {describe_rpc_error(exc)}", {}
+        license = _license(client, timeout_s)
     latency_ms = (time.monotonic() - started) * 1000
     details = {
         "address": address,
@@ -105,16 +97,12 @@ def probe(
     return OK, "", details
 
 
-def _license(
-    channel: grpc.Channel, timeout_s: float, metadata: list[tuple[str, str]]
-) -> dict[str, Any] | None:
+def _license(client: AgentClient, timeout_s: float) -> dict[str, Any] | None:
     """The license in force and today's usage, or None from an agent without LicenseService."""
     try:
-        info = (
-            license_pb2_grpc.LicenseServiceStub(channel)
-            .GetLicense(license_pb2.GetLicenseRequest(), timeout=timeout_s, metadata=metadata)
-            .license
-        )
+        info = client.license.GetLicense(
+            license_pb2.GetLicenseRequest(), timeout=timeout_s, metadata=client.metadata
+        ).license
     except grpc.RpcError:
         return None
     return {

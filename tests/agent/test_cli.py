@@ -54,7 +54,8 @@ def home(short_tmp: Path) -> Iterator[Path]:
 def test_omnix_run_starts_a_local_agent_when_none_runs_and_stop_stops_it(
     home: Path, pipeline_file: Path
 ) -> None:
-    env = environment(HOME=str(home))
+    # `omnix run` auto-starts the agent and `omnix-agent stop` finds it by the same rule.
+    env = environment(HOME=str(home), OMNIX_STATE_DIR=str(home / ".local/share/omnix"))
     result = cli("omnix", "run", str(pipeline_file), "--json", env=env)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from omnix.tui.client import (
+from omnix.shared.client import (
     AgentAddress,
     AgentClient,
     AgentUnreachable,
@@ -32,6 +32,7 @@ from .conftest import RunningAgent, environment, spawn_agent
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("OMNIX_STATE_DIR", str(tmp_path / "state"))
     for name in ("OMNIX_AGENT", "OMNIX_TOKEN", "OMNIX_TLS_CA"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
@@ -45,7 +46,7 @@ def write_client_config(home: Path, text: str) -> None:
 
 def test_the_default_is_the_local_socket_and_may_auto_start(isolated: Path) -> None:
     address = resolve_address(None)
-    assert address.target == f"unix:{isolated}/.local/share/omnix/agent.sock"
+    assert address.target == f"unix:{isolated}/state/agent.sock"
     assert address.target == default_address() and address.autostart
 
 

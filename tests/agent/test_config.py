@@ -63,14 +63,11 @@ def test_a_missing_config_file_is_an_error(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
 
 
-def test_state_dir_precedence_flag_config_systemd_home(
+def test_state_dir_precedence_flag_then_config_then_the_default_rule(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/omnix")
+    monkeypatch.setenv("OMNIX_STATE_DIR", str(tmp_path / "default"))
     configured = AgentConfig(state_dir=str(tmp_path / "conf"))
     assert resolve_state_dir(str(tmp_path / "flag"), configured) == tmp_path / "flag"
     assert resolve_state_dir(None, configured) == tmp_path / "conf"
-    assert resolve_state_dir(None, AgentConfig()) == Path("/var/lib/omnix")
-    monkeypatch.delenv("STATE_DIRECTORY")
-    assert resolve_state_dir(None, AgentConfig()) == tmp_path / ".local/share/omnix"
+    assert resolve_state_dir(None, AgentConfig()) == tmp_path / "default"

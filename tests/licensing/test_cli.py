@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from omnix.agent.cli import main
-from omnix.agent.cli.license import default_state_dir
 from omnix.shared.tiers import Tier
 
 from .conftest import Issue
@@ -230,26 +229,3 @@ def test_installing_over_a_license_says_which_one_it_replaced(tmp_path: Path, is
     agent("license", "install", first, "--state-dir", str(tmp_path))
     result = agent("license", "install", issue(tier=Tier.BUSINESS), "--state-dir", str(tmp_path))
     assert "replaced the Team license for Acme" in result.stdout
-
-
-def test_the_state_dir_defaults_to_systemds_state_directory(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/omnix:/var/lib/other")
-    assert default_state_dir() == Path("/var/lib/omnix")
-
-
-def test_the_state_dir_of_a_user_agent_is_in_their_data_dir(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
-    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr("os.geteuid", lambda: 1000)
-    assert default_state_dir() == tmp_path / ".local" / "share" / "omnix"
-
-
-def test_root_without_systemd_uses_var_lib_omnix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
-    monkeypatch.setattr("os.geteuid", lambda: 0)
-    assert default_state_dir() == Path("/var/lib/omnix")

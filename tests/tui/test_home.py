@@ -7,8 +7,8 @@ import itertools
 from dataclasses import replace
 from typing import Protocol
 
+from omnix.shared.client import AgentAddress, AgentClient
 from omnix.shared.status import NodeStatus
-from omnix.tui.client import AgentAddress, AgentClient
 from omnix.tui.components.agent_screen import AgentScreen
 from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.license_screen import LicenseScreen, license_rows, license_warning

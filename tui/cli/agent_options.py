@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 import grpc
-from omnix.tui.client import AgentClient, AgentUnreachable, connect
+from omnix.shared.client import AgentClient, AgentUnreachable, connect, describe_rpc_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,7 +40,4 @@ def agent_client(agent: str | None) -> Iterator[AgentClient]:
     except AgentUnreachable as exc:
         fail(str(exc))
     except grpc.RpcError as exc:
-        code = exc.code() if hasattr(exc, "code") else None
-        details = exc.details() if hasattr(exc, "details") else str(exc)
-        name = code.name if isinstance(code, grpc.StatusCode) else "ERROR"
-        fail(f"the agent refused: {details} [{name}]")
+        fail(f"the agent refused: {describe_rpc_error(exc)}")

@@ -1,9 +1,11 @@
-"""The gRPC client of an agent: address resolution, deadlines, auto-start of a local agent.
+"""The one gRPC client of an agent: address resolution, deadlines, auto-start of a local
+agent, and the sentence a gRPC error becomes. Used by the TUI, `omnix` and `omnix-agent`.
 
 Addresses are `unix:/path` or `host:port`. Precedence: the `--agent` flag, `$OMNIX_AGENT`,
-`agent` in `~/.config/omnix/client.toml`, then the local default
-`unix:~/.local/share/omnix/agent.sock`. Only the local default auto-starts an agent (like
-tmux starts its server): a named address that does not answer is an error to report.
+`agent` in `~/.config/omnix/client.toml`, then the local default: the socket in the state
+directory of `omnix.shared.paths` (`~/.local/share/omnix/agent.sock` for a user). Only the
+local default auto-starts an agent (like tmux starts its server): a named address that does
+not answer is an error to report.
 
 TCP agents want the admin token (`$OMNIX_TOKEN` or `token` in the client config) and, beyond
 loopback, TLS: `$OMNIX_TLS_CA` or `tls_ca` names the PEM file of the CA that signed the
@@ -24,6 +26,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from omnix.shared.paths import default_state_dir, socket_path
 from omnix.v1 import (
     agent_pb2,
     agent_pb2_grpc,
@@ -46,14 +49,20 @@ class AgentUnreachable(Exception):
     """No agent answers at the address; the message names it and says what to do."""
 
 
-def default_state_dir() -> Path:
-    """Where a user's auto-started agent keeps its state."""
-    return Path.home() / ".local" / "share" / "omnix"
-
-
 def default_address() -> str:
     """The local agent's socket: the address that auto-starts an agent."""
-    return f"unix:{default_state_dir() / 'agent.sock'}"
+    return f"unix:{socket_path(default_state_dir())}"
+
+
+def describe_rpc_error(exc: grpc.RpcError) -> str:
+    """The sentence a failed call becomes: the agent's own words and the status name.
+
+    A gRPC error raised before the call reached an agent may lack `code()`/`details()`.
+    """
+    code = exc.code() if hasattr(exc, "code") else None
+    details = exc.details() if hasattr(exc, "details") else ""
+    name = code.name if isinstance(code, grpc.StatusCode) else "ERROR"
+    return f"{details or str(exc) or 'no detail'} [{name}]"
 
 
 def client_config_path() -> Path:
@@ -170,17 +179,22 @@ class AgentClient:
         finally:
             stream.cancel()
 
+    def health(self, timeout_s: float = 1.0, *, wait_for_ready: bool = False) -> bool:
+        """Whether the agent's health service says SERVING; `grpc.RpcError` when no agent
+        answers (its code says why: UNAVAILABLE, DEADLINE_EXCEEDED, ...)."""
+        reply = self._health.Check(
+            health_pb2.HealthCheckRequest(service=""),
+            timeout=timeout_s,
+            wait_for_ready=wait_for_ready,
+        )
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
     def is_serving(self, timeout_s: float = 1.0, *, wait_for_ready: bool = False) -> bool:
-        """Whether the agent's health service says SERVING."""
+        """Whether an agent answers and its health service says SERVING."""
         try:
-            reply = self._health.Check(
-                health_pb2.HealthCheckRequest(service=""),
-                timeout=timeout_s,
-                wait_for_ready=wait_for_ready,
-            )
+            return self.health(timeout_s, wait_for_ready=wait_for_ready)
         except grpc.RpcError:
             return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
     def unreachable(self, detail: str) -> AgentUnreachable:
         """The error to show when no agent answers: the address and what to do."""
