@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnix.agent.config import DB_FILE, AgentConfig
 from omnix.agent.errors import BadRequest, EntitlementError, NotFound, NotScheduled
 from omnix.agent.licensing.gate import LicenseGate
 from omnix.agent.runs.bundles import files_key, parse_bundle
-from omnix.agent.runs.manager import RunManager
+from omnix.agent.runs.manager import PipelineRunner, RunManager
 from omnix.agent.schedule.scheduler import PipelineScheduler, ScheduledPipeline
 from omnix.agent.store import pipelines as catalog
 from omnix.agent.store import runs as records
@@ -34,6 +34,10 @@ from omnix.shared.cron import FireTime
 from omnix.shared.outputs import KeepOutputs
 from omnix.shared.params import ParamError, check_json_params
 from omnix.shared.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from omnix.agent.licensing.report import LicenseReport
+    from omnix.shared.license_status import LicenseStatus
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,9 @@ class AgentStatus:
 class Daemon:
     """One agent: store, engine, runs and schedules, started and stopped together."""
 
-    def __init__(self, config: AgentConfig, state_dir: Path, *, engine: Any = None) -> None:
+    def __init__(
+        self, config: AgentConfig, state_dir: Path, *, engine: PipelineRunner | None = None
+    ) -> None:
         self.config = config
         self.state_dir = state_dir
         self.listen_addresses: list[str] = []
@@ -69,7 +75,7 @@ class Daemon:
         self._deploy_lock = asyncio.Lock()
         self._store: Store | None = None
         self._runs: RunManager | None = None
-        self._engine: Any = engine
+        self._engine = engine
         self._license: LicenseGate | None = None
         self._warmup: asyncio.Task[None] | None = None
 
@@ -100,9 +106,10 @@ class Daemon:
             from omnix.agent.runs.engine import Engine  # Pulls in the adapters: load it late.
 
             self._engine = Engine(max_parallel=self.config.max_parallel_nodes or None)
+        engine = self._engine
         self._runs = RunManager(
             self._store,
-            self._engine,
+            engine,
             max_concurrent_runs=self.config.max_concurrent_runs,
             on_finished=self._run_finished,
         )
@@ -126,14 +133,11 @@ class Daemon:
         # scheduled one, with nobody waiting to see it start) skips the worker's start-up,
         # and readiness is not delayed. The worker is a child process, so the agent's own
         # memory stays small.
-        self._warmup = asyncio.create_task(self._warm_python(), name="omnix-warm-python")
+        self._warmup = asyncio.create_task(self._warm_python(engine), name="omnix-warm-python")
 
-    async def _warm_python(self) -> None:
-        adapter = getattr(self._engine, "adapter", None)
-        if adapter is None:
-            return
+    async def _warm_python(self, engine: PipelineRunner) -> None:
         try:
-            await adapter("python")
+            await engine.warm("python")
         except Exception as exc:  # The first Python run reports it to the user.
             log.warning("the python adapter did not start ahead of runs: %s", exc)
 
@@ -346,6 +350,24 @@ class Daemon:
     def _run_finished(self, pipeline_name: str, trigger: str) -> None:
         if trigger == "schedule":
             self._scheduler.run_finished(pipeline_name)
+
+    # -- license ---------------------------------------------------------------------------
+
+    async def license_report(self) -> LicenseReport:
+        """The license in force, its features and limits, and today's usage."""
+        # Loaded on use: licensing pulls in cryptography, which an idle agent does without.
+        from omnix.agent.licensing.keyfile import LICENSE_FILE
+        from omnix.agent.licensing.report import license_report
+
+        entitlements = await self.license.entitlements()
+        return license_report(
+            entitlements, self.state_dir / LICENSE_FILE, await self.license.usage()
+        )
+
+    async def install_license(self, key: str) -> tuple[LicenseStatus, LicenseStatus | None]:
+        """Verify and store `key`, in force at once: (the new status, the previous one).
+        Raises `InvalidLicenseKey` or `LicenseNotInstallable`."""
+        return await self.license.install(key)
 
     # -- status ----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from omnix.agent.api.status import AgentServicer
 from omnix.agent.config import PID_FILE, AgentConfig, ensure_admin_token, load_config
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import AlreadyRunning, ConfigError
+from omnix.agent.runs.manager import PipelineRunner
 from omnix.agent.systemd import notify as sdnotify
 from omnix.agent.systemd.journal import configure_logging
 from omnix.shared.paths import socket_path
@@ -189,7 +190,7 @@ class Agent:
         *,
         config_path: str | None = None,
         extra_listen: Sequence[str] = (),
-        engine: Any = None,
+        engine: PipelineRunner | None = None,
         token: str | None = None,
     ) -> None:
         """`config_path` is re-read on `reload`; `extra_listen` (from --listen) is added to

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from omnix.shared.pipeline import Pipeline, PipelineInvalid, Problem, parse_pipeline
+from omnix.shared.validation.nodes import NODE_ID
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-NODE_ID = re.compile(r"[a-z_][a-z0-9_]*\Z")
 EDITABLE_FIELDS = ("lang", "code", "retries", "timeout", "requires")
 
 

@@ -13,8 +13,9 @@ from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.run_events import (
     RunEnded,
     RunEventReceived,
+    RunFeed,
+    RunStarted,
     describe_run_state,
-    relay,
     show_node_event,
 )
 from omnix.tui.document import PipelineDocument, Validation
@@ -67,7 +68,7 @@ class RunControl(App[None]):
             )
             return
         self.show_run_queued()
-        self.watch_run(self.document.dumps(), str(self.document.path))
+        self.watch_run(self.document.dumps(), str(self.document.path), self.run_feed())
 
     def show_run_queued(self) -> None:
         """Every box pending, the log panel emptied and shown: a run was just asked for."""
@@ -82,23 +83,31 @@ class RunControl(App[None]):
         self.sub_title = f"{self.document.path} · run queued"
 
     @work(thread=True, exclusive=True, group="run")
-    def watch_run(self, source: str, path: str) -> None:
-        """Start a run on the agent and relay its events until it ends."""
+    def watch_run(self, source: str, path: str, feed: RunFeed) -> None:
+        """Start a run on the agent and feed its events to the UI until it ends."""
         from omnix.tui.session import AgentError, AgentSession
 
         try:
             with AgentSession(self.agent) as session:
-                self.run_id = session.start_source(source, path)
-                for event in session.events(self.run_id):
-                    self.deliver(event)
+                run_id = session.start_source(source, path)
+                feed.started(run_id)
+                for event in session.events(run_id):
+                    feed.deliver(event)
         except AgentError as exc:
-            self.post_message(RunEnded(str(exc)))
+            feed.ended(str(exc))
             return
-        self.post_message(RunEnded())
+        feed.ended()
+
+    def run_feed(self) -> RunFeed:
+        """Where a run worker sends events (make it on the UI thread)."""
+        return RunFeed(self, self.query_one(LogPanel))
 
     def deliver(self, event: RunEvent) -> None:
-        """Show one run event; safe to call from the worker thread."""
-        relay(event, self, self.query_one(LogPanel))
+        """Show one run event, as the run worker's feed does (call it on the UI thread)."""
+        self.run_feed().deliver(event)
+
+    def on_run_started(self, message: RunStarted) -> None:
+        self.run_id = message.run_id
 
     def on_run_event_received(self, message: RunEventReceived) -> None:
         event = message.event

@@ -39,7 +39,7 @@ class LicenseServicer:
         if len(request.key) > MAX_KEY_CHARS:
             raise BadRequest(f"key is {len(request.key)} characters; a license key is far shorter")
         try:
-            status, previous = await self._daemon.license.install(request.key)
+            status, previous = await self._daemon.install_license(request.key)
         except InvalidLicenseKey as exc:
             raise BadRequest(f"the license key is not valid: {exc.reason}; {exc.hint}") from None
         except LicenseNotInstallable as exc:
@@ -53,12 +53,6 @@ class LicenseServicer:
         return license_pb2.InstallLicenseResponse(license=await self._info(), replaced=replaced)
 
     async def _info(self) -> license_pb2.LicenseInfo:
-        from omnix.agent.licensing.keyfile import LICENSE_FILE
-        from omnix.agent.licensing.report import license_report
         from omnix.agent.licensing.wire import info_message
 
-        gate = self._daemon.license
-        report = license_report(
-            await gate.entitlements(), self._daemon.state_dir / LICENSE_FILE, await gate.usage()
-        )
-        return info_message(report)
+        return info_message(await self._daemon.license_report())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 import grpc
@@ -18,7 +19,7 @@ from omnix.agent.config import DB_FILE, load_config, resolve_state_dir
 from omnix.agent.errors import ConfigError, LicenseNotInstallable
 from omnix.agent.licensing.entitlements import Entitlements
 from omnix.agent.licensing.keyfile import LICENSE_FILE, LicenseStore
-from omnix.agent.licensing.report import format_document, license_report
+from omnix.agent.licensing.report import LicenseReport, format_document, license_report
 from omnix.agent.licensing.wire import report_from_message
 from omnix.agent.store.usage import read_store
 from omnix.shared.client import AgentAddress, AgentClient
@@ -206,40 +207,41 @@ def show(as_json: bool, state_dir: Path | None) -> None:
     """Show the license in force: tier, customer, seats, expiry, features, limits and today's
     usage (from the running agent when one answers, else read from its store file)."""
     state = _resolve_state_dir(state_dir)
-    report: dict[str, Any] | None = None
+    report: LicenseReport | None = None
     with running_agent(state) as client:
         if client is not None:
             report = _report_from_agent(client, state)
     if report is None:
         report = _report_from_files(state)
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(report.to_json(), indent=2))
     else:
         click.echo(format_document(report))
 
 
-def _report_from_agent(client: AgentClient, state_dir: Path) -> dict[str, Any] | None:
+def _report_from_agent(client: AgentClient, state_dir: Path) -> LicenseReport | None:
     try:
         reply = client.license.GetLicense(license_pb2.GetLicenseRequest(), timeout=CALL_S)
     except grpc.RpcError:
         return None  # An older agent without the service, or one going away: read the files.
-    report = report_from_message(reply.license, str(state_dir / LICENSE_FILE))
-    report["usage_source"] = f"the running agent at unix:{socket_path(state_dir)}"
-    return report
+    return report_from_message(
+        reply.license,
+        str(state_dir / LICENSE_FILE),
+        usage_source=f"the running agent at unix:{socket_path(state_dir)}",
+    )
 
 
-def _report_from_files(state_dir: Path) -> dict[str, Any]:
+def _report_from_files(state_dir: Path) -> LicenseReport:
     store = LicenseStore(state_dir)
     read = read_store(state_dir)
     usage, newest = read if read is not None else (None, None)
     entitlements = Entitlements(store.status(now=datetime.now(UTC), newest_recorded=newest))
-    report = license_report(entitlements, store.path, usage)
-    report["usage_source"] = (
+    source = (
         f"the store file {state_dir / DB_FILE} (read-only; no agent answers)"
         if read is not None
         else "none (no agent answers and there is no store)"
     )
-    return report
+    return dataclasses.replace(license_report(entitlements, store.path, usage), usage_source=source)
 
 
 @contextlib.contextmanager

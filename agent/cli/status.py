@@ -8,12 +8,13 @@ serving), 3 UNKNOWN (the agent answered, but not as expected: refused the token,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 import grpc
@@ -40,64 +41,123 @@ def _token(state_dir: Path) -> str:
         return ""
 
 
+@dataclass(frozen=True, slots=True)
+class LimitUse:
+    """Today's use of one license limit; `allowed` is None when unlimited."""
+
+    used: int
+    allowed: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseSummary:
+    """The license in force as the agent reports it."""
+
+    tier: str
+    state: str
+    message: str
+    days_left: int | None
+    usage: dict[str, LimitUse]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSummary:
+    """The agent's SQLite store."""
+
+    ok: bool
+    detail: str
+    path: str
+    size_bytes: int
+    schema_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSummary:
+    """One scheduled pipeline; `next_fire_at` in epoch seconds, None when there is none."""
+
+    pipeline: str
+    paused: bool
+    next_fire_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusDetails:
+    """What an agent that answered reports; `--json` prints it field by field."""
+
+    address: str
+    version: str
+    pid: int
+    uptime_s: float
+    state_dir: str
+    listen_addresses: list[str]
+    pipelines: int
+    running_runs: int
+    queued_runs: int
+    license_tier: str
+    license: LicenseSummary | None
+    """None from an agent without LicenseService."""
+    store: StoreSummary
+    schedules: list[ScheduleSummary]
+    latency_ms: float
+
+
 def probe(
     address: str, token: str, timeout_s: float, tls_ca: str = ""
-) -> tuple[int, str, dict[str, Any]]:
+) -> tuple[int, str, StatusDetails | None]:
     """(exit code, summary, details) for the agent at `address`."""
     started = time.monotonic()
     tls = "" if address.startswith("unix:") else tls_ca
     try:
         client = AgentClient(AgentAddress(address, token, tls), timeout_s=timeout_s)
     except AgentUnreachable as exc:
-        return UNKNOWN, str(exc), {}
+        return UNKNOWN, str(exc), None
     with client:
         try:
             serving = client.health(timeout_s)
         except grpc.RpcError as exc:
-            return CRITICAL, f"no agent answers at {address} ({exc.code().name})", {}
+            return CRITICAL, f"no agent answers at {address} ({exc.code().name})", None
         if not serving:
-            return CRITICAL, f"agent at {address} is not serving (draining?)", {}
+            return CRITICAL, f"agent at {address} is not serving (draining?)", None
         try:
             reply = client.agent.GetStatus(
                 agent_pb2.GetStatusRequest(), timeout=timeout_s, metadata=client.metadata
             )
         except grpc.RpcError as exc:
-            return UNKNOWN, f"agent at {address} refused GetStatus: {describe_rpc_error(exc)}", {}
+            message = f"agent at {address} refused GetStatus: {describe_rpc_error(exc)}"
+            return UNKNOWN, message, None
         license = _license(client, timeout_s)
     latency_ms = (time.monotonic() - started) * 1000
-    details = {
-        "address": address,
-        "version": reply.version,
-        "pid": reply.pid,
-        "uptime_s": round(reply.uptime_s, 3),
-        "state_dir": reply.state_dir,
-        "listen_addresses": list(reply.listen_addresses),
-        "pipelines": reply.pipelines,
-        "running_runs": reply.running_runs,
-        "queued_runs": reply.queued_runs,
-        "license_tier": reply.license_tier,
-        "license": license,
-        "store": {
-            "ok": reply.store.ok,
-            "detail": reply.store.detail,
-            "path": reply.store.path,
-            "size_bytes": reply.store.size_bytes,
-            "schema_version": reply.store.schema_version,
-        },
-        "schedules": [
-            {
-                "pipeline": s.pipeline_name,
-                "paused": s.paused,
-                "next_fire_at": s.next_fire_at or None,
-            }
+    details = StatusDetails(
+        address=address,
+        version=reply.version,
+        pid=reply.pid,
+        uptime_s=round(reply.uptime_s, 3),
+        state_dir=reply.state_dir,
+        listen_addresses=list(reply.listen_addresses),
+        pipelines=reply.pipelines,
+        running_runs=reply.running_runs,
+        queued_runs=reply.queued_runs,
+        license_tier=reply.license_tier,
+        license=license,
+        store=StoreSummary(
+            ok=reply.store.ok,
+            detail=reply.store.detail,
+            path=reply.store.path,
+            size_bytes=reply.store.size_bytes,
+            schema_version=reply.store.schema_version,
+        ),
+        schedules=[
+            ScheduleSummary(
+                pipeline=s.pipeline_name, paused=s.paused, next_fire_at=s.next_fire_at or None
+            )
             for s in reply.schedules
         ],
-        "latency_ms": round(latency_ms, 2),
-    }
+        latency_ms=round(latency_ms, 2),
+    )
     return OK, "", details
 
 
-def _license(client: AgentClient, timeout_s: float) -> dict[str, Any] | None:
+def _license(client: AgentClient, timeout_s: float) -> LicenseSummary | None:
     """The license in force and today's usage, or None from an agent without LicenseService."""
     try:
         info = client.license.GetLicense(
@@ -105,66 +165,64 @@ def _license(client: AgentClient, timeout_s: float) -> dict[str, Any] | None:
         ).license
     except grpc.RpcError:
         return None
-    return {
-        "tier": info.tier,
-        "state": license_pb2.LicenseState.Name(info.state).removeprefix("LICENSE_STATE_").lower(),
-        "message": info.message,
-        "days_left": info.days_left if info.HasField("days_left") else None,
-        "usage": {
-            limit.name: {
-                "used": limit.used,
-                "allowed": limit.allowed if limit.HasField("allowed") else None,
-            }
+    return LicenseSummary(
+        tier=info.tier,
+        state=license_pb2.LicenseState.Name(info.state).removeprefix("LICENSE_STATE_").lower(),
+        message=info.message,
+        days_left=info.days_left if info.HasField("days_left") else None,
+        usage={
+            limit.name: LimitUse(
+                used=limit.used, allowed=limit.allowed if limit.HasField("allowed") else None
+            )
             for limit in info.limits
             if limit.HasField("used")
         },
-    }
+    )
 
 
-def evaluate(details: dict[str, Any], warn_queued: int) -> tuple[int, str]:
+def evaluate(details: StatusDetails, warn_queued: int) -> tuple[int, str]:
     """WARNING when the store is unhealthy, the queue reaches `warn_queued`, or the license
     expires within 14 days or no longer holds (the agent degraded to Free); else OK."""
-    if not details["store"]["ok"]:
-        return WARNING, f"store unhealthy: {details['store']['detail']}"
-    if details["queued_runs"] >= warn_queued:
-        return WARNING, f"{details['queued_runs']} runs queued"
-    license = details.get("license")
-    if license is not None and license["state"] in LICENSE_WARNINGS:
-        return WARNING, f"license {license['state']}: {license['message']}"
+    if not details.store.ok:
+        return WARNING, f"store unhealthy: {details.store.detail}"
+    if details.queued_runs >= warn_queued:
+        return WARNING, f"{details.queued_runs} runs queued"
+    license = details.license
+    if license is not None and license.state in LICENSE_WARNINGS:
+        return WARNING, f"license {license.state}: {license.message}"
     return OK, (
-        f"agent {details['version']} up {details['uptime_s']:.0f}s, "
-        f"{details['running_runs']} running, {details['queued_runs']} queued"
+        f"agent {details.version} up {details.uptime_s:.0f}s, "
+        f"{details.running_runs} running, {details.queued_runs} queued"
     )
 
 
-def perfdata(details: dict[str, Any]) -> str:
+def perfdata(details: StatusDetails | None) -> str:
     """The Nagios performance data after `|`; license usage as `runs_today=USED;;;0;LIMIT`
     (the maximum left out when unlimited)."""
-    if not details:
+    if details is None:
         return ""
     text = (
-        f" | running={details['running_runs']} queued={details['queued_runs']}"
-        f" pipelines={details['pipelines']} uptime={details['uptime_s']}s"
-        f" latency={details['latency_ms']}ms store_bytes={details['store']['size_bytes']}B"
+        f" | running={details.running_runs} queued={details.queued_runs}"
+        f" pipelines={details.pipelines} uptime={details.uptime_s}s"
+        f" latency={details.latency_ms}ms store_bytes={details.store.size_bytes}B"
     )
-    license = details.get("license")
-    if license is not None:
-        runs = license["usage"].get("executions per day")
+    if details.license is not None:
+        runs = details.license.usage.get("executions per day")
         if runs is not None:
-            allowed = "" if runs["allowed"] is None else str(runs["allowed"])
-            text += f" runs_today={runs['used']};;;0;{allowed}"
+            allowed = "" if runs.allowed is None else str(runs.allowed)
+            text += f" runs_today={runs.used};;;0;{allowed}"
     return text
 
 
-def license_line(license: dict[str, Any] | None) -> str:
+def license_line(license: LicenseSummary | None) -> str:
     """The `license:` line of the text form."""
     if license is None:
         return "unknown (the agent does not report it)"
     used = ", ".join(
-        f"{name} {u['used']:,}" + ("" if u["allowed"] is None else f" of {u['allowed']:,}")
-        for name, u in license["usage"].items()
+        f"{name} {u.used:,}" + ("" if u.allowed is None else f" of {u.allowed:,}")
+        for name, u in license.usage.items()
     )
-    return f"{license['tier']} ({license['state']}) - {license['message']}" + (
+    return f"{license.tier} ({license.state}) - {license.message}" + (
         f"; today: {used}" if used else ""
     )
 
@@ -201,34 +259,37 @@ def command(
         sys.exit(UNKNOWN)
     target = address or f"unix:{socket_path(state)}"
     code, summary, details = probe(target, _token(state), timeout, tls_ca)
-    if code == OK:
+    if details is not None:
         code, summary = evaluate(details, warn_queued)
     if as_json:
-        click.echo(json.dumps({"status": LABELS[code], "summary": summary, **details}))
+        fields = dataclasses.asdict(details) if details is not None else {}
+        click.echo(json.dumps({"status": LABELS[code], "summary": summary, **fields}))
         sys.exit(code)
     click.echo(f"OMNIX {LABELS[code]} - {summary}{perfdata(details)}")
-    if details and not nagios:
-        click.echo(f"  address:    {details['address']} (pid {details['pid']})")
-        click.echo(f"  listening:  {', '.join(details['listen_addresses'])}")
-        click.echo(f"  state dir:  {details['state_dir']}")
-        store = details["store"]
-        click.echo(
-            f"  store:      {'ok' if store['ok'] else 'NOT OK'} - {store['detail']} "
-            f"({store['size_bytes']} bytes, schema {store['schema_version']})"
-        )
-        click.echo(f"  pipelines:  {details['pipelines']}")
-        click.echo(
-            f"  runs:       {details['running_runs']} running, {details['queued_runs']} queued"
-        )
-        click.echo(f"  license:    {license_line(details['license'])}")
-        for schedule in details["schedules"]:
-            when = schedule["next_fire_at"]
-            next_fire = (
-                "paused"
-                if schedule["paused"]
-                else time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(when))
-                if when
-                else "-"
-            )
-            click.echo(f"  schedule:   {schedule['pipeline']} next {next_fire}")
+    if details is not None and not nagios:
+        _print_details(details)
     sys.exit(code)
+
+
+def _print_details(details: StatusDetails) -> None:
+    click.echo(f"  address:    {details.address} (pid {details.pid})")
+    click.echo(f"  listening:  {', '.join(details.listen_addresses)}")
+    click.echo(f"  state dir:  {details.state_dir}")
+    store = details.store
+    click.echo(
+        f"  store:      {'ok' if store.ok else 'NOT OK'} - {store.detail} "
+        f"({store.size_bytes} bytes, schema {store.schema_version})"
+    )
+    click.echo(f"  pipelines:  {details.pipelines}")
+    click.echo(f"  runs:       {details.running_runs} running, {details.queued_runs} queued")
+    click.echo(f"  license:    {license_line(details.license)}")
+    for schedule in details.schedules:
+        when = schedule.next_fire_at
+        next_fire = (
+            "paused"
+            if schedule.paused
+            else time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(when))
+            if when
+            else "-"
+        )
+        click.echo(f"  schedule:   {schedule.pipeline} next {next_fire}")

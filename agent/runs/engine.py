@@ -89,6 +89,10 @@ class Engine:
             self._started[language] = task
         return await asyncio.shield(task)
 
+    async def warm(self, language: str) -> None:
+        """Start `language`'s adapter ahead of the first run that needs it."""
+        await self.adapter(language)
+
     async def _start(self, language: str) -> Adapter:
         try:
             adapter = self._adapters[language]

@@ -40,7 +40,12 @@ CANCELLED_BY_STOP = "the agent stopped and its drain grace period was over"
 
 
 class PipelineRunner(Protocol):
-    """What the run manager needs of `omnix.agent.engine.Engine`."""
+    """What the run manager and the daemon need of `omnix.agent.runs.engine.Engine`: run a
+    pipeline, start a language's workers ahead of the first run, stop every worker."""
+
+    async def warm(self, language: str) -> None: ...
+
+    async def close(self) -> None: ...
 
     async def run(
         self,

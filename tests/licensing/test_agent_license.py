@@ -76,6 +76,9 @@ class _NoEngine:
     async def run(self, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError("no run is started in these tests")
 
+    async def warm(self, language: str) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 

@@ -90,7 +90,7 @@ async def test_a_run_shows_every_node_succeeding(tmp_path: Path, agent: Agent) -
         assert looks["total"].state is NodeStatus.SUCCEEDED
         assert looks["total"].duration_s is not None
         assert "✔ numbers" in app.canvas.picture.text()  # type: ignore[union-attr]
-        assert "making numbers" in "".join(app.query_one(LogPanel).buffers["numbers"])
+        assert "making numbers" in app.query_one(LogPanel).buffers.text("numbers")
 
 
 async def test_a_failing_node_marks_downstream_and_logs_the_error(
@@ -103,7 +103,7 @@ async def test_a_failing_node_marks_downstream_and_logs_the_error(
         assert app.run_status is RunStatus.FAILED
         assert app.canvas.looks["broken"].state is NodeStatus.FAILED
         assert app.canvas.looks["after"].state is NodeStatus.UPSTREAM_FAILED
-        assert "no rows today" in "".join(app.query_one(LogPanel).buffers["broken"])
+        assert "no rows today" in app.query_one(LogPanel).buffers.text("broken")
 
 
 async def test_x_cancels_the_run(tmp_path: Path, agent: Agent) -> None:

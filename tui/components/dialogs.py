@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from omnix.tui.document import NODE_ID
+from omnix.shared.validation.nodes import NODE_ID
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType

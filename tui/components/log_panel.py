@@ -1,16 +1,46 @@
 """The log panel: the selected node's output during and after a run.
 
-Runs can print floods of lines. The run worker appends text to per-node buffers and posts
-`LogPanel.LogsGrew`; while one is still queued for a node, later ones are dropped
-(`Message.can_replace`, as Toolong does), and the handler shows everything new at once.
+Runs can print floods of lines. The run worker appends text to the panel's `LogBuffers` (a
+plain object with a lock, never the widget) and posts `LogPanel.LogsGrew`; while one is
+still queued for a node, later ones are dropped (`Message.can_replace`, as Toolong does),
+and the handler, on the UI thread, shows everything new at once.
 """
 
 from __future__ import annotations
+
+import threading
 
 from textual.message import Message
 from textual.widgets import Log
 
 MAX_LINES = 5000
+
+
+class LogBuffers:
+    """Every node's log text, appended from a worker thread and read on the UI thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._chunks: dict[str, list[str]] = {}
+
+    def append(self, node_id: str, text: str) -> None:
+        """Add text to a node's log; safe from any thread."""
+        with self._lock:
+            self._chunks.setdefault(node_id, []).append(text)
+
+    def since(self, node_id: str, start: int) -> list[str]:
+        """The node's chunks from index `start` on."""
+        with self._lock:
+            return self._chunks.get(node_id, [])[start:]
+
+    def text(self, node_id: str) -> str:
+        """The node's whole log so far."""
+        return "".join(self.since(node_id, 0))
+
+    def clear(self) -> None:
+        """Forget every node's log."""
+        with self._lock:
+            self._chunks.clear()
 
 
 class LogPanel(Log):
@@ -28,7 +58,7 @@ class LogPanel(Log):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, max_lines=MAX_LINES, auto_scroll=True)
-        self.buffers: dict[str, list[str]] = {}
+        self.buffers = LogBuffers()
         self.node_id: str | None = None
         self._shown = 0
 
@@ -39,8 +69,10 @@ class LogPanel(Log):
         self.clear()
 
     def append(self, node_id: str, text: str) -> None:
-        """Add text to a node's buffer; safe from a worker thread (list.append is atomic)."""
-        self.buffers.setdefault(node_id, []).append(text)
+        """Add text to a node's log (on the UI thread; a worker goes through `RunFeed`)."""
+        self.buffers.append(node_id, text)
+        if node_id == self.node_id:
+            self._catch_up()
 
     def show(self, node_id: str | None) -> None:
         """Show a node's whole log so far."""
@@ -56,8 +88,7 @@ class LogPanel(Log):
             self._catch_up()
 
     def _catch_up(self) -> None:
-        chunks = self.buffers.get(self.node_id or "", [])
-        new = chunks[self._shown :]
+        new = self.buffers.since(self.node_id or "", self._shown)
         self._shown += len(new)
         if new:
             self.write("".join(new))

@@ -1,8 +1,9 @@
 """Showing a run's events on a graph canvas and a log panel, shared by every run view.
 
-The run worker calls `relay` from its thread for each event; logs go straight to the
-panel's buffers (coalesced there), state changes come back to the UI thread as
-`RunEventReceived` and are drawn by `show_node_event`.
+A run worker thread touches no widget: the view makes a `RunFeed` on the UI thread and hands
+it to the worker, which calls `deliver` for each event. Logs go into the panel's
+`LogBuffers` (coalesced there) with a `LogsGrew` message; the run id, state changes and the
+end come back to the UI thread as messages and are drawn there (`show_node_event`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ class RunEventReceived(Message):
         self.event = event
 
 
+class RunStarted(Message):
+    """The agent accepted the run and gave it this id."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+
 class RunEnded(Message):
     """The run's event stream ended; `error` says why when it could not run or was cut off."""
 
@@ -30,13 +39,32 @@ class RunEnded(Message):
         self.error = error
 
 
-def relay(event: RunEvent, receiver: MessagePump, log: LogPanel) -> None:
-    """Route one event to the UI; safe to call from a worker thread."""
-    if isinstance(event, NodeLog):
-        log.append(event.node_id, event.text)
-        log.post_message(LogPanel.LogsGrew(event.node_id))
-    else:
-        receiver.post_message(RunEventReceived(event))
+class RunFeed:
+    """Where a run worker sends what it reads: made on the UI thread, used from any thread.
+
+    It holds the receiving view and the log panel's buffers, so the worker never queries or
+    calls a widget; `post_message` is Textual's thread-safe way in."""
+
+    def __init__(self, receiver: MessagePump, log: LogPanel) -> None:
+        self._receiver = receiver
+        self._log = log
+        self._buffers = log.buffers
+
+    def started(self, run_id: str) -> None:
+        """The agent accepted the run."""
+        self._receiver.post_message(RunStarted(run_id))
+
+    def deliver(self, event: RunEvent) -> None:
+        """Route one event to the UI."""
+        if isinstance(event, NodeLog):
+            self._buffers.append(event.node_id, event.text)
+            self._log.post_message(LogPanel.LogsGrew(event.node_id))
+        else:
+            self._receiver.post_message(RunEventReceived(event))
+
+    def ended(self, error: str | None = None) -> None:
+        """The event stream ended; `error` says why when it could not run or was cut off."""
+        self._receiver.post_message(RunEnded(error))
 
 
 def show_node_event(event: NodeStateChanged, canvas: GraphCanvas, log: LogPanel) -> None:
@@ -44,11 +72,7 @@ def show_node_event(event: NodeStateChanged, canvas: GraphCanvas, log: LogPanel)
     final = event.status.is_final
     canvas.set_state(event.node_id, event.status, event.duration_s if final else None)
     if event.error:
-        relay(
-            NodeLog(event.run_id, event.node_id, "stderr", f"{event.error}\n", event.at),
-            canvas,
-            log,
-        )
+        log.append(event.node_id, f"{event.error}\n")
 
 
 def describe_run_state(event: RunStateChanged) -> str:

@@ -10,8 +10,8 @@ from omnix.tui.components.log_panel import LogPanel
 from omnix.tui.components.run_events import (
     RunEnded,
     RunEventReceived,
+    RunFeed,
     describe_run_state,
-    relay,
     show_node_event,
 )
 from omnix.tui.document import DocumentError, PipelineDocument
@@ -56,12 +56,11 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"run {self.run_id}"
-        self.follow()
+        self.follow(RunFeed(self, self.query_one(LogPanel)))
 
     @work(thread=True, exclusive=True, group="follow")
-    def follow(self) -> None:
-        """Draw the run's graph, then relay its events (history first) until it ends."""
-        log = self.query_one(LogPanel)
+    def follow(self, feed: RunFeed) -> None:
+        """Draw the run's graph, then feed its events (history first) until it ends."""
         from omnix.tui.session import AgentSession
 
         try:
@@ -70,11 +69,11 @@ class RunScreen(Screen[None]):
                 source = session.pipeline_source(run.pipeline, run.version) if run.version else None
                 self.post_message(self.GraphReady(run, source))
                 for event in session.events(self.run_id):
-                    relay(event, self, log)
+                    feed.deliver(event)
         except AgentError as exc:
-            self.post_message(RunEnded(str(exc)))
+            feed.ended(str(exc))
             return
-        self.post_message(RunEnded())
+        feed.ended()
 
     def on_run_screen_graph_ready(self, message: GraphReady) -> None:
         run = message.run
