@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerate the Python code for omnix.v1 from the .proto files.
 # Usage: proto/generate.sh [OUT_DIR]   (default: proto/, i.e. in place)
-# The generated files are checked in; tests/agent/test_proto_generated.py fails when they drift.
+# The generated files are checked in; tests/agent/api/test_proto.py fails when they drift.
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here}"

@@ -172,6 +172,11 @@ class WorkerPool:
         return self._closed
 
     @property
+    def workers(self) -> list[WorkerProcess]:
+        """Every worker process of the pool, busy or idle."""
+        return list(self._all)
+
+    @property
     def pids(self) -> list[int]:
         """Process ids of the live workers (for diagnostics and tests)."""
         return [worker.pid for worker in self._all if worker.alive]

@@ -40,7 +40,7 @@ class WorkerCrashed(Exception):
     """The worker process died or broke the protocol; it cannot be used again."""
 
 
-class _Output:
+class MarkedStream:
     """One of the worker's output streams: splits it at end-of-request markers."""
 
     def __init__(self, stream: Stream, marker: bytes) -> None:
@@ -112,7 +112,7 @@ class WorkerProcess(asyncio.SubprocessProtocol):
         self.pid = 0
         self._marker_token = secrets.token_hex(12)
         marker = f"\x1e{self._marker_token}\x1e".encode()
-        self._outputs = {fd: _Output(stream, marker) for fd, stream in _STREAMS.items()}
+        self._outputs = {fd: MarkedStream(stream, marker) for fd, stream in _STREAMS.items()}
         self._replies: FrameReceiver | None = None
         self._transport: asyncio.SubprocessTransport | None = None
         self._requests: FrameSender | None = None

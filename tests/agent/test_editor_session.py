@@ -8,7 +8,7 @@ from omnix.shared.status import RunStatus
 from omnix.tui.session import AgentSession
 from omnix.v1 import status_pb2
 
-from .conftest import RunningAgent
+from tests.agent.agents import RunningAgent
 
 
 def test_start_source_sends_the_files_that_file_nodes_name(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from omnix.v1 import run_pb2, status_pb2
 
-from .conftest import AgentFactory, RunningAgent, environment, python_pipeline, spawn_agent
+from tests.agent.agents import AgentFactory, RunningAgent, environment, python_pipeline, spawn_agent
 
 
 def config(tmp: Path, text: str) -> str:

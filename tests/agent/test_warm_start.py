@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .conftest import AgentFactory, descendants
+from tests.agent.agents import AgentFactory, descendants
 
 IDLE_RSS_LIMIT_KIB = 60 * 1024
 

@@ -133,7 +133,7 @@ async def test_dragging_a_node_stores_its_position(editor: EditorApp) -> None:
         await settle(pilot)
         canvas = editor.canvas
         box = canvas.picture.layout.boxes["report"]  # type: ignore[union-attr]
-        ox, oy = canvas._origin
+        ox, oy = canvas.origin
         grab = (box.x + ox + 3, box.y + oy + 2)  # +1 for the canvas border
         await pilot.mouse_down(GraphCanvas, offset=grab)
         await pilot.hover(GraphCanvas, offset=(grab[0] - 3, grab[1] + 4))
@@ -149,7 +149,7 @@ async def test_clicking_a_box_selects_it(editor: EditorApp) -> None:
         await settle(pilot)
         canvas = editor.canvas
         box = canvas.picture.layout.boxes["totals"]  # type: ignore[union-attr]
-        ox, oy = canvas._origin
+        ox, oy = canvas.origin
         await pilot.click(GraphCanvas, offset=(box.x + ox + 4, box.y + oy + 2))
         assert canvas.selected == "totals"
         assert not editor.document.dirty

@@ -34,10 +34,10 @@ async def test_moving_the_selection_rebuilds_only_the_two_boxes_rows(tmp_path: P
         await settle(pilot)
         canvas = editor.canvas
         for row in range(canvas.picture.height):  # type: ignore[union-attr]
-            canvas._row_strip(row)
-        cached = set(canvas._strips)
+            canvas.row_strip(row)
+        cached = canvas.cached_rows
         canvas.select("n1", scroll=False)
-        dropped = cached - set(canvas._strips)
+        dropped = cached - canvas.cached_rows
         assert dropped == box_rows(editor, "n0") | box_rows(editor, "n1")
 
 
@@ -46,7 +46,7 @@ async def test_the_selected_box_has_a_heavy_border(editor: EditorApp) -> None:
         await settle(pilot)
         canvas = editor.canvas
         box = canvas.picture.layout.boxes["extract"]  # type: ignore[union-attr]
-        line = canvas._row_strip(box.y).text
+        line = canvas.row_strip(box.y).text
         assert "┏" in line and "┓" in line
 
 
@@ -102,5 +102,5 @@ async def test_fit_on_a_small_graph_centres_it(editor: EditorApp) -> None:
         await pilot.press("f")
         canvas = editor.canvas
         assert not canvas.compact
-        ox, oy = canvas._origin
+        ox, oy = canvas.origin
         assert ox > 0 and oy > 0

@@ -6,6 +6,8 @@ The events are the engine's own types (`omnix.shared.events`), delivered through
 
 from __future__ import annotations
 
+from typing import Any
+
 from omnix.shared.events import NodeLog, NodeStateChanged, RunStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.app import EditorApp
@@ -64,14 +66,14 @@ async def test_a_flood_of_log_lines_is_coalesced_and_complete(editor: EditorApp)
         await settle(pilot)
         log = editor.query_one(LogPanel)
         handled = 0
-        original = log._catch_up
+        original = log.write
 
-        def counting() -> None:
+        def counting(data: str, *args: Any, **kwargs: Any) -> LogPanel:
             nonlocal handled
             handled += 1
-            original()
+            return original(data, *args, **kwargs)
 
-        log._catch_up = counting  # type: ignore[method-assign]
+        log.write = counting  # type: ignore[method-assign]
         for i in range(2000):
             editor.deliver(NodeLog("run-1", "extract", "stdout", f"line {i}\n", 0.0))
         await pilot.pause()

@@ -355,10 +355,21 @@ class GraphCanvas(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        strip = self._row_strip(y + scroll_y - self._origin[1])
+        strip = self.row_strip(y + scroll_y - self._origin[1])
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
 
-    def _row_strip(self, row: int) -> Strip:
+    @property
+    def origin(self) -> Point:
+        """Where the picture's top-left corner sits in the widget (it is centred when small)."""
+        return self._origin
+
+    @property
+    def cached_rows(self) -> frozenset[int]:
+        """The picture rows whose strips are cached (a change drops only the rows it touches)."""
+        return frozenset(self._strips)
+
+    def row_strip(self, row: int) -> Strip:
+        """Picture row `row` as a strip, cached until a change touches it."""
         cached = self._strips.get(row)
         if cached is not None:
             return cached

@@ -8,7 +8,7 @@ import threading
 import grpc
 from omnix.v1 import run_pb2, status_pb2
 
-from .conftest import AgentFactory, python_pipeline
+from tests.agent.agents import AgentFactory, python_pipeline
 
 FINAL = {
     status_pb2.RUN_STATUS_SUCCEEDED,

@@ -13,7 +13,7 @@ from omnix.agent.runs.engine import Engine
 from omnix.shared.pipeline import Pipeline, load_pipeline
 from omnix.shared.status import RunStatus
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sales" / "pipeline.yaml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sales" / "pipeline.yaml"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import grpc
 import pytest
 from omnix.v1 import run_pb2
 
-from .conftest import RunningAgent, environment
+from tests.agent.agents import RunningAgent, environment
 
 DATED = """\
 omnix: 1

@@ -13,7 +13,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 )
 from omnix.v1 import agent_pb2, agent_pb2_grpc, pipeline_pb2, run_pb2, status_pb2
 
-from .conftest import RunningAgent, python_pipeline
+from tests.agent.agents import RunningAgent, python_pipeline
 
 
 def test_health_says_serving_for_the_agent_and_each_service(module_agent: RunningAgent) -> None:

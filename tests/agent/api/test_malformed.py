@@ -10,7 +10,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from omnix.v1 import pipeline_pb2, run_pb2, schedule_pb2
 
-from .conftest import RunningAgent, python_pipeline
+from tests.agent.agents import RunningAgent, python_pipeline
 
 UNARY = [
     "/omnix.v1.PipelineService/DeployPipeline",

@@ -66,7 +66,7 @@ async def start_agent(
 
     yield start
     for agent in started:
-        await agent.channel.close()
+        await agent.channel.close(None)
         await agent.agent.stop(0)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from omnix.v1 import pipeline_pb2, run_pb2
 
-from .conftest import AgentFactory, RunningAgent, python_pipeline
+from tests.agent.agents import AgentFactory, RunningAgent, python_pipeline
 
 # n0 -> n1 and a separate n2: the final nodes are n1 and n2.
 FORKED = python_pipeline("forked", nodes=2, code="21 * 2") + (

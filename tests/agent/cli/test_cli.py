@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from omnix.v1 import run_pb2, status_pb2
 
-from .conftest import RunningAgent, environment, python_pipeline, wait_serving
+from tests.agent.agents import RunningAgent, environment, python_pipeline, wait_serving
 
 BIN = Path(sys.executable).parent
 

@@ -25,7 +25,7 @@ from omnix.shared.client import (
 )
 from omnix.v1 import agent_pb2
 
-from .conftest import RunningAgent, environment, spawn_agent
+from tests.agent.agents import RunningAgent, environment, spawn_agent
 
 
 @pytest.fixture

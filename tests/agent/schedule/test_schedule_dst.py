@@ -12,7 +12,7 @@ from omnix.tui.session import AgentSession
 from omnix.v1 import pipeline_pb2, schedule_pb2, schedule_pb2_grpc
 from textual.widgets import DataTable, Static
 
-from .conftest import AgentFactory, RunningAgent, python_pipeline
+from tests.agent.agents import AgentFactory, RunningAgent, python_pipeline
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Sundays at 02:30 in Berlin: the EU changes clocks on the last Sunday of March (02:00 ->

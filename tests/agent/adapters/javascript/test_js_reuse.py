@@ -86,7 +86,9 @@ async def test_one_changed_value_makes_the_column_encoded_afresh(run: Run) -> No
 async def test_zero_replacing_minus_zero_is_not_mistaken_for_unchanged(run: Run) -> None:
     table = pa.table({"x": pa.array([-0.0, 1.0])})
     back = (await run("t.map(r => ({x: r.x === 0 ? 0 : r.x}))", {"t": table_value(table)})).table
-    assert struct.unpack("<2d", buffer_bytes(back["x"])[1][:16]) == (0.0, 1.0)
+    values = buffer_bytes(back["x"])[1]
+    assert values is not None
+    assert struct.unpack("<2d", values[:16]) == (0.0, 1.0)
     assert str(back["x"][0].as_py()) == "0.0"
 
 

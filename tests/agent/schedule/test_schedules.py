@@ -9,7 +9,7 @@ import grpc
 import pytest
 from omnix.v1 import pipeline_pb2, run_pb2, schedule_pb2, schedule_pb2_grpc
 
-from .conftest import RunningAgent, python_pipeline
+from tests.agent.agents import RunningAgent, python_pipeline
 
 
 def scheduled(name: str, schedule: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 PACKAGE = REPO / "examples" / "omnix-adapter-shell"
 
 # Runs in a fresh interpreter that sees the installed package: the entry point must be

@@ -9,7 +9,7 @@ import sys
 from omnix.agent.workers.env import minimal_env
 from omnix.agent.workers.frames import frame_parts, read_frame
 from omnix.agent.workers.pool import WorkerPool
-from omnix.agent.workers.process import WorkerProcess, _Output
+from omnix.agent.workers.process import MarkedStream, WorkerProcess
 
 ARGV = [sys.executable, "-m", "omnix.agent.workers.child"]
 
@@ -46,14 +46,14 @@ async def test_close_ends_every_worker_process() -> None:
     pool = WorkerPool(spawn, max_size=2)
     async with pool.acquire(), pool.acquire():
         pass
-    workers = list(pool._all)
+    workers = pool.workers
     await pool.close()
     assert len(workers) == 2 and all(w.returncode is not None for w in workers)
 
 
 def test_output_markers_split_across_reads_are_still_found() -> None:
     marker = b"\x1eabc\x1e"
-    output = _Output("stdout", marker)
+    output = MarkedStream("stdout", marker)
     seen: list[str] = []
     chunks = [b"hello \x1e", b"ab", b"c\x1eafter", b" all\n"]
     found = sum(output.feed(chunk, lambda _s, text: seen.append(text)) for chunk in chunks)

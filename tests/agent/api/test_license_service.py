@@ -19,7 +19,7 @@ import pytest
 from omnix.tui.session import AgentSession
 from omnix.v1 import license_pb2, license_pb2_grpc, pipeline_pb2, run_pb2
 
-from .conftest import AgentFactory, RunningAgent, environment, python_pipeline, spawn_agent
+from tests.agent.agents import AgentFactory, RunningAgent, environment, python_pipeline, spawn_agent
 
 BIN = Path(sys.executable).parent
 FREE_RUNS_PER_DAY = 100
