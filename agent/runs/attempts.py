@@ -1,4 +1,4 @@
-"""One node, attempt by attempt: timeouts, retries with backoff and jitter.
+"""One node, attempt by attempt: the retry loop, timeouts, backoff with jitter.
 
 An attempt's outcome is the adapter's `Value` or a `NodeFailure`; whatever goes wrong
 around the user's code (a timeout, a crashed worker, a missing runtime) is turned into a
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from omnix.agent.adapters.base import (
@@ -19,6 +20,7 @@ from omnix.agent.adapters.base import (
     NodeTask,
     Value,
 )
+from omnix.shared.pipeline import Node
 
 _RNG = random.Random()
 
@@ -40,6 +42,36 @@ def backoff_delay(base: float, attempt: int, rng: random.Random | None = None) -
     """
     ceiling = max(0.0, base) * 2.0 ** (attempt - 1)
     return ceiling / 2 + float((rng or _RNG).uniform(0, ceiling / 2))
+
+
+async def run_attempts(
+    node: Node,
+    attempt: Callable[[int], Awaitable[Value | AttemptFailure]],
+    log: LogSink,
+    *,
+    slots: asyncio.Semaphore,
+    starting: Callable[[int], None],
+) -> Value | AttemptFailure:
+    """Attempt `node` until it succeeds, fails for good, or has had `1 + node.retries` tries.
+
+    Each attempt holds one of the run's `slots`; the backoff between attempts does not, so a
+    node waiting to retry never keeps another from running. `starting(n)` is called as
+    attempt n begins; the wait before a retry is logged on the node's stderr."""
+    outcome: Value | AttemptFailure = AttemptFailure(NodeFailure("the node did not run"))
+    for number in range(1, node.retries + 2):
+        async with slots:
+            starting(number)
+            outcome = await attempt(number)
+        if isinstance(outcome, Value) or not outcome.retryable or number > node.retries:
+            break
+        delay = backoff_delay(node.retry_backoff, number)
+        first_line = outcome.failure.message.strip().splitlines()[:1]
+        log(
+            "stderr",
+            f"[omnix] attempt {number} failed ({''.join(first_line)}); retrying in {delay:.2f}s\n",
+        )
+        await asyncio.sleep(delay)
+    return outcome
 
 
 async def run_attempt(

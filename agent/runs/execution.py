@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from omnix.agent.adapters.base import Adapter, AdapterUnavailable, NodeFailure, NodeTask, Value
-from omnix.agent.runs.attempts import AttemptFailure, backoff_delay, run_attempt
+from omnix.agent.runs.attempts import AttemptFailure, run_attempt, run_attempts
 from omnix.agent.runs.outputs import TableDecoder, TableOutputError
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import Node, Pipeline
@@ -228,25 +228,16 @@ class RunExecution:
         def log(stream: Literal["stdout", "stderr"], text: str) -> None:
             self.emit(NodeLog(self.run_id, node.id, stream, text, time.time()))
 
-        outcome: Value | AttemptFailure = AttemptFailure(NodeFailure("the node did not run"))
-        for attempt in range(1, node.retries + 2):
-            async with self._slots:
-                result.attempts = attempt
-                self._set_node(node.id, NodeStatus.RUNNING, attempt=attempt)
-                if isinstance(adapter, AdapterUnavailable):
-                    outcome = AttemptFailure(NodeFailure(f"AdapterUnavailable: {adapter}"), False)
-                else:
-                    outcome = await self._attempt(node, adapter, attempt, log)
-            if isinstance(outcome, Value) or not outcome.retryable or attempt > node.retries:
-                break
-            delay = backoff_delay(node.retry_backoff, attempt)
-            first_line = outcome.failure.message.strip().splitlines()[:1]
-            log(
-                "stderr",
-                f"[omnix] attempt {attempt} failed ({''.join(first_line)}); "
-                f"retrying in {delay:.2f}s\n",
-            )
-            await asyncio.sleep(delay)
+        def starting(attempt: int) -> None:
+            result.attempts = attempt
+            self._set_node(node.id, NodeStatus.RUNNING, attempt=attempt)
+
+        async def once(attempt: int) -> Value | AttemptFailure:
+            if isinstance(adapter, AdapterUnavailable):
+                return AttemptFailure(NodeFailure(f"AdapterUnavailable: {adapter}"), False)
+            return await self._attempt(node, adapter, attempt, log)
+
+        outcome = await run_attempts(node, once, log, slots=self._slots, starting=starting)
         result.duration_s = round(time.perf_counter() - started, 6)
         if isinstance(outcome, Value):
             self._outputs[node.id] = outcome

@@ -1,1 +1,2 @@
-"""Worker processes for every language: spawn, frame protocol, pool, environment; `child` is the Python program that runs inside a Python/SQL worker."""
+"""Worker processes for every language: spawn, frame protocol, pool, environment; `child`
+is the Python program inside a Python or SQL worker."""
