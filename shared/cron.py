@@ -44,6 +44,7 @@ every zone in the tz database).
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import insort
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ _FIELDS = (
 _ITEM = re.compile(
     r"^(?:(?P<star>\*)|(?P<a>[0-9a-z]+)(?:-(?P<b>[0-9a-z]+))?)(?:/(?P<step>[0-9]+))?$"
 )
+_BLANKS = " \t"
 # The longest DST shift in the tz database is 2 hours; 3 leaves room.
 _MARGIN = timedelta(hours=3)
 
@@ -133,25 +135,35 @@ class CronExpression:
         self.expression = expression
         self.timezone = timezone
         self.tz = zone(timezone)
-        text = expression.strip().lower()
+        text = expression.strip(_BLANKS).lower()
         if text.startswith("@"):
             if text not in ALIASES:
                 known = ", ".join(ALIASES)
                 raise CronError(f"bad cron {expression!r}: unknown alias {text!r} (known: {known})")
             text = ALIASES[text]
-        fields = text.split()
+        # Only ASCII space and tab separate fields, as in crontab(5): a no-break space or
+        # another Unicode space is not a separator, and is named rather than guessed at.
+        odd = next((c for c in text if c.isspace() and c not in _BLANKS), None)
+        if odd is not None:
+            name = unicodedata.name(odd, "a control character")
+            raise CronError(
+                f"bad cron {expression!r}: U+{ord(odd):04X} ({name}) is not a field separator; "
+                "separate the fields with ASCII spaces or tabs"
+            )
+        fields = [field for field in re.split(f"[{_BLANKS}]+", text) if field]
         if len(fields) != 5:
             raise CronError(
                 f"bad cron {expression!r}: expected 5 fields (minute hour day-of-month month "
                 f"day-of-week), found {len(fields)}"
             )
-        for spec, field in zip(_FIELDS, fields, strict=True):
-            _check_field(expression, spec, field)
+        readable = [
+            _read_field(expression, spec, f) for spec, f in zip(_FIELDS, fields, strict=True)
+        ]
         self.fields = tuple(fields)
         minute, hour, dom, _, dow = fields
         self.fixed_time = not minute.startswith("*") and not hour.startswith("*")
         self._day_or = not dom.startswith("*") and not dow.startswith("*")
-        self._croniter_expr = " ".join(fields)
+        self._croniter_expr = " ".join(readable)
         try:
             croniter(self._croniter_expr, datetime(2000, 1, 1), day_or=self._day_or).get_next(
                 datetime
@@ -223,8 +235,12 @@ class CronExpression:
                     insort(pending, (sign * ts, 0 if fire.shift is None else 1, fire))
 
 
-def _check_field(expression: str, spec: _Field, field: str) -> None:
-    """Raise CronError unless `field` is a valid Vixie list for `spec`."""
+def _read_field(expression: str, spec: _Field, field: str) -> str:
+    """`field` as croniter should read it; CronError unless it is a valid Vixie list.
+
+    A range whose ends are equal (`5-5`, `sun-sun`, `59-59/15`) is that one value, as in
+    Vixie cron; croniter would read it as `*`, so it is passed on as the single value."""
+    items = []
     for item in field.split(","):
         match = _ITEM.match(item)
         where = f"bad cron {expression!r}: {spec.name} field {field!r}"
@@ -237,6 +253,7 @@ def _check_field(expression: str, spec: _Field, field: str) -> None:
         if step is not None and int(step) == 0:
             raise CronError(f"{where}: a step of 0 never advances; use 1 or more")
         if match["star"]:
+            items.append(item)
             continue
         low = _value(where, spec, match["a"])
         if match["b"] is None:
@@ -244,12 +261,15 @@ def _check_field(expression: str, spec: _Field, field: str) -> None:
                 raise CronError(
                     f"{where}: {item!r} is not standard cron; write {match['a']}-{spec.high}/{step}"
                 )
+            items.append(item)
             continue
         high = _value(where, spec, match["b"])
         if high < low:
             raise CronError(
                 f"{where}: range {item!r} runs backwards; write the smaller value first"
             )
+        items.append(str(low) if high == low else item)
+    return ",".join(items)
 
 
 def _value(where: str, spec: _Field, token: str) -> int:

@@ -44,6 +44,28 @@ class TestVixieFields:
         fires = next_n("0 0 * * 5-7", datetime(2026, 11, 2, tzinfo=UTC), 3)
         assert [f.at.strftime("%a") for f in fires] == ["Fri", "Sat", "Sun"]
 
+    @pytest.mark.parametrize(
+        ("expr", "expected"),
+        [
+            ("5-5 * * * *", ["Thu 00:05", "Thu 01:05", "Thu 02:05"]),
+            ("59-59/15 * * * *", ["Thu 00:59", "Thu 01:59", "Thu 02:59"]),
+            ("0 0-0 * * *", ["Fri 00:00", "Sat 00:00", "Sun 00:00"]),
+            ("0 0 * * Sun-Sun", ["Sun 00:00", "Sun 00:00", "Sun 00:00"]),
+            ("0 0 * * 7-7", ["Sun 00:00", "Sun 00:00", "Sun 00:00"]),
+            ("0 0 15-15 * *", ["Thu 00:00", "Sun 00:00", "Sun 00:00"]),
+            ("0 0 1 mar-mar *", ["Sun 00:00", "Mon 00:00", "Wed 00:00"]),
+            ("0,5-5 * * * *", ["Thu 00:05", "Thu 01:00", "Thu 01:05"]),
+        ],
+    )
+    def test_a_range_with_equal_ends_is_that_one_value(
+        self, expr: str, expected: list[str]
+    ) -> None:
+        fires = next_n(expr, datetime(2026, 1, 1, 0, 1, tzinfo=UTC), 3)
+        assert [f.at.strftime("%a %H:%M") for f in fires] == expected
+
+    def test_fields_may_be_separated_by_tabs(self) -> None:
+        assert next_n("30\t6 * *\t*", datetime(2026, 1, 1, tzinfo=UTC), 1)[0].at.hour == 6
+
     def test_day_of_month_and_day_of_week_are_ored_when_both_restricted(self) -> None:
         fires = next_n("0 0 13 * 5", datetime(2026, 1, 1, tzinfo=UTC), 4)
         assert [f.at.strftime("%a %d") for f in fires] == ["Fri 02", "Fri 09", "Tue 13", "Fri 16"]
@@ -110,6 +132,9 @@ class TestRejectedExpressions:
             ("0 0 * foo *", "'foo' is not a number or a name (jan, feb"),
             ("0 0 31 2 *", "it never fires"),
             ("@reboot", "unknown alias '@reboot'"),
+            ("0\u00a00 * * *", "U+00A0 (NO-BREAK SPACE) is not a field separator"),
+            ("0 0 * * *\u3000", "U+3000 (IDEOGRAPHIC SPACE) is not a field separator"),
+            ("0 0 *\u2003* *", "U+2003 (EM SPACE) is not a field separator"),
         ],
     )
     def test_bad_expression_names_the_problem(self, expr: str, fragment: str) -> None:
