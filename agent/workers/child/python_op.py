@@ -22,6 +22,29 @@ from omnix.agent.workers.child.values import OutputError, dump_json, read_table,
 from omnix.agent.workers.frames import Blob
 
 Result = tuple[dict[str, Any], list[Blob]]
+
+NULLABLE_DTYPES: dict[pa.DataType, Any] = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+    pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+"""pandas dtypes for Arrow integer and boolean columns. numpy's int64 has no null, so
+pandas would hold an int64 column with one null as float64 and round 2^53+1; the nullable
+dtypes keep every value exactly and a null as `pd.NA`, whether or not a column has one
+(so a column's dtype does not depend on today's data). Strings are pandas' own `str`."""
+
+
+def table_to_frame(table: pa.Table) -> pd.DataFrame:
+    """A table as a Python node sees it: integers and booleans in nullable dtypes."""
+    return table.to_pandas(types_mapper=NULLABLE_DTYPES.get)
+
+
 _compiled: dict[tuple[str, str], tuple[CodeType, CodeType | None]] = {}
 
 
@@ -64,7 +87,7 @@ def decode_inputs(header: dict[str, Any], blobs: list[memoryview]) -> dict[str, 
     values: dict[str, Any] = {}
     for spec, blob in zip(header.get("inputs", ()), blobs, strict=True):
         if spec["kind"] == "table":
-            values[spec["name"]] = read_table(blob).to_pandas()
+            values[spec["name"]] = table_to_frame(read_table(blob))
         else:
             values[spec["name"]] = json.loads(bytes(blob))
     return values

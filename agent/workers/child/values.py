@@ -48,6 +48,8 @@ def _json_default(value: Any) -> Any:
         return sorted(value, key=repr)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
+    if type(value).__name__ == "NAType":  # pandas' missing value, from a nullable column
+        return None
     raise TypeError(type(value).__name__)
 
 

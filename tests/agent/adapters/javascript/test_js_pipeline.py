@@ -65,7 +65,7 @@ async def test_tables_cross_python_sql_javascript_and_back(
     dtypes, first_id, last_day = doc.nodes["check"].output
     assert dtypes["share"] == "float64"
     assert dtypes["last_day"].startswith("datetime64")
-    assert dtypes["id"] == "int64"
+    assert dtypes["id"] == "Int64"  # nullable: exact whether or not a null comes
     assert first_id == 2**60 + 15
     assert last_day == "2024-01-02 00:00:00"
     logs = [e for e in events if isinstance(e, NodeLog) and e.node_id == "enrich"]
