@@ -42,7 +42,8 @@ dtypes keep every value exactly and a null as `pd.NA`, whether or not a column h
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
     """A table as a Python node sees it: integers and booleans in nullable dtypes."""
-    return table.to_pandas(types_mapper=NULLABLE_DTYPES.get)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=NULLABLE_DTYPES.get)
+    return frame
 
 
 _compiled: dict[tuple[str, str], tuple[CodeType, CodeType | None]] = {}
