@@ -31,7 +31,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"node '{self.node}': " if self.node else ""
-        return f"{self.file}:{self.line}: {where}{self.message}"
+        line = f":{self.line}" if self.line > 0 else ""  # 0: the file as a whole
+        return f"{self.file}{line}: {where}{self.message}"
 
 
 class PipelineInvalid(Exception):

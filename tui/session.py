@@ -120,7 +120,7 @@ class AgentSession:
         client's disk."""
         request = run_pb2.StartRunRequest(
             pipeline_source=source,
-            source_path=path,
+            source_path=str(Path(path).absolute()),
             params={key: json.dumps(value) for key, value in (params or {}).items()},
             files=_node_files(source, path),
         )

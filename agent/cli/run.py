@@ -8,9 +8,11 @@ SIGTERM: running nodes are killed, nothing is left behind).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -32,6 +34,8 @@ EXIT_INTERRUPTED = 130
 def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
     """Run the pipeline FILE here, in-process, and show its progress."""
     pipeline, params = load_for_run(file, assignments)
+    # Nodes run in the file's folder, named absolutely (messages keep the path as typed).
+    pipeline = dataclasses.replace(pipeline, path=str(Path(file).absolute()))
     progress_stream = sys.stderr if as_json else sys.stdout
     renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
     # Without --json only the final nodes' outputs are shown: only those are converted.

@@ -30,10 +30,15 @@ Finished = asyncio.Queue[tuple[str, "asyncio.Task[Any] | None"]]
 
 
 def pipeline_workdir(pipeline: Pipeline) -> str | None:
-    """The folder of the pipeline file: nodes run there, relative paths resolve against it."""
-    if pipeline.path in ("", "<string>"):
+    """The folder of the pipeline file: nodes run there, relative paths resolve against it.
+
+    Only an absolute path names a folder: a relative one was relative to a client's working
+    directory, which the agent does not know (clients send absolute paths), so it is never
+    resolved against the agent's own."""
+    path = Path(pipeline.path)
+    if not path.is_absolute():
         return None
-    folder = Path(pipeline.path).resolve().parent
+    folder = path.parent
     return str(folder) if folder.is_dir() else None
 
 

@@ -23,6 +23,6 @@ def command(file: Path, agent: str | None) -> None:
             click.echo(str(problem), err=True)
         sys.exit(2)
     with agent_client(agent) as client:
-        reply = client.deploy(pipeline.source, str(file), node_files(pipeline))
+        reply = client.deploy(pipeline.source, str(file.absolute()), node_files(pipeline))
     scheduled = " (scheduled)" if reply.pipeline.scheduled else ""
     click.echo(f"deployed {reply.pipeline.name} version {reply.version}{scheduled}")

@@ -34,7 +34,8 @@ def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str 
     pipeline, params = load_for_run(file, assignments)
     request = run_pb2.StartRunRequest(
         pipeline_source=pipeline.source,
-        source_path=str(file),
+        # Absolute: the agent runs nodes in this file's folder and knows nothing of our cwd.
+        source_path=str(file.absolute()),
         params={key: json.dumps(value) for key, value in params.items()},
         files=node_files(pipeline),
         # Only what is printed is converted: every output for --json, else the final nodes'.

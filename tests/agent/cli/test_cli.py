@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent
 
 
 def cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     program, *rest = args
     return subprocess.run(
@@ -31,6 +31,7 @@ def cli(
         env=env or environment(),
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        cwd=cwd,
     )
 
 
@@ -119,6 +120,71 @@ def test_omnix_run_of_an_invalid_file_exits_2_with_file_and_line(
     result = cli("omnix", "run", str(bad), "--agent", module_agent.address)
     assert result.returncode == 2
     assert f"{bad}:" in result.stderr and "cobol" in result.stderr
+
+
+def test_a_missing_file_is_named_without_a_line_number(module_agent: RunningAgent) -> None:
+    result = cli("omnix", "run", "no-such-pipeline.yaml", "--agent", module_agent.address)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "no-such-pipeline.yaml: no such file"
+
+
+READS_ITS_FOLDER = """\
+omnix: 1
+name: {name}
+nodes:
+  - id: reader
+    lang: python
+    code: |
+      open("data.txt").read()
+"""
+
+
+def project(tmp_path: Path, name: str) -> Path:
+    """`tmp_path/proj/pipeline.yaml`, whose node reads `data.txt` next to it."""
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "data.txt").write_text("from the pipeline's folder")
+    (folder / "pipeline.yaml").write_text(READS_ITS_FOLDER.format(name=name))
+    return folder
+
+
+def test_omnix_run_of_a_relative_path_runs_nodes_in_the_files_folder(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    project(tmp_path, "relrun")  # the agent's working directory is elsewhere
+    result = cli(
+        "omnix", "run", "proj/pipeline.yaml", "--json", "--agent", module_agent.address,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["nodes"]["reader"]["output"] == "from the pipeline's folder"
+
+
+def test_a_pipeline_deployed_by_a_relative_path_runs_in_its_folder(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    project(tmp_path, "reldeploy")
+    deployed = cli(
+        "omnix", "deploy", "proj/pipeline.yaml", "--agent", module_agent.address, cwd=tmp_path
+    )
+    assert deployed.returncode == 0, deployed.stderr
+    run_id = (
+        module_agent.runs()
+        .StartRun(run_pb2.StartRunRequest(pipeline_name="reldeploy"), timeout=10)
+        .run.run_id
+    )
+    run = module_agent.wait_for_run(run_id)
+    assert run.status == status_pb2.RUN_STATUS_SUCCEEDED, run
+    assert json.loads(run.nodes[0].output_json) == "from the pipeline's folder"
+
+
+def test_omnix_agent_run_of_a_relative_path_runs_nodes_in_the_files_folder(
+    tmp_path: Path,
+) -> None:
+    project(tmp_path, "relinproc")
+    result = cli("omnix-agent", "run", "proj/pipeline.yaml", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["nodes"]["reader"]["output"] == "from the pipeline's folder"
 
 
 def test_omnix_run_exits_1_when_a_node_fails(module_agent: RunningAgent, tmp_path: Path) -> None:
