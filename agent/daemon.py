@@ -270,9 +270,14 @@ class Daemon:
             pipeline, params=params, files=files, keep_outputs=keep_outputs
         )
 
+    async def resolve_run_id(self, run_id: str) -> str:
+        """The full id for a run id or any unique prefix of one (as git takes short ids)."""
+        return await records.resolve_run_id(self.store, run_id)
+
     async def get_run(self, run_id: str, *, with_outputs: bool) -> RunRecord:
         """One run as stored; NotFound when there is no such run."""
-        return await records.get_run(self.store, run_id, with_outputs=with_outputs)
+        full = await self.resolve_run_id(run_id)
+        return await records.get_run(self.store, full, with_outputs=with_outputs)
 
     async def list_runs(self, pipeline: str, limit: int) -> list[RunRecord]:
         """The newest `limit` runs (of one pipeline, when named), newest first."""
@@ -280,11 +285,13 @@ class Daemon:
 
     async def cancel_run(self, run_id: str) -> RunRecord:
         """Cancel a queued or running run; its record once it has ended."""
-        return await self.runs.cancel(run_id)
+        return await self.runs.cancel(await self.resolve_run_id(run_id))
 
-    def watch_run(self, run_id: str, *, follow: bool) -> AsyncIterator[SequencedEvent]:
+    async def watch_run(self, run_id: str, *, follow: bool) -> AsyncIterator[SequencedEvent]:
         """A run's events from its start; live until it ends when `follow`."""
-        return self.runs.watch(run_id, follow=follow)
+        full = await self.resolve_run_id(run_id)
+        async for event in self.runs.watch(full, follow=follow):
+            yield event
 
     # -- schedules -------------------------------------------------------------------------
 

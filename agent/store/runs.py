@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from omnix.agent.errors import NotFound
+from omnix.agent.errors import BadRequest, NotFound
 from omnix.agent.store.db import Op, Store
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.outputs import KeepOutputs
@@ -159,6 +160,32 @@ def node_output_ops(run_id: str, outputs: dict[str, str]) -> list[Op]:
         )
         for node_id, output in outputs.items()
     ]
+
+
+MAX_SHOWN_MATCHES = 5
+
+
+async def resolve_run_id(store: Store, prefix: str) -> str:
+    """The id of the one run whose id starts with `prefix`, as git resolves a short commit:
+    NotFound when none does, BadRequest naming the candidates when several do."""
+    rows = await store.fetch_all(
+        "SELECT run_id, pipeline, created_at FROM runs WHERE run_id >= ? AND run_id < ?"
+        " ORDER BY run_id LIMIT ?",
+        (prefix, prefix + "\U0010ffff", MAX_SHOWN_MATCHES + 1),
+    )
+    if not rows:
+        raise NotFound(f"no run with id {prefix!r} (omnix runs lists them)")
+    if len(rows) == 1 or rows[0]["run_id"] == prefix:
+        return str(rows[0]["run_id"])
+    shown = ", ".join(
+        f"{row['run_id']} ({row['pipeline']}, "
+        f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(row['created_at']))})"
+        for row in rows[:MAX_SHOWN_MATCHES]
+    )
+    count = f"more than {MAX_SHOWN_MATCHES}" if len(rows) > MAX_SHOWN_MATCHES else len(rows)
+    raise BadRequest(
+        f"run id {prefix!r} is ambiguous: {count} runs start with it: {shown}; give more of the id"
+    )
 
 
 async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> RunRecord:
