@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from omnix.shared.license_status import LicenseStatus
 
 log = logging.getLogger(__name__)
+
+OUTPUT_CHUNK_BYTES = 1 << 20
+"""ReadOutputs sends outputs in parts of this size: far below any message limit."""
 
 RESTART_SETTINGS = ("listen", "tls_cert", "tls_key", "max_concurrent_runs", "max_message_mb")
 """Config settings a running agent cannot change: a reload names them for a restart."""
@@ -278,6 +281,26 @@ class Daemon:
         """One run as stored; NotFound when there is no such run."""
         full = await self.resolve_run_id(run_id)
         return await records.get_run(self.store, full, with_outputs=with_outputs)
+
+    async def read_outputs(
+        self, run_id: str, node_ids: Sequence[str], chunk_bytes: int = OUTPUT_CHUNK_BYTES
+    ) -> AsyncIterator[tuple[str, bytes, bool]]:
+        """(node, part of its JSON output, whether it is the last part) for each kept output
+        (of `node_ids`, when given), one node after another; NotFound for a named node that
+        is not in the run or whose output was not kept."""
+        full = await self.resolve_run_id(run_id)
+        names = list(node_ids) or await records.kept_outputs(self.store, full)
+        for node_id in names:
+            text = await records.node_output(self.store, full, node_id)
+            if text is None:
+                raise NotFound(
+                    f"run {full} has no kept output for node {node_id!r} (a run keeps the "
+                    "outputs its client asked for: omnix run --json keeps every node's)"
+                )
+            data = memoryview(text.encode())
+            for start in range(0, max(len(data), 1), chunk_bytes):
+                part = data[start : start + chunk_bytes]
+                yield node_id, bytes(part), start + chunk_bytes >= len(data)
 
     async def list_runs(self, pipeline: str, limit: int) -> list[RunRecord]:
         """The newest `limit` runs (of one pipeline, when named), newest first."""

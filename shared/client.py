@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,36 @@ def resolve_address(flag: str | None = None) -> AgentAddress:
     return AgentAddress(default_address(), token, autostart=True)
 
 
+class _Silence:
+    """Calls `on_silence` once the stream has been waited on for `limit_s` without a message
+    (time the consumer spends on a message does not count)."""
+
+    def __init__(self, limit_s: float, on_silence: Callable[[], object]) -> None:
+        self._limit_s = limit_s
+        self._on_silence = on_silence
+        self._since: float | None = None
+        self._done = threading.Event()
+        self.fired = False
+        threading.Thread(target=self._watch, name="omnix-stream-silence", daemon=True).start()
+
+    def waiting(self) -> None:
+        self._since = time.monotonic()
+
+    def received(self) -> None:
+        self._since = None
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(self._limit_s / 4, 1.0)):
+            since = self._since
+            if since is not None and time.monotonic() - since > self._limit_s:
+                self.fired = True
+                self._on_silence()
+                return
+
+
 class AgentClient:
     """One connection to one agent. Every call has a deadline; use as a context manager."""
 
@@ -164,19 +195,56 @@ class AgentClient:
 
     def watch(self, run_id: str, *, follow: bool = True) -> Iterator[run_pb2.WatchRunResponse]:
         """The run's events from its start, until it ends (or, without `follow`, until the
-        recorded history is sent)."""
+        recorded history is sent). A history has no overall deadline, only one on silence:
+        it ends with an error when the agent sends nothing for `timeout_s`."""
         stream = self.runs.WatchRun(
             run_pb2.WatchRunRequest(run_id=run_id, history_only=not follow),
-            timeout=WATCH_TIMEOUT_S if follow else self.timeout_s,
+            timeout=WATCH_TIMEOUT_S,
             metadata=self.metadata,
         )
+        yield from self._stream(stream, idle_s=None if follow else self.timeout_s)
+
+    def read_outputs(self, run_id: str, node_ids: Sequence[str] = ()) -> dict[str, str]:
+        """Kept node outputs as JSON text by node (of `node_ids`, else every kept one),
+        streamed in parts: no output is too large (see `watch` for the deadline)."""
+        stream = self.runs.ReadOutputs(
+            run_pb2.ReadOutputsRequest(run_id=run_id, node_ids=list(node_ids)),
+            timeout=WATCH_TIMEOUT_S,
+            metadata=self.metadata,
+        )
+        parts: dict[str, list[bytes]] = {}
+        for chunk in self._stream(stream, idle_s=self.timeout_s):
+            parts.setdefault(chunk.node_id, []).append(chunk.data)
+        return {node_id: b"".join(data).decode() for node_id, data in parts.items()}
+
+    def _stream(self, stream: Any, *, idle_s: float | None) -> Iterator[Any]:
+        """A server stream's messages; cancelled when the agent is silent for `idle_s`."""
+        watchdog = _Silence(idle_s, stream.cancel) if idle_s is not None else None
+        messages = iter(stream)
         try:
-            yield from stream
+            while True:
+                if watchdog is not None:
+                    watchdog.waiting()
+                try:
+                    message = next(messages)
+                except StopIteration:
+                    return
+                finally:
+                    if watchdog is not None:
+                        watchdog.received()
+                yield message
         except grpc.RpcError as exc:
+            if watchdog is not None and watchdog.fired:
+                raise AgentUnreachable(
+                    f"the agent at {self.address.target} sent nothing for {idle_s:g}s; "
+                    "is it overloaded? try again"
+                ) from None
             if exc.code() == grpc.StatusCode.UNAVAILABLE:
                 raise self.unreachable(exc.details() or "") from None
             raise
         finally:
+            if watchdog is not None:
+                watchdog.stop()
             stream.cancel()
 
     def health(self, timeout_s: float = 1.0, *, wait_for_ready: bool = False) -> bool:

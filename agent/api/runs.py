@@ -18,6 +18,9 @@ Context = grpc.aio.ServicerContext[Any, Any]
 MAX_PAGE = 1000
 
 
+MAX_NODE_IDS = 10_000
+
+
 def _run_id(value: str) -> str:
     if not value:
         raise BadRequest("run_id is empty: give a run id (omnix runs lists them)")
@@ -94,6 +97,17 @@ class RunServicer:
     ) -> run_pb2.CancelRunResponse:
         run = await self._daemon.cancel_run(_run_id(request.run_id))
         return run_pb2.CancelRunResponse(run=convert.run_message(run))
+
+    @streaming
+    async def ReadOutputs(
+        self, request: run_pb2.ReadOutputsRequest, context: Context
+    ) -> AsyncIterator[run_pb2.ReadOutputsResponse]:
+        if len(request.node_ids) > MAX_NODE_IDS:
+            raise BadRequest(f"at most {MAX_NODE_IDS} node ids, not {len(request.node_ids)}")
+        async for node_id, data, last in self._daemon.read_outputs(
+            _run_id(request.run_id), list(request.node_ids)
+        ):
+            yield run_pb2.ReadOutputsResponse(node_id=node_id, data=data, last=last)
 
     @streaming
     async def WatchRun(

@@ -188,6 +188,24 @@ async def resolve_run_id(store: Store, prefix: str) -> str:
     )
 
 
+async def kept_outputs(store: Store, run_id: str) -> list[str]:
+    """The nodes of a run whose outputs were kept, in the order the run lists them."""
+    rows = await store.fetch_all(
+        "SELECT node_id FROM node_states WHERE run_id = ? AND output_json IS NOT NULL"
+        " ORDER BY position",
+        (run_id,),
+    )
+    return [str(row["node_id"]) for row in rows]
+
+
+async def node_output(store: Store, run_id: str, node_id: str) -> str | None:
+    """One node's kept output as JSON text, or None when it was not kept."""
+    row = await store.fetch_one(
+        "SELECT output_json FROM node_states WHERE run_id = ? AND node_id = ?", (run_id, node_id)
+    )
+    return None if row is None else row["output_json"]
+
+
 async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> RunRecord:
     """One run with its nodes; NotFound when there is none."""
     row = await store.fetch_one("SELECT * FROM runs WHERE run_id = ?", (run_id,))

@@ -63,11 +63,14 @@ def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str 
             # how it ended.
             client.call(client.runs.CancelRun, run_pb2.CancelRunRequest(run_id=run_id))
             show_events()
-        final = client.call(
-            client.runs.GetRun, run_pb2.GetRunRequest(run_id=run_id, include_outputs=True)
-        )
+        final = client.call(client.runs.GetRun, run_pb2.GetRunRequest(run_id=run_id))
+        # Outputs come apart, streamed in parts: a run document may be far larger than one
+        # gRPC message.
+        outputs = client.read_outputs(run_id)
     renderer.finish()
     document = document_from_run(final.run)
+    for node_id, text in outputs.items():
+        document.nodes[node_id].output = json.loads(text)
     if as_json:
         sys.stdout.write(document.dumps() + "\n")
     else:

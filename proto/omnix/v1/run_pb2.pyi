@@ -198,3 +198,21 @@ class WatchRunResponse(_message.Message):
     node_state: NodeStateChange
     log: NodeLogChunk
     def __init__(self, run_id: _Optional[str] = ..., sequence: _Optional[int] = ..., run_state: _Optional[_Union[RunStateChange, _Mapping]] = ..., node_state: _Optional[_Union[NodeStateChange, _Mapping]] = ..., log: _Optional[_Union[NodeLogChunk, _Mapping]] = ...) -> None: ...
+
+class ReadOutputsRequest(_message.Message):
+    __slots__ = ("run_id", "node_ids")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    node_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_id: _Optional[str] = ..., node_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReadOutputsResponse(_message.Message):
+    __slots__ = ("node_id", "data", "last")
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    data: bytes
+    last: bool
+    def __init__(self, node_id: _Optional[str] = ..., data: _Optional[bytes] = ..., last: _Optional[bool] = ...) -> None: ...

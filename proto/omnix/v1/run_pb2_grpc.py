@@ -60,6 +60,11 @@ class RunServiceStub:
                 request_serializer=omnix_dot_v1_dot_run__pb2.WatchRunRequest.SerializeToString,
                 response_deserializer=omnix_dot_v1_dot_run__pb2.WatchRunResponse.FromString,
                 _registered_method=True)
+        self.ReadOutputs = channel.unary_stream(
+                '/omnix.v1.RunService/ReadOutputs',
+                request_serializer=omnix_dot_v1_dot_run__pb2.ReadOutputsRequest.SerializeToString,
+                response_deserializer=omnix_dot_v1_dot_run__pb2.ReadOutputsResponse.FromString,
+                _registered_method=True)
 
 
 class RunServiceServicer:
@@ -103,6 +108,15 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadOutputs(self, request, context):
+        """The kept outputs of a run's nodes as JSON text, in chunks of at most 1 MiB, one node
+        after another: an output of any size can be fetched, which GetRun's single message
+        cannot promise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +144,11 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.WatchRun,
                     request_deserializer=omnix_dot_v1_dot_run__pb2.WatchRunRequest.FromString,
                     response_serializer=omnix_dot_v1_dot_run__pb2.WatchRunResponse.SerializeToString,
+            ),
+            'ReadOutputs': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadOutputs,
+                    request_deserializer=omnix_dot_v1_dot_run__pb2.ReadOutputsRequest.FromString,
+                    response_serializer=omnix_dot_v1_dot_run__pb2.ReadOutputsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -268,6 +287,33 @@ class RunService:
             '/omnix.v1.RunService/WatchRun',
             omnix_dot_v1_dot_run__pb2.WatchRunRequest.SerializeToString,
             omnix_dot_v1_dot_run__pb2.WatchRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadOutputs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/omnix.v1.RunService/ReadOutputs',
+            omnix_dot_v1_dot_run__pb2.ReadOutputsRequest.SerializeToString,
+            omnix_dot_v1_dot_run__pb2.ReadOutputsResponse.FromString,
             options,
             channel_credentials,
             insecure,

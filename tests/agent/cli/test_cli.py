@@ -227,7 +227,34 @@ def test_omnix_logs_prints_each_nodes_output_lines(
     run_id = json.loads(run.stdout)["run_id"]
     result = cli("omnix", "logs", run_id, "--agent", module_agent.address)
     assert result.returncode == 0
-    assert result.stdout.splitlines() == ["n0 | node 0", "n1 | node 1"]
+    assert result.stdout.splitlines() == [
+        "n0 | node 0",
+        "n1 | node 1",
+        f"-- run {run_id[:12]} succeeded",
+    ]
+
+
+def test_omnix_logs_ends_with_each_failed_nodes_error(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    failing = tmp_path / "fails.yaml"
+    failing.write_text(python_pipeline("logsfail", nodes=1, code="raise ValueError('no rows')"))
+    run = cli("omnix", "run", str(failing), "--json", "--agent", module_agent.address)
+    run_id = json.loads(run.stdout)["run_id"]
+    result = cli("omnix", "logs", run_id, "--agent", module_agent.address)
+    assert result.returncode == 0  # showing a failed run's logs worked
+    lines = result.stdout.splitlines()
+    assert lines[0] == "n0 | node 0"
+    assert lines[1] == f"-- run {run_id[:12]} failed (failed: n0)"
+    assert lines[2] == "-- n0 failed: ValueError: no rows"
+    assert "   Traceback (most recent call last):" in lines[3:]
+
+
+def test_omnix_logs_follow_exits_1_when_the_run_fails(module_agent: RunningAgent) -> None:
+    run_id = _start_running(module_agent, "followfail", "raise RuntimeError('late failure')")
+    result = cli("omnix", "logs", run_id, "--follow", "--agent", module_agent.address)
+    assert result.returncode == 1
+    assert "-- n0 failed: RuntimeError: late failure" in result.stdout.splitlines()
 
 
 def test_omnix_deploy_reports_the_new_version(module_agent: RunningAgent, tmp_path: Path) -> None:
@@ -310,7 +337,11 @@ def test_omnix_logs_follow_prints_a_live_run_until_it_ends(module_agent: Running
     run_id = _start_running(module_agent, "followed", code)
     result = cli("omnix", "logs", run_id, "--follow", "--agent", module_agent.address)
     assert result.returncode == 0
-    assert result.stdout.splitlines() == ["n0 | node 0", "n0 | late line"]
+    assert result.stdout.splitlines() == [
+        "n0 | node 0",
+        "n0 | late line",
+        f"-- run {run_id[:12]} succeeded",
+    ]
 
 
 def test_omnix_cancel_cancels_a_running_run(module_agent: RunningAgent) -> None:

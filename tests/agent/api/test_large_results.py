@@ -1,0 +1,98 @@
+"""Outputs and logs of any size reach the client: streamed in parts, with no deadline on a
+stream that is still moving."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+from omnix.shared.client import AgentAddress, AgentClient
+from omnix.v1 import run_pb2, status_pb2
+
+from tests.agent.agents import RunningAgent, environment
+
+OMNIX = Path(sys.executable).with_name("omnix")
+BIG_OUTPUT_CHARS = 80 * 1024 * 1024
+"""Above the agent's largest message (64 MiB): GetRun could not carry it."""
+
+
+def test_omnix_run_json_prints_an_output_larger_than_any_message(
+    agent: RunningAgent, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(
+        "omnix: 1\nname: bigoutput\nnodes:\n"
+        f"  - id: big\n    lang: python\n    code: '\"x\" * {BIG_OUTPUT_CHARS}'\n"
+    )
+    result = subprocess.run(
+        [str(OMNIX), "run", str(path), "--json", "--agent", agent.address],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = json.loads(result.stdout)["nodes"]["big"]["output"]
+    assert len(output) == BIG_OUTPUT_CHARS and set(output) == {"x"}
+
+
+def test_a_long_history_is_not_cut_by_the_call_deadline(module_agent: RunningAgent) -> None:
+    source = (
+        "omnix: 1\nname: longlog\nnodes:\n  - id: talker\n    lang: python\n    code: |\n"
+        "      for i in range(100_000): print('line', i)\n"
+    )
+    run_id = (
+        module_agent.runs()
+        .StartRun(
+            run_pb2.StartRunRequest(pipeline_source=source, source_path="/l.yaml"), timeout=10
+        )
+        .run.run_id
+    )
+    module_agent.wait_for_run(run_id, timeout_s=120)
+    # A deadline far below the time the history takes to send: only silence may end it.
+    with AgentClient(AgentAddress(module_agent.address), timeout_s=0.2) as client:
+        text = "".join(
+            message.log.text
+            for message in client.watch(run_id, follow=False)
+            if message.WhichOneof("event") == "log"
+        )
+    lines = text.splitlines()
+    assert len(lines) == 100_000 and lines[-1] == "line 99999"
+
+
+def test_read_outputs_streams_every_kept_output(module_agent: RunningAgent) -> None:
+    source = (
+        "omnix: 1\nname: keptoutputs\nnodes:\n"
+        "  - {id: first, lang: python, code: '[1, 2]'}\n"
+        "  - {id: second, lang: python, needs: [first], code: 'first + [3]'}\n"
+    )
+    request = run_pb2.StartRunRequest(
+        pipeline_source=source, source_path="/k.yaml", keep_outputs=run_pb2.KEEP_OUTPUTS_ALL
+    )
+    run_id = module_agent.runs().StartRun(request, timeout=10).run.run_id
+    assert module_agent.wait_for_run(run_id).status == status_pb2.RUN_STATUS_SUCCEEDED
+    with AgentClient(AgentAddress(module_agent.address)) as client:
+        assert client.read_outputs(run_id) == {"first": "[1, 2]", "second": "[1, 2, 3]"}
+        assert client.read_outputs(run_id[:12], ["second"]) == {"second": "[1, 2, 3]"}
+
+
+def test_read_outputs_of_a_node_without_a_kept_output_is_not_found(
+    module_agent: RunningAgent,
+) -> None:
+    source = "omnix: 1\nname: nokept\nnodes:\n  - {id: only, lang: python, code: '1'}\n"
+    request = run_pb2.StartRunRequest(
+        pipeline_source=source, source_path="/n.yaml", keep_outputs=run_pb2.KEEP_OUTPUTS_NONE
+    )
+    run_id = module_agent.runs().StartRun(request, timeout=10).run.run_id
+    module_agent.wait_for_run(run_id)
+    stream = module_agent.runs().ReadOutputs(
+        run_pb2.ReadOutputsRequest(run_id=run_id, node_ids=["only"]), timeout=10
+    )
+    with pytest.raises(grpc.RpcError) as raised:
+        list(stream)
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "no kept output for node 'only'" in (raised.value.details() or "")
