@@ -144,6 +144,14 @@ def _from_mapping(data: dict[str, Any], source: str) -> AgentConfig:
     return config
 
 
+MIB = 1 << 20
+
+
+def reply_limit_bytes(config: AgentConfig) -> int:
+    """The largest message the agent sends: 64 MiB, or four times `max_message_mb`."""
+    return max(64 * MIB, 4 * config.max_message_mb * MIB)
+
+
 def resolve_state_dir(flag: str | None, config: AgentConfig) -> Path:
     """Precedence: `--state-dir`, the config's `state_dir`, then the one default rule of
     `omnix.shared.paths.default_state_dir` ($OMNIX_STATE_DIR, systemd's $STATE_DIRECTORY,

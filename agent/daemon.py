@@ -19,8 +19,8 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from omnix.agent.config import DB_FILE, AgentConfig
-from omnix.agent.errors import BadRequest, EntitlementError, NotFound, NotScheduled
+from omnix.agent.config import DB_FILE, MIB, AgentConfig, reply_limit_bytes
+from omnix.agent.errors import BadRequest, EntitlementError, NotFound, NotScheduled, TooLarge
 from omnix.agent.licensing.gate import LicenseGate
 from omnix.agent.runs.bundles import files_key, parse_bundle
 from omnix.agent.runs.manager import PipelineRunner, RunManager
@@ -280,7 +280,10 @@ class Daemon:
     async def get_run(self, run_id: str, *, with_outputs: bool) -> RunRecord:
         """One run as stored; NotFound when there is no such run."""
         full = await self.resolve_run_id(run_id)
-        return await records.get_run(self.store, full, with_outputs=with_outputs)
+        run = await records.get_run(self.store, full, with_outputs=with_outputs)
+        if with_outputs:
+            _check_fits(run, reply_limit_bytes(self.config) - MIB)
+        return run
 
     async def read_outputs(
         self, run_id: str, node_ids: Sequence[str], chunk_bytes: int = OUTPUT_CHUNK_BYTES
@@ -414,6 +417,20 @@ class Daemon:
             queued_runs=self.runs.queued,
             store=await self.store.health(),
             license_tier=(await self.license.entitlements()).tier.value,
+        )
+
+
+def _check_fits(run: RunRecord, limit: int) -> None:
+    """TooLarge when the run's outputs would not fit in one reply of `limit` bytes."""
+    texts = [node.output_json for node in run.nodes if node.output_json]
+    if sum(map(len, texts)) * 4 <= limit:  # UTF-8: at most 4 bytes a character
+        return
+    size = sum(len(text.encode()) for text in texts)
+    if size > limit:
+        raise TooLarge(
+            f"run {run.run_id}'s outputs are {size / MIB:,.0f} MiB, more than one reply "
+            f"carries ({limit / MIB:,.0f} MiB): read them with ReadOutputs, which streams "
+            "them in parts (omnix run --json does)"
         )
 
 

@@ -28,6 +28,10 @@ class NotScheduled(NotFound):
         self.pipeline = pipeline
 
 
+class TooLarge(Exception):
+    """A reply would exceed what one message carries; the message names the streaming call."""
+
+
 class Unavailable(Exception):
     """A feature the request needs is not available on this agent (FAILED_PRECONDITION)."""
 

@@ -30,7 +30,14 @@ from omnix.agent.api.pipelines import PipelineServicer
 from omnix.agent.api.runs import RunServicer
 from omnix.agent.api.schedules import ScheduleServicer
 from omnix.agent.api.status import AgentServicer
-from omnix.agent.config import PID_FILE, AgentConfig, ensure_admin_token, load_config
+from omnix.agent.config import (
+    MIB,
+    PID_FILE,
+    AgentConfig,
+    ensure_admin_token,
+    load_config,
+    reply_limit_bytes,
+)
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import AlreadyRunning, ConfigError
 from omnix.agent.runs.manager import PipelineRunner
@@ -53,7 +60,6 @@ from omnix.v1 import (
 log = logging.getLogger(__name__)
 lifecycle_log = logging.getLogger("omnix.agent")
 """Start, drain, reload and stop lines: under the agent's own name in the journal."""
-MIB = 1024 * 1024
 SERVICE_NAMES = (
     pipeline_pb2.DESCRIPTOR.services_by_name["PipelineService"].full_name,
     run_pb2.DESCRIPTOR.services_by_name["RunService"].full_name,
@@ -78,7 +84,7 @@ class AgentServer:
         receive = self._config.max_message_mb * MIB
         return [
             ("grpc.max_receive_message_length", receive),
-            ("grpc.max_send_message_length", max(64 * MIB, 4 * receive)),
+            ("grpc.max_send_message_length", reply_limit_bytes(self._config)),
             # Without this a second agent could bind the same port and split the traffic.
             ("grpc.so_reuseport", 0),
         ]

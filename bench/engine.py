@@ -233,10 +233,15 @@ async def bench_table(repeat: int, json_outputs: bool = True) -> dict[str, float
         if not json_outputs:
             return summary
         start = time.perf_counter()
+        as_text = await engine.run(pipeline, outputs_as_text=True)
+        text = time.perf_counter() - start
+        assert all(node.output_text for node in as_text.nodes.values())
+        start = time.perf_counter()
         with_outputs = await engine.run(pipeline)
         full = time.perf_counter() - start
         assert with_outputs.nodes["summary"].output["rows"] == 1_000_000
     return summary | {
+        "with_json_text_outputs_s": text,
         "with_json_outputs_s": full,
         "agent_peak_rss_with_json_outputs_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         / 1024,

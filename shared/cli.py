@@ -82,3 +82,15 @@ json_option: Callable[[F], F] = click.option(
     help="Print the run document as JSON on stdout; progress and logs go to stderr.",
 )
 """`--json`: one JSON document on stdout, logs on stderr."""
+
+outputs_option: Callable[[F], F] = click.option(
+    "--outputs",
+    "outputs",
+    type=click.Choice(["final", "all", "none"]),
+    default="final",
+    show_default=True,
+    help="Which node outputs the run keeps and --json prints: the final nodes' (those no "
+    "other node needs), every node's, or none. Others are null in the document.",
+)
+"""`--outputs final|all|none`: converting a million-row table to JSON rows costs seconds,
+so only the outputs asked for are."""

@@ -47,7 +47,7 @@ def final_output_lines(pipeline: Pipeline, document: RunDocument) -> list[str]:
         result = document.nodes.get(node.id)
         if result is None or node.id not in final or result.status != "succeeded":
             continue
-        output = result.output
+        output = result.value
         more = ""
         if isinstance(output, list) and len(output) > SHOWN_ROWS:
             more = f"\n  ... {len(output) - SHOWN_ROWS} more (use --json for everything)"

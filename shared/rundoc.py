@@ -19,6 +19,16 @@ class NodeResult:
     duration_s: float | None = None
     output: JsonValue = None
     error: str | None = None
+    output_text: str | None = None
+    """The output as JSON text, when it was kept as text: a million-row table stays one
+    string instead of a million dicts, and `RunDocument.dumps` writes it as it is."""
+
+    @property
+    def value(self) -> JsonValue:
+        """The output as a value, whether it was kept as a value or as text."""
+        if self.output is None and self.output_text is not None:
+            return json.loads(self.output_text)
+        return self.output
 
     def to_json(self, *, with_output: bool = True) -> dict[str, JsonValue]:
         doc: dict[str, JsonValue] = {
@@ -27,7 +37,7 @@ class NodeResult:
             "duration_s": self.duration_s,
         }
         if with_output:
-            doc["output"] = self.output
+            doc["output"] = self.value
         doc["error"] = self.error
         return doc
 
@@ -51,4 +61,22 @@ class RunDocument:
         }
 
     def dumps(self, *, with_output: bool = True) -> str:
-        return json.dumps(self.to_json(with_output=with_output), ensure_ascii=False)
+        """The document as JSON text; outputs kept as text are spliced in unparsed."""
+        doc = self.to_json(with_output=False)
+        spliced: dict[str, str] = {}
+        if with_output:
+            for index, (node_id, result) in enumerate(self.nodes.items()):
+                node = doc["nodes"][node_id]
+                node.pop("error")
+                if result.output_text is not None and result.output is None:
+                    # A marker no encoded value can contain: json.dumps escapes NUL.
+                    marker = f"\x00omnix-output-{index}\x00"
+                    node["output"] = marker
+                    spliced[json.dumps(marker)] = result.output_text
+                else:
+                    node["output"] = result.output
+                node["error"] = result.error
+        text = json.dumps(doc, ensure_ascii=False)
+        for quoted, output in spliced.items():
+            text = text.replace(quoted, output, 1)
+        return text

@@ -19,6 +19,7 @@ from omnix.agent.errors import (
     LimitExceeded,
     NotFound,
     ShuttingDown,
+    TooLarge,
     Unavailable,
 )
 from omnix.shared.pipeline import PipelineInvalid
@@ -37,6 +38,8 @@ def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, NotFound):
         return grpc.StatusCode.NOT_FOUND, str(exc)
     if isinstance(exc, LimitExceeded):  # A quota of the tier in force (runs per day, ...).
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)
+    if isinstance(exc, TooLarge):
         return grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)
     if isinstance(exc, FeatureUnavailable):  # The license does not include it.
         return grpc.StatusCode.PERMISSION_DENIED, str(exc)

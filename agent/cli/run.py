@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from omnix.shared.cli import json_option, load_for_run, param_option
+from omnix.shared.cli import json_option, load_for_run, outputs_option, param_option
 from omnix.shared.outputs import KeepOutputs, final_output_lines
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.progress import ProgressRenderer
@@ -31,16 +31,17 @@ EXIT_INTERRUPTED = 130
 @click.argument("file", type=click.Path(dir_okay=False))
 @param_option
 @json_option
-def command(file: str, assignments: tuple[str, ...], as_json: bool) -> None:
+@outputs_option
+def command(file: str, assignments: tuple[str, ...], as_json: bool, outputs: str) -> None:
     """Run the pipeline FILE here, in-process, and show its progress."""
     pipeline, params = load_for_run(file, assignments)
     # Nodes run in the file's folder, named absolutely (messages keep the path as typed).
     pipeline = dataclasses.replace(pipeline, path=str(Path(file).absolute()))
     progress_stream = sys.stderr if as_json else sys.stdout
     renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
-    # Without --json only the final nodes' outputs are shown: only those are converted.
-    shown = (KeepOutputs.ALL if as_json else KeepOutputs.FINAL).selection(pipeline)
-    document = asyncio.run(_run(pipeline, params, renderer, shown))
+    # Only the outputs asked for are converted; for --json they stay JSON text throughout.
+    shown = KeepOutputs(outputs).selection(pipeline)
+    document = asyncio.run(_run(pipeline, params, renderer, shown, as_text=as_json))
     renderer.finish()
     if as_json:
         sys.stdout.write(document.dumps() + "\n")
@@ -56,6 +57,8 @@ async def _run(
     params: dict[str, Any],
     renderer: ProgressRenderer,
     include_outputs: bool | frozenset[str],
+    *,
+    as_text: bool,
 ) -> RunDocument:
     # Imported here so `--help` and invalid files never pay for the engine.
     from omnix.agent.runs.engine import Engine
@@ -73,6 +76,7 @@ async def _run(
                 on_event=renderer.handle,
                 cancel=cancel,
                 include_outputs=include_outputs,
+                outputs_as_text=as_text,
             )
     finally:
         ticker.cancel()

@@ -113,6 +113,7 @@ class Engine:
         on_event: Callable[[RunEvent], None] | None = None,
         cancel: asyncio.Event | None = None,
         include_outputs: bool | Collection[str] = True,
+        outputs_as_text: bool = False,
     ) -> RunDocument:
         """Run `pipeline` to completion and return its run document.
 
@@ -120,7 +121,9 @@ class Engine:
         Setting `cancel` (or cancelling this call) kills running nodes and ends the run
         `cancelled`. `include_outputs=False` leaves outputs out of the document and a
         collection of node ids keeps only theirs: outputs left out are never converted to
-        JSON, which matters for large tables.
+        JSON, which matters for large tables. `outputs_as_text` keeps the outputs as JSON
+        text (`NodeResult.output_text`) instead of values: what a caller that only stores
+        or prints them wants.
         """
         if self._closed:
             raise RuntimeError("the engine is closed")
@@ -140,6 +143,7 @@ class Engine:
             on_event=on_event,
             secrets=self._secrets,
             include_outputs=include_outputs,
+            outputs_as_text=outputs_as_text,
         )
         return await execution.execute(cancel)
 

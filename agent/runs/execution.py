@@ -57,8 +57,10 @@ class RunExecution:
         on_event: Callable[[RunEvent], None] | None,
         secrets: SecretResolver | None,
         include_outputs: bool | Collection[str],
+        outputs_as_text: bool = False,
     ) -> None:
         self.pipeline = pipeline
+        self._outputs_as_text = outputs_as_text
         self.run_id = run_id
         self.params = dict(params)
         self._adapters = adapters
@@ -282,6 +284,11 @@ class RunExecution:
         return await run_attempt(adapter, task, log, node.timeout)
 
     def _decode_output(self, node_id: str, value: Value) -> None:
+        if self._outputs_as_text:
+            # Kept as JSON text (tables written by a worker while the run goes on): the
+            # agent stores and sends it as it is, never holding it as Python objects.
+            self._decoding[node_id] = asyncio.create_task(self._decoder.to_json_text(value))
+            return
         if value.kind == "json":
             self.document.nodes[node_id].output = json.loads(value.data)
             return
@@ -292,7 +299,10 @@ class RunExecution:
         for node_id, task in self._decoding.items():
             result = self.document.nodes[node_id]
             try:
-                result.output = await task
+                if self._outputs_as_text:
+                    result.output_text = await task
+                else:
+                    result.output = await task
             except TableOutputError as exc:
                 result.error = f"the output cannot be shown as JSON: {exc}"
             except Exception as exc:

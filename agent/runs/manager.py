@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import time
 import uuid
@@ -56,6 +55,7 @@ class PipelineRunner(Protocol):
         on_event: Callable[[RunEvent], None] | None = None,
         cancel: asyncio.Event | None = None,
         include_outputs: bool | Collection[str] = True,
+        outputs_as_text: bool = False,
     ) -> RunDocument: ...
 
 
@@ -285,11 +285,12 @@ class RunManager:
             on_event=on_event,
             cancel=active.cancel,
             include_outputs=active.keep_outputs.selection(active.pipeline),
+            outputs_as_text=True,
         )
         outputs = {
-            node_id: json.dumps(result.output, ensure_ascii=False, default=str)
+            node_id: result.output_text
             for node_id, result in document.nodes.items()
-            if result.output is not None
+            if result.output_text is not None and result.output_text != "null"
         }
         if final is None:  # The engine did not report the end itself.
             final = RunStateChanged(active.run_id, document.status, time.time())

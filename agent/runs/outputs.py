@@ -38,14 +38,19 @@ class TableDecoder:
 
     async def to_json(self, value: Value) -> JsonValue:
         """The value as JSON: a table becomes a list of row objects."""
+        result: Any = json.loads(await self.to_json_text(value))
+        return result
+
+    async def to_json_text(self, value: Value) -> str:
+        """The value as JSON text, never parsed here: a table becomes a list of row objects
+        (written by the worker), a JSON value is its own text."""
         if value.kind == "json":
-            return json.loads(value.data)
+            return bytes(value.data).decode()
         async with self._pool.acquire() as worker:
             reply, out = await worker.request({"op": "table_to_json"}, [value.data])
         if not reply.get("ok"):
             raise TableOutputError(str(reply.get("message")))
-        result: Any = json.loads(out[0])
-        return result
+        return bytes(out[0]).decode()
 
     async def close(self) -> None:
         """Stop the worker."""

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import click
-from omnix.shared.cli import json_option, load_for_run, param_option
+from omnix.shared.cli import json_option, load_for_run, outputs_option, param_option
 from omnix.shared.outputs import final_output_lines
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.status import RunStatus
@@ -19,6 +19,11 @@ from omnix.tui.cli.agent_options import agent_client, agent_option
 from omnix.tui.wire import document_from_run, event_from_message, node_files
 from omnix.v1 import run_pb2
 
+KEEP_OUTPUTS = {
+    "final": run_pb2.KEEP_OUTPUTS_FINAL,
+    "all": run_pb2.KEEP_OUTPUTS_ALL,
+    "none": run_pb2.KEEP_OUTPUTS_NONE,
+}
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
@@ -27,8 +32,11 @@ EXIT_INTERRUPTED = 130
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @param_option
 @json_option
+@outputs_option
 @agent_option
-def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str | None) -> None:
+def command(
+    file: Path, assignments: tuple[str, ...], as_json: bool, outputs: str, agent: str | None
+) -> None:
     """Run FILE on an agent (a local one starts when none runs) and show its progress."""
     # Validate here first: problems point into the user's file without a round trip.
     pipeline, params = load_for_run(file, assignments)
@@ -38,8 +46,8 @@ def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str 
         source_path=str(file.absolute()),
         params={key: json.dumps(value) for key, value in params.items()},
         files=node_files(pipeline),
-        # Only what is printed is converted: every output for --json, else the final nodes'.
-        keep_outputs=run_pb2.KEEP_OUTPUTS_ALL if as_json else run_pb2.KEEP_OUTPUTS_FINAL,
+        # Only what is printed is converted (--outputs, the final nodes' by default).
+        keep_outputs=KEEP_OUTPUTS[outputs],
     )
     renderer = ProgressRenderer(
         sys.stderr if as_json else sys.stdout, node_ids=[node.id for node in pipeline.nodes]
@@ -66,11 +74,11 @@ def command(file: Path, assignments: tuple[str, ...], as_json: bool, agent: str 
         final = client.call(client.runs.GetRun, run_pb2.GetRunRequest(run_id=run_id))
         # Outputs come apart, streamed in parts: a run document may be far larger than one
         # gRPC message.
-        outputs = client.read_outputs(run_id)
+        kept = client.read_outputs(run_id)
     renderer.finish()
     document = document_from_run(final.run)
-    for node_id, text in outputs.items():
-        document.nodes[node_id].output = json.loads(text)
+    for node_id, text in kept.items():
+        document.nodes[node_id].output_text = text  # printed as it came, never parsed
     if as_json:
         sys.stdout.write(document.dumps() + "\n")
     else:

@@ -36,8 +36,15 @@ def test_omnix_run_json_prints_an_output_larger_than_any_message(
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    output = json.loads(result.stdout)["nodes"]["big"]["output"]
+    document = json.loads(result.stdout)
+    output = document["nodes"]["big"]["output"]
     assert len(output) == BIG_OUTPUT_CHARS and set(output) == {"x"}
+    # One reply cannot carry it: GetRun says so and names the call that can.
+    request = run_pb2.GetRunRequest(run_id=document["run_id"], include_outputs=True)
+    with pytest.raises(grpc.RpcError) as raised:
+        agent.runs().GetRun(request, timeout=30)
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "read them with ReadOutputs" in (raised.value.details() or "")
 
 
 def test_a_long_history_is_not_cut_by_the_call_deadline(module_agent: RunningAgent) -> None:
@@ -76,8 +83,9 @@ def test_read_outputs_streams_every_kept_output(module_agent: RunningAgent) -> N
     run_id = module_agent.runs().StartRun(request, timeout=10).run.run_id
     assert module_agent.wait_for_run(run_id).status == status_pb2.RUN_STATUS_SUCCEEDED
     with AgentClient(AgentAddress(module_agent.address)) as client:
-        assert client.read_outputs(run_id) == {"first": "[1, 2]", "second": "[1, 2, 3]"}
-        assert client.read_outputs(run_id[:12], ["second"]) == {"second": "[1, 2, 3]"}
+        every = {node: json.loads(text) for node, text in client.read_outputs(run_id).items()}
+        assert every == {"first": [1, 2], "second": [1, 2, 3]}
+        assert client.read_outputs(run_id[:12], ["second"]) == {"second": "[1,2,3]"}
 
 
 def test_read_outputs_of_a_node_without_a_kept_output_is_not_found(

@@ -122,6 +122,20 @@ def test_omnix_run_of_an_invalid_file_exits_2_with_file_and_line(
     assert f"{bad}:" in result.stderr and "cobol" in result.stderr
 
 
+def test_omnix_run_json_carries_the_final_outputs_unless_asked_for_all(
+    module_agent: RunningAgent, pipeline_file: Path
+) -> None:
+    final = cli("omnix", "run", str(pipeline_file), "--json", "--agent", module_agent.address)
+    every = cli(
+        "omnix", "run", str(pipeline_file), "--json", "--outputs", "all",
+        "--agent", module_agent.address,
+    )  # fmt: skip
+    assert final.returncode == every.returncode == 0, final.stderr + every.stderr
+    shown = json.loads(final.stdout)["nodes"]
+    assert shown["n0"]["output"] is None and shown["n1"]["output"] == [{"x": 1}, {"x": 2}]
+    assert json.loads(every.stdout)["nodes"]["n0"]["output"] == [{"x": 1}, {"x": 2}]
+
+
 def test_a_missing_file_is_named_without_a_line_number(module_agent: RunningAgent) -> None:
     result = cli("omnix", "run", "no-such-pipeline.yaml", "--agent", module_agent.address)
     assert result.returncode == 2

@@ -80,6 +80,8 @@ def test_the_sales_example_from_the_command_line(node_js: str) -> None:
             "run",
             str(EXAMPLE),
             "--json",
+            "--outputs",
+            "all",
             "--param",
             "currency=USD",
         ],
