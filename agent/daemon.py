@@ -32,7 +32,7 @@ from omnix.agent.store.pipelines import PipelineRecord, VersionRecord
 from omnix.agent.store.runs import RunRecord, SequencedEvent
 from omnix.shared.cron import FireTime
 from omnix.shared.outputs import KeepOutputs
-from omnix.shared.params import ParamError, check_json_params
+from omnix.shared.params import ParamError, check_json_params, unknown_param
 from omnix.shared.pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -436,7 +436,11 @@ def _check_fits(run: RunRecord, limit: int) -> None:
 
 def check_run_params(pipeline: Pipeline, overrides: dict[str, Any]) -> None:
     """Every language receives the run's params (defaults and overrides) as JSON, so NaN or
-    a non-JSON default is refused here with BadRequest rather than failing the run later."""
+    a non-JSON default is refused here with BadRequest rather than failing the run later;
+    so is an override of a parameter the pipeline does not declare (a typo)."""
+    for name in overrides:
+        if name not in pipeline.params:
+            raise BadRequest(unknown_param(name, pipeline.params))
     try:
         check_json_params({**pipeline.params, **overrides})
     except ParamError as exc:

@@ -51,11 +51,27 @@ def parse_params(assignments: Iterable[str], defaults: Mapping[str, Any]) -> dic
             )
         if name in parsed:
             raise ParamError(f"--param {name} is given twice; give each parameter once")
+        if name not in defaults:
+            raise ParamError(unknown_param(name, defaults))
         if name in defaults and defaults[name] is not None:
             parsed[name] = coerce_param(name, text, defaults[name])
         else:
             parsed[name] = parse_untyped(text)
     return parsed
+
+
+def unknown_param(name: str, defaults: Mapping[str, Any]) -> str:
+    """Why `name` is refused: the pipeline declares no such parameter (a typo, most often)."""
+    import difflib
+
+    known = sorted(defaults)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    declared = f" (its parameters: {', '.join(known)})" if known else " (it declares none)"
+    return (
+        f"the pipeline has no parameter {name!r}{hint}{declared}; "
+        "declare it under `params:` to pass it"
+    )
 
 
 def parse_untyped(text: str) -> Any:

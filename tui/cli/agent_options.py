@@ -25,6 +25,10 @@ def agent_option(function: F) -> F:
     )(function)
 
 
+EXIT_UNREACHABLE = 3
+"""No agent answered, or the agent went away mid-command: not the user's input (2)."""
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print `omnix: message` on stderr and exit with `code`."""
     click.echo(f"omnix: {message}", err=True)
@@ -38,6 +42,6 @@ def agent_client(agent: str | None) -> Iterator[AgentClient]:
         with connect(agent) as client:
             yield client
     except AgentUnreachable as exc:
-        fail(str(exc))
+        fail(str(exc), EXIT_UNREACHABLE)
     except grpc.RpcError as exc:
         fail(f"the agent refused: {describe_rpc_error(exc)}")

@@ -6,14 +6,23 @@ import json
 import time
 
 import click
-from omnix.tui.cli.agent_options import agent_client, agent_option
+from omnix.tui.cli.agent_options import agent_client, agent_option, fail
 from omnix.tui.wire import document_from_run
 from omnix.v1 import run_pb2
+
+MAX_LIMIT = 1000
+"""The agent's largest page of runs."""
 
 
 @click.command()
 @click.argument("pipeline", required=False, default="")
-@click.option("--limit", default=50, show_default=True, help="At most this many runs.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, MAX_LIMIT),
+    help="At most this many runs.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of run documents.")
 @agent_option
 def command(pipeline: str, limit: int, as_json: bool, agent: str | None) -> None:
@@ -22,6 +31,8 @@ def command(pipeline: str, limit: int, as_json: bool, agent: str | None) -> None
         reply = client.call(
             client.runs.ListRuns, run_pb2.ListRunsRequest(pipeline_name=pipeline, page_size=limit)
         )
+    if not reply.runs and pipeline:
+        fail(f"no runs of a pipeline named {pipeline!r} on this agent (omnix runs lists all)")
     if as_json:
         documents = [document_from_run(run).to_json(with_output=False) for run in reply.runs]
         click.echo(json.dumps(documents, ensure_ascii=False))

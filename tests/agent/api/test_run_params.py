@@ -45,6 +45,19 @@ def test_a_non_json_number_override_is_invalid_argument(
     assert f"parameter 'limit': {text!r} is not JSON text" in str(raised.value.details())
 
 
+def test_an_override_of_an_undeclared_parameter_is_invalid_argument_naming_the_known_ones(
+    module_agent: RunningAgent,
+) -> None:
+    source = DATED.replace("day: 2026-01-01", "day: '2026-01-01'")
+    with pytest.raises(grpc.RpcError) as raised:
+        module_agent.runs().StartRun(
+            run_pb2.StartRunRequest(pipeline_source=source, params={"dya": '"2026-02-02"'}),
+            timeout=10,
+        )
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "no parameter 'dya'; did you mean 'day'?" in str(raised.value.details())
+
+
 def test_omnix_run_of_a_yaml_date_param_exits_2_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "dated.yaml"
     path.write_text(DATED)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -209,14 +210,50 @@ def test_omnix_run_exits_1_when_a_node_fails(module_agent: RunningAgent, tmp_pat
     assert "boom" in json.loads(result.stdout)["nodes"]["n0"]["error"]
 
 
-def test_an_unreachable_named_agent_is_one_line_and_exit_2(
+def test_an_unreachable_named_agent_is_one_line_and_exit_3(
     short_tmp: Path, pipeline_file: Path
 ) -> None:
     address = f"unix:{short_tmp}/nobody.sock"
     result = cli("omnix", "run", str(pipeline_file), "--agent", address)
-    assert result.returncode == 2
+    assert result.returncode == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and address in lines[0] and "Traceback" not in result.stderr
+
+
+def test_omnix_run_exits_3_when_the_agent_dies_mid_run(agent: RunningAgent, tmp_path: Path) -> None:
+    path = tmp_path / "slow.yaml"
+    path.write_text(python_pipeline("dies", nodes=1, code="import time; time.sleep(60)"))
+    client = subprocess.Popen(
+        [str(BIN / "omnix"), "run", str(path), "--agent", agent.address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+    )
+    try:
+        runs = agent.runs()
+        while not runs.ListRuns(run_pb2.ListRunsRequest(), timeout=10).runs:
+            time.sleep(0.05)  # no event tells this test the client's StartRun arrived
+        agent.process.kill()
+        agent.process.wait(timeout=10)
+        _, stderr = client.communicate(timeout=30)
+    finally:
+        client.kill()
+    assert client.returncode == 3, stderr
+    assert "Traceback" not in stderr and agent.address in stderr
+
+
+def test_omnix_runs_of_an_unknown_pipeline_says_so(module_agent: RunningAgent) -> None:
+    result = cli("omnix", "runs", "no-such-pipeline", "--agent", module_agent.address)
+    assert result.returncode == 2
+    assert "no runs of a pipeline named 'no-such-pipeline'" in result.stderr
+
+
+def test_omnix_runs_refuses_a_limit_below_one_in_its_own_words(module_agent: RunningAgent) -> None:
+    result = cli("omnix", "runs", "--limit", "-1", "--agent", module_agent.address)
+    assert result.returncode == 2
+    assert "Invalid value for '--limit': -1 is not in the range 1<=x<=1000" in result.stderr
+    assert "page_size" not in result.stderr
 
 
 def test_omnix_runs_lists_documents_newest_first_without_outputs(

@@ -24,12 +24,22 @@ def test_values_take_the_type_of_their_default() -> None:
 
 
 def test_params_without_a_default_read_as_json_or_stay_text() -> None:
-    parsed = parse_params(["n=5", "flag=true", "name=north", 'quoted="5"', "big=1e400"], {})
+    declared = dict.fromkeys(["n", "flag", "name", "quoted", "big"])
+    parsed = parse_params(["n=5", "flag=true", "name=north", 'quoted="5"', "big=1e400"], declared)
     assert parsed == {"n": 5, "flag": True, "name": "north", "quoted": "5", "big": "1e400"}
 
 
 def test_the_value_may_contain_equals_signs() -> None:
-    assert parse_params(["expr=a=b"], {}) == {"expr": "a=b"}
+    assert parse_params(["expr=a=b"], {"expr": None}) == {"expr": "a=b"}
+
+
+def test_a_parameter_the_pipeline_does_not_declare_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(ParamError) as refused:
+        parse_params(["regoin=south"], {"region": "north", "day": None})
+    assert str(refused.value) == (
+        "the pipeline has no parameter 'regoin'; did you mean 'region'? "
+        "(its parameters: day, region); declare it under `params:` to pass it"
+    )
 
 
 @pytest.mark.parametrize(
