@@ -1,8 +1,8 @@
 """`omnix-agent status`: what `systemctl status` would show, with Nagios exit codes.
 
 The first line is always the Nagios plugin form (`OMNIX OK - ... | perfdata`). Exit codes:
-0 OK, 1 WARNING (store unhealthy, the queue is long, or the license expires within 14 days
-or no longer holds), 2 CRITICAL (unreachable or not
+0 OK, 1 WARNING (store unhealthy, the queue is long, the license expires within 14 days or
+no longer holds, or a license limit such as the daily executions is used up), 2 CRITICAL (unreachable or not
 serving), 3 UNKNOWN (the agent answered, but not as expected: refused the token, ...).
 """
 
@@ -190,6 +190,14 @@ def evaluate(details: StatusDetails, warn_queued: int) -> tuple[int, str]:
     license = details.license
     if license is not None and license.state in LICENSE_WARNINGS:
         return WARNING, f"license {license.state}: {license.message}"
+    if license is not None:
+        for name, use in license.usage.items():
+            if use.allowed is not None and use.used >= use.allowed:
+                return WARNING, (
+                    f"license limit reached: {name} {use.used:,} of {use.allowed:,}; new runs "
+                    f"and scheduled fires are refused until it resets or a higher tier is "
+                    f"installed (tier {license.tier})"
+                )
     return OK, (
         f"agent {details.version} up {details.uptime_s:.0f}s, "
         f"{details.running_runs} running, {details.queued_runs} queued"

@@ -83,16 +83,19 @@ class _NoEngine:
         return None
 
 
-async def record_run_at(state_dir: Path, moment: datetime) -> None:
-    """A run the agent recorded at `moment`, written into the store before the agent starts."""
+async def record_run_at(state_dir: Path, moment: datetime, count: int = 1) -> None:
+    """`count` runs the agent recorded at `moment`, written into the store before it starts."""
     store = await Store.open(state_dir / "agent.db")
     try:
         await store.write(
-            (
-                "INSERT INTO runs (run_id, pipeline, version, source, source_path, status,"
-                " params_json, trigger, created_at) VALUES"
-                " ('future1', 'p', 0, '', '', 'succeeded', '{}', 'manual', ?)",
-                (moment.timestamp(),),
+            *(
+                (
+                    "INSERT INTO runs (run_id, pipeline, version, source, source_path, status,"
+                    " params_json, trigger, created_at) VALUES"
+                    " (?, 'p', 0, '', '', 'succeeded', '{}', 'manual', ?)",
+                    (f"recorded{index}", moment.timestamp()),
+                )
+                for index in range(count)
             )
         )
     finally:
@@ -184,3 +187,15 @@ async def test_status_warns_from_14_days_before_expiry(
     first = result.stdout.splitlines()[0]
     assert first.startswith("OMNIX WARNING - license expiring: Team license for Acme")
     assert "(5 days left); renew it soon" in first and " runs_today=0;;;0;1000" in first
+
+
+async def test_status_warns_when_the_daily_executions_are_used_up(
+    start_agent: Callable[[], Any], state_dir: Path
+) -> None:
+    await record_run_at(state_dir, datetime.now(UTC), count=100)  # the Free tier's day
+    await start_agent()
+    result = await in_thread(lambda: cli("status", "--state-dir", str(state_dir)))
+    assert result.exit_code == 1, result.output
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("OMNIX WARNING - license limit reached: executions per day 100 of 100")
+    assert " runs_today=100;;;0;100" in first
