@@ -42,10 +42,15 @@ def final_node_ids(pipeline: Pipeline) -> frozenset[str]:
 def final_output_lines(pipeline: Pipeline, document: RunDocument) -> list[str]:
     """One `node: output` line per succeeded node that nothing else needs."""
     final = final_node_ids(pipeline)
+    return output_lines(document, [node.id for node in pipeline.nodes if node.id in final])
+
+
+def output_lines(document: RunDocument, node_ids: list[str]) -> list[str]:
+    """One `node: output` line per succeeded node of `node_ids`, tables cut short."""
     lines = []
-    for node in pipeline.nodes:
-        result = document.nodes.get(node.id)
-        if result is None or node.id not in final or result.status != "succeeded":
+    for node_id in node_ids:
+        result = document.nodes.get(node_id)
+        if result is None or result.status != "succeeded":
             continue
         output = result.value
         more = ""
@@ -53,5 +58,5 @@ def final_output_lines(pipeline: Pipeline, document: RunDocument) -> list[str]:
             more = f"\n  ... {len(output) - SHOWN_ROWS} more (use --json for everything)"
             output = output[:SHOWN_ROWS]
         text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
-        lines.append(f"{node.id}: {text}{more}")
+        lines.append(f"{node_id}: {text}{more}")
     return lines

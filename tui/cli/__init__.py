@@ -13,6 +13,11 @@ COMMANDS = {
     "runs": "omnix.tui.cli.runs:command",
     "logs": "omnix.tui.cli.logs:command",
     "cancel": "omnix.tui.cli.cancel:command",
+    "show": "omnix.tui.cli.show:command",
+    "pipelines": "omnix.tui.cli.pipelines:command",
+    "undeploy": "omnix.tui.cli.undeploy:command",
+    "pause": "omnix.tui.cli.schedule:pause",
+    "resume": "omnix.tui.cli.schedule:resume",
 }
 
 

@@ -132,9 +132,10 @@ def test_license_show_takes_usage_from_the_running_agent(exhausted: RunningAgent
 
 def test_status_reports_the_license_line_and_runs_today_perfdata(exhausted: RunningAgent) -> None:
     result = cli("status", "--state-dir", str(exhausted.state_dir))
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 1, result.stdout  # the day's executions are used up
     first, *rest = result.stdout.splitlines()
-    assert first.startswith("OMNIX OK - ") and " runs_today=100;;;0;100" in first
+    assert first.startswith("OMNIX WARNING - license limit reached")
+    assert " runs_today=100;;;0;100" in first
     assert any(
         line.strip().startswith("license:    free (absent)")
         and "executions per day 100 of 100" in line
