@@ -236,6 +236,10 @@ class RunExecution:
             self.emit(NodeLog(self.run_id, node.id, stream, text, time.time()))
 
         def starting(attempt: int) -> None:
+            # The duration is the last attempt's: from when it holds a slot, so time spent
+            # waiting for one (or backing off before a retry) is not the node's.
+            nonlocal started
+            started = time.perf_counter()
             result.attempts = attempt
             self._set_node(node.id, NodeStatus.RUNNING, attempt=attempt)
 

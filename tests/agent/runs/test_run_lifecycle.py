@@ -244,3 +244,22 @@ async def test_runs_of_one_engine_can_overlap(engine: Engine, make_pipeline: Mak
     assert [d.nodes["first"].output for d in documents] == [0, 10, 20, 30]
     assert [d.nodes["second"].output for d in documents] == [[{"next": n + 1}] for n in range(4)]
     assert len({d.run_id for d in documents}) == 4
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_nodes_duration_leaves_out_the_wait_for_a_worker_slot(
+    make_pipeline: Callable[[str], Pipeline],
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: slots
+        nodes:
+          - {id: first, lang: python, code: "import time; time.sleep(0.4)"}
+          - {id: second, lang: python, code: "import time; time.sleep(0.4)"}
+    """)
+    async with Engine(max_parallel=1) as one_slot:
+        document = await one_slot.run(pipeline)
+    assert document.status is RunStatus.SUCCEEDED, document.dumps()
+    durations = sorted(node.duration_s or 0.0 for node in document.nodes.values())
+    # The second node waited ~0.4 s for the only slot; that wait is not its duration.
+    assert all(0.4 <= duration < 0.78 for duration in durations), durations  # not >= 0.8
