@@ -28,7 +28,7 @@ from omnix.agent.schedule.scheduler import PipelineScheduler, ScheduledPipeline
 from omnix.agent.store import pipelines as catalog
 from omnix.agent.store import runs as records
 from omnix.agent.store.db import Store, StoreHealth
-from omnix.agent.store.pipelines import PipelineRecord, VersionRecord
+from omnix.agent.store.pipelines import PipelineRecord, UnfiredFire, VersionRecord
 from omnix.agent.store.runs import RunRecord, SequencedEvent
 from omnix.shared.cron import FireTime
 from omnix.shared.outputs import KeepOutputs
@@ -324,6 +324,10 @@ class Daemon:
     def is_scheduled(self, name: str) -> bool:
         """Whether the pipeline is deployed with a schedule."""
         return any(s.pipeline == name for s in self._scheduler.schedules())
+
+    async def unfired_fires(self, pipeline: str, limit: int) -> list[UnfiredFire]:
+        """Fire times that started no run (missed or refused), newest first."""
+        return await catalog.unfired_fires(self.store, pipeline, limit)
 
     def schedules(self) -> list[ScheduledPipeline]:
         """Every schedule with its next fire time (None while paused), by pipeline name."""

@@ -71,6 +71,28 @@ class ScheduleServicer:
         )
 
     @unary
+    async def ListUnfiredFires(
+        self, request: schedule_pb2.ListUnfiredFiresRequest, context: Context
+    ) -> schedule_pb2.ListUnfiredFiresResponse:
+        if not 0 <= request.page_size <= MAX_PREVIEW:
+            raise BadRequest(
+                f"page_size must be between 0 and {MAX_PREVIEW}, not {request.page_size}"
+            )
+        fires = await self._daemon.unfired_fires(request.pipeline_name, request.page_size or 100)
+        return schedule_pb2.ListUnfiredFiresResponse(
+            fires=[
+                schedule_pb2.UnfiredFire(
+                    pipeline_name=f.pipeline,
+                    scheduled_for=f.scheduled_for,
+                    recorded_at=f.recorded_at,
+                    outcome=f.outcome,
+                    reason=f.reason,
+                )
+                for f in fires
+            ]
+        )
+
+    @unary
     async def PauseSchedule(
         self, request: schedule_pb2.PauseScheduleRequest, context: Context
     ) -> schedule_pb2.PauseScheduleResponse:

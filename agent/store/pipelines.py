@@ -159,6 +159,31 @@ def fire_ops(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class UnfiredFire:
+    """A fire time that started no run, and why."""
+
+    pipeline: str
+    scheduled_for: float
+    recorded_at: float
+    outcome: str
+    reason: str
+
+
+async def unfired_fires(store: Store, pipeline: str, limit: int) -> list[UnfiredFire]:
+    """Missed and refused fire times (of `pipeline`, when named), newest first."""
+    where = "outcome != 'fired'" + (" AND pipeline = ?" if pipeline else "")
+    rows = await store.fetch_all(
+        "SELECT pipeline, scheduled_for, recorded_at, outcome, reason FROM schedule_fires"
+        f" WHERE {where} ORDER BY scheduled_for DESC LIMIT ?",
+        (*([pipeline] if pipeline else []), limit),
+    )
+    return [
+        UnfiredFire(r["pipeline"], r["scheduled_for"], r["recorded_at"], r["outcome"], r["reason"])
+        for r in rows
+    ]
+
+
 async def last_fire(store: Store, pipeline: str) -> float | None:
     """The latest fire time recorded for a pipeline, fired or missed."""
     row = await store.fetch_one(

@@ -8,7 +8,7 @@ import time
 import click
 from omnix.tui.cli.agent_options import agent_client, agent_option, fail
 from omnix.tui.wire import document_from_run
-from omnix.v1 import run_pb2
+from omnix.v1 import run_pb2, schedule_pb2
 
 MAX_LIMIT = 1000
 """The agent's largest page of runs."""
@@ -26,19 +26,35 @@ MAX_LIMIT = 1000
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of run documents.")
 @agent_option
 def command(pipeline: str, limit: int, as_json: bool, agent: str | None) -> None:
-    """List runs (of PIPELINE), newest first; outputs are left out."""
+    """List runs (of PIPELINE), newest first, with the scheduled fire times that started
+    none (missed or refused, with why); outputs are left out. --json lists the runs only."""
     with agent_client(agent) as client:
         reply = client.call(
             client.runs.ListRuns, run_pb2.ListRunsRequest(pipeline_name=pipeline, page_size=limit)
         )
-    if not reply.runs and pipeline:
+        unfired = client.call(
+            client.schedules.ListUnfiredFires,
+            schedule_pb2.ListUnfiredFiresRequest(pipeline_name=pipeline, page_size=limit),
+        ).fires
+    if not reply.runs and not unfired and pipeline:
         fail(f"no runs of a pipeline named {pipeline!r} on this agent (omnix runs lists all)")
     if as_json:
         documents = [document_from_run(run).to_json(with_output=False) for run in reply.runs]
         click.echo(json.dumps(documents, ensure_ascii=False))
         return
+    # Runs and the fire times that started none, newest first, as many as --limit.
+    lines: list[tuple[float, str]] = []
     for run in reply.runs:
         document = document_from_run(run)
-        created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
         reason = f"  ({run.reason})" if run.reason else ""
-        click.echo(f"{run.run_id}  {created}  {run.pipeline:<24} {document.status}{reason}")
+        text = f"{run.run_id}  {_when(run.created_at)}  {run.pipeline:<24} {document.status}"
+        lines.append((run.created_at, text + reason))
+    for fire in unfired:
+        text = f"{'-':<24}  {_when(fire.scheduled_for)}  {fire.pipeline_name:<24} {fire.outcome}"
+        lines.append((fire.scheduled_for, f"{text}  ({fire.reason})" if fire.reason else text))
+    for _, text in sorted(lines, key=lambda line: line[0], reverse=True)[:limit]:
+        click.echo(text)
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))

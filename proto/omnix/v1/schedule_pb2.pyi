@@ -93,3 +93,31 @@ class ResumeScheduleResponse(_message.Message):
     SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     schedule: Schedule
     def __init__(self, schedule: _Optional[_Union[Schedule, _Mapping]] = ...) -> None: ...
+
+class ListUnfiredFiresRequest(_message.Message):
+    __slots__ = ("pipeline_name", "page_size")
+    PIPELINE_NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    pipeline_name: str
+    page_size: int
+    def __init__(self, pipeline_name: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class UnfiredFire(_message.Message):
+    __slots__ = ("pipeline_name", "scheduled_for", "recorded_at", "outcome", "reason")
+    PIPELINE_NAME_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULED_FOR_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_AT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    pipeline_name: str
+    scheduled_for: float
+    recorded_at: float
+    outcome: str
+    reason: str
+    def __init__(self, pipeline_name: _Optional[str] = ..., scheduled_for: _Optional[float] = ..., recorded_at: _Optional[float] = ..., outcome: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListUnfiredFiresResponse(_message.Message):
+    __slots__ = ("fires",)
+    FIRES_FIELD_NUMBER: _ClassVar[int]
+    fires: _containers.RepeatedCompositeFieldContainer[UnfiredFire]
+    def __init__(self, fires: _Optional[_Iterable[_Union[UnfiredFire, _Mapping]]] = ...) -> None: ...

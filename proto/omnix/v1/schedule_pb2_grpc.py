@@ -55,6 +55,11 @@ class ScheduleServiceStub:
                 request_serializer=omnix_dot_v1_dot_schedule__pb2.ResumeScheduleRequest.SerializeToString,
                 response_deserializer=omnix_dot_v1_dot_schedule__pb2.ResumeScheduleResponse.FromString,
                 _registered_method=True)
+        self.ListUnfiredFires = channel.unary_unary(
+                '/omnix.v1.ScheduleService/ListUnfiredFires',
+                request_serializer=omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresRequest.SerializeToString,
+                response_deserializer=omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresResponse.FromString,
+                _registered_method=True)
 
 
 class ScheduleServiceServicer:
@@ -88,6 +93,14 @@ class ScheduleServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListUnfiredFires(self, request, context):
+        """Fire times that started no run, newest first: missed (the agent was down, the
+        schedule paused, max_active_runs reached) or refused (a license limit), with why.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScheduleServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -110,6 +123,11 @@ def add_ScheduleServiceServicer_to_server(servicer, server):
                     servicer.ResumeSchedule,
                     request_deserializer=omnix_dot_v1_dot_schedule__pb2.ResumeScheduleRequest.FromString,
                     response_serializer=omnix_dot_v1_dot_schedule__pb2.ResumeScheduleResponse.SerializeToString,
+            ),
+            'ListUnfiredFires': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnfiredFires,
+                    request_deserializer=omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresRequest.FromString,
+                    response_serializer=omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -221,6 +239,33 @@ class ScheduleService:
             '/omnix.v1.ScheduleService/ResumeSchedule',
             omnix_dot_v1_dot_schedule__pb2.ResumeScheduleRequest.SerializeToString,
             omnix_dot_v1_dot_schedule__pb2.ResumeScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnfiredFires(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omnix.v1.ScheduleService/ListUnfiredFires',
+            omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresRequest.SerializeToString,
+            omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -17,7 +17,14 @@ from pathlib import Path
 import grpc
 import pytest
 from omnix.tui.session import AgentSession
-from omnix.v1 import license_pb2, license_pb2_grpc, pipeline_pb2, run_pb2
+from omnix.v1 import (
+    license_pb2,
+    license_pb2_grpc,
+    pipeline_pb2,
+    run_pb2,
+    schedule_pb2,
+    schedule_pb2_grpc,
+)
 
 from tests.agent.agents import AgentFactory, RunningAgent, environment, python_pipeline, spawn_agent
 
@@ -194,3 +201,33 @@ def test_the_client_session_reports_the_license_with_todays_usage(exhausted: Run
     runs = next(limit for limit in summary.limits if limit.name == "executions per day")
     assert (runs.allowed, runs.used) == (FREE_RUNS_PER_DAY, FREE_RUNS_PER_DAY)
     assert dict(summary.features)["secrets"] is False
+
+
+def test_omnix_runs_lists_refused_fires_with_their_reason(exhausted: RunningAgent) -> None:
+    source = python_pipeline("quotashown", nodes=1).replace(
+        "nodes:", "schedule:\n  every: 1s\nnodes:"
+    )
+    exhausted.pipelines().DeployPipeline(
+        pipeline_pb2.DeployPipelineRequest(source=source), timeout=10
+    )
+    schedules = schedule_pb2_grpc.ScheduleServiceStub(exhausted.channel())
+    request = schedule_pb2.ListUnfiredFiresRequest(pipeline_name="quotashown")
+    deadline = time.monotonic() + 20
+    try:
+        while not schedules.ListUnfiredFires(request, timeout=10).fires:
+            assert time.monotonic() < deadline, "no refused fire within 20 s"
+            time.sleep(0.1)  # no event announces a fire to a client
+        listed = subprocess.run(
+            [str(BIN / "omnix"), "runs", "quotashown", "--agent", exhausted.address],
+            capture_output=True,
+            text=True,
+            env=environment(),
+            timeout=60,
+        )
+    finally:
+        exhausted.pipelines().DeletePipeline(
+            pipeline_pb2.DeletePipelineRequest(name="quotashown"), timeout=10
+        )
+    assert listed.returncode == 0, listed.stderr
+    line = listed.stdout.splitlines()[0]
+    assert " quotashown " in line and " refused  (executions per day: 100 of 100" in line
