@@ -1,5 +1,8 @@
 """`omnix-agent run FILE [--param k=v]... [--json]`: run a pipeline in this process, no daemon.
 
+The run is checked against the license (the daily executions count it) and recorded in the
+agent's state dir, like a run an agent started: `omnix runs` and `omnix show` find it.
+
 Exit status: 0 the run succeeded, 1 it failed, 2 the file or a parameter is invalid
 (problems printed as FILE:LINE: message on stderr), 130 it was interrupted (Ctrl-C or
 SIGTERM: running nodes are killed, nothing is left behind).
@@ -16,11 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-from omnix.shared.cli import json_option, load_for_run, outputs_option, param_option
+from omnix.agent.config import DB_FILE, load_config, resolve_state_dir
+from omnix.agent.errors import ConfigError, EntitlementError
+from omnix.shared.cli import (
+    EXIT_INVALID,
+    json_option,
+    load_for_run,
+    outputs_option,
+    param_option,
+)
 from omnix.shared.outputs import KeepOutputs, final_output_lines
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.progress import ProgressRenderer
-from omnix.shared.rundoc import RunDocument
+from omnix.shared.rundoc import NodeResult, RunDocument
 from omnix.shared.status import RunStatus
 
 EXIT_FAILED = 1
@@ -32,16 +43,30 @@ EXIT_INTERRUPTED = 130
 @param_option
 @json_option
 @outputs_option
-def command(file: str, assignments: tuple[str, ...], as_json: bool, outputs: str) -> None:
-    """Run the pipeline FILE here, in-process, and show its progress."""
+@click.option("--state-dir", "state_dir_flag", help="The agent state dir to record the run in.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+def command(
+    file: str,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    outputs: str,
+    state_dir_flag: str | None,
+    config_path: str | None,
+) -> None:
+    """Run the pipeline FILE here, in-process, and show its progress. The run is counted
+    and recorded like any other, in the agent's state dir (`omnix runs` lists it)."""
     pipeline, params = load_for_run(file, assignments)
     # Nodes run in the file's folder, named absolutely (messages keep the path as typed).
     pipeline = dataclasses.replace(pipeline, path=str(Path(file).absolute()))
     progress_stream = sys.stderr if as_json else sys.stdout
     renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
-    # Only the outputs asked for are converted; for --json they stay JSON text throughout.
-    shown = KeepOutputs(outputs).selection(pipeline)
-    document = asyncio.run(_run(pipeline, params, renderer, shown, as_text=as_json))
+    try:
+        state_dir = resolve_state_dir(state_dir_flag, load_config(config_path))
+    except ConfigError as exc:
+        click.echo(f"omnix-agent: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    # Only the outputs asked for are converted, and they stay JSON text throughout.
+    document = asyncio.run(_run(pipeline, params, renderer, KeepOutputs(outputs), state_dir))
     renderer.finish()
     if as_json:
         sys.stdout.write(document.dumps() + "\n")
@@ -56,32 +81,67 @@ async def _run(
     pipeline: Pipeline,
     params: dict[str, Any],
     renderer: ProgressRenderer,
-    include_outputs: bool | frozenset[str],
-    *,
-    as_text: bool,
+    keep: KeepOutputs,
+    state_dir: Path,
 ) -> RunDocument:
+    """Run in this process as an agent would: counted against the license, recorded in the
+    state dir's store (so `omnix runs` lists it), outputs kept as JSON text."""
     # Imported here so `--help` and invalid files never pay for the engine.
+    from omnix.agent.licensing.gate import LicenseGate
     from omnix.agent.runs.engine import Engine
+    from omnix.agent.runs.manager import RunManager
+    from omnix.agent.store import runs as records
+    from omnix.agent.store.db import Store
 
-    cancel = asyncio.Event()
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = await Store.open(state_dir / DB_FILE)
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, cancel.set)
-    ticker = asyncio.create_task(_tick(renderer))
     try:
+        try:
+            await LicenseGate(state_dir, store).check_run_start(pipeline)
+        except EntitlementError as exc:
+            click.echo(f"omnix-agent: {exc}", err=True)
+            sys.exit(EXIT_INVALID)
         async with Engine(secrets=os.environ.get) as engine:
-            return await engine.run(
-                pipeline,
-                params=params,
-                on_event=renderer.handle,
-                cancel=cancel,
-                include_outputs=include_outputs,
-                outputs_as_text=as_text,
-            )
+            # No recovery: an agent may serve this state dir, and its runs are its own.
+            manager = RunManager(store, engine, max_concurrent_runs=1)
+            await manager.start(recover=False)
+            record = await manager.submit(pipeline, params=params, keep_outputs=keep)
+            cancelling: list[asyncio.Task[Any]] = []
+
+            def cancel() -> None:
+                cancelling.append(asyncio.ensure_future(manager.cancel(record.run_id)))
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, cancel)
+            ticker = asyncio.create_task(_tick(renderer))
+            try:
+                async for _, event in manager.watch(record.run_id):
+                    renderer.handle(event)
+            finally:
+                ticker.cancel()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(signum)
+            await asyncio.gather(*cancelling, return_exceptions=True)
+            await manager.drain(0)
+        run = await records.get_run(store, record.run_id, with_outputs=True)
     finally:
-        ticker.cancel()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+        await store.close()
+    return RunDocument(
+        run.run_id,
+        run.pipeline,
+        run.status,
+        {
+            node.node_id: NodeResult(
+                status=node.status,
+                attempts=node.attempts,
+                duration_s=node.duration_s,
+                error=node.error,
+                output_text=node.output_json,
+            )
+            for node in run.nodes
+        },
+    )
 
 
 async def _tick(renderer: ProgressRenderer) -> None:

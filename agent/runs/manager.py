@@ -127,12 +127,14 @@ class RunManager:
         """Runs waiting for a run worker."""
         return sum(1 for run in self._active.values() if not run.started)
 
-    async def start(self) -> None:
-        """Recover runs left in flight by a previous agent, then start the workers."""
-        for run in await records.runs_in_status(self._store, [RunStatus.RUNNING]):
-            await self._fail_interrupted(run)
-        for run in await records.runs_in_status(self._store, [RunStatus.QUEUED]):
-            await self._requeue(run)
+    async def start(self, *, recover: bool = True) -> None:
+        """Recover runs left in flight by a previous agent (unless `recover` is False: an
+        in-process run beside a live agent), then start the workers."""
+        if recover:
+            for run in await records.runs_in_status(self._store, [RunStatus.RUNNING]):
+                await self._fail_interrupted(run)
+            for run in await records.runs_in_status(self._store, [RunStatus.QUEUED]):
+                await self._requeue(run)
         self._workers = [
             asyncio.create_task(self._worker(), name=f"omnix-run-worker-{i}")
             for i in range(self._max_concurrent)

@@ -1,15 +1,22 @@
-"""`omnix-agent run`: the --json document, exit codes, and Ctrl-C leaving nothing behind."""
+"""`omnix-agent run`: the --json document, exit codes, Ctrl-C leaving nothing behind, and
+the run recorded and counted in the agent's store."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+from omnix.v1 import run_pb2, status_pb2
+
+from tests.agent.agents import AgentFactory
 
 AGENT = [sys.executable, "-c", "from omnix.agent.cli import main; main()"]
 
@@ -129,3 +136,39 @@ def test_a_yaml_date_param_exits_two_saying_to_quote_it(tmp_path: Path) -> None:
     result = run_agent(path)
     assert result.returncode == 2
     assert "param 'day' is a date" in result.stderr
+
+
+def test_an_in_process_run_is_recorded_in_the_agents_store(
+    short_tmp: Path, agent_factory: AgentFactory
+) -> None:
+    state = short_tmp / "state"
+    path = write(
+        short_tmp, "omnix: 1\nname: recorded\nnodes:\n  - {id: a, lang: python, code: '6 * 7'}\n"
+    )
+    result = run_agent(path, "--json", "--state-dir", str(state))
+    assert result.returncode == 0, result.stderr
+    run_id = json.loads(result.stdout)["run_id"]
+    agent = agent_factory(state)  # an agent serving that state dir lists it like its own
+    run = agent.runs().GetRun(
+        run_pb2.GetRunRequest(run_id=run_id, include_outputs=True), timeout=10
+    )
+    assert (run.run.pipeline, run.run.status) == ("recorded", status_pb2.RUN_STATUS_SUCCEEDED)
+    assert json.loads(run.run.nodes[0].output_json) == 42
+
+
+def test_an_in_process_run_counts_against_the_daily_executions(short_tmp: Path) -> None:
+    state = short_tmp / "state"
+    path = write(
+        short_tmp, "omnix: 1\nname: counted\nnodes:\n  - {id: a, lang: python, code: '1'}\n"
+    )
+    assert run_agent(path, "--state-dir", str(state)).returncode == 0  # creates the store
+    with sqlite3.connect(state / "agent.db") as db:  # the Free tier's 100 of the day
+        db.executemany(
+            "INSERT INTO runs (run_id, pipeline, version, source, source_path, status,"
+            " params_json, trigger, created_at) VALUES (?, 'p', 0, '', '', 'succeeded', '{}',"
+            " 'manual', ?)",
+            [(f"seeded{i}", time.time()) for i in range(99)],
+        )
+    refused = run_agent(path, "--state-dir", str(state))
+    assert refused.returncode == 2
+    assert "executions per day: 100 of 100 used on the Free tier" in refused.stderr
