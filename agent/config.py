@@ -56,6 +56,14 @@ class AgentConfig:
     drain_grace_s: float = 10.0
     """On SIGTERM, how long running nodes may keep going before they are cancelled."""
 
+    keep_runs_days: int = 30
+    """Finished runs (their nodes, outputs, events and logs) older than this many days are
+    removed, hourly and by `omnix-agent prune`; 0 keeps them forever. Today's runs are always
+    kept: they are what the daily execution limit counts."""
+
+    keep_runs_per_pipeline: int = 1000
+    """At most this many finished runs of each pipeline are kept (the newest); 0: no cap."""
+
     durable_fsync: bool = False
     """False: every acknowledged state survives the agent being killed (SQLite WAL,
     synchronous=NORMAL). True: it also survives power loss (synchronous=FULL), at an fsync

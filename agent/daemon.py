@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from omnix.agent.store import runs as records
 from omnix.agent.store.db import Store, StoreHealth
 from omnix.agent.store.pipelines import PipelineRecord, UnfiredFire, VersionRecord
 from omnix.agent.store.runs import RunRecord, SequencedEvent
+from omnix.agent.store.usage import utc_midnight
 from omnix.shared.cron import FireTime
 from omnix.shared.outputs import KeepOutputs
 from omnix.shared.params import ParamError, check_json_params, unknown_param
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from omnix.shared.license_status import LicenseStatus
 
 log = logging.getLogger(__name__)
+
+RETENTION_INTERVAL_S = 3600.0
+"""How often a running agent removes runs past retention (and once at start)."""
 
 OUTPUT_CHUNK_BYTES = 1 << 20
 """ReadOutputs sends outputs in parts of this size: far below any message limit."""
@@ -81,6 +85,7 @@ class Daemon:
         self._engine = engine
         self._license: LicenseGate | None = None
         self._warmup: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
@@ -137,6 +142,7 @@ class Daemon:
         # and readiness is not delayed. The worker is a child process, so the agent's own
         # memory stays small.
         self._warmup = asyncio.create_task(self._warm_python(engine), name="omnix-warm-python")
+        self._retention = asyncio.create_task(self._keep_pruning(), name="omnix-retention")
 
     async def _warm_python(self, engine: PipelineRunner) -> None:
         try:
@@ -157,9 +163,10 @@ class Daemon:
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain runs (see `RunManager.drain`), stop the engine, close the store."""
-        if self._warmup is not None and not self._warmup.done():
-            self._warmup.cancel()
-            await asyncio.gather(self._warmup, return_exceptions=True)
+        for task in (self._warmup, self._retention):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self._scheduler.shutdown()
         if self._runs is not None:
             await self._runs.drain(self.config.drain_grace_s if grace_s is None else grace_s)
@@ -406,6 +413,23 @@ class Daemon:
         Raises `InvalidLicenseKey` or `LicenseNotInstallable`."""
         return await self.license.install(key)
 
+    # -- retention -------------------------------------------------------------------------
+
+    async def prune(self) -> int:
+        """Remove the finished runs the retention settings no longer keep; how many."""
+        return await prune_store(self.store, self.config)
+
+    async def _keep_pruning(self) -> None:
+        while True:
+            try:
+                removed = await self.prune()
+            except Exception as exc:  # Retention must never take the agent down.
+                log.warning("pruning old runs failed: %s", exc)
+            else:
+                if removed:
+                    log.info("removed %d runs past retention", removed)
+            await asyncio.sleep(RETENTION_INTERVAL_S)
+
     # -- status ----------------------------------------------------------------------------
 
     async def status(self) -> AgentStatus:
@@ -422,6 +446,20 @@ class Daemon:
             store=await self.store.health(),
             license_tier=(await self.license.entitlements()).tier.value,
         )
+
+
+async def prune_store(store: Store, config: AgentConfig, now: datetime | None = None) -> int:
+    """Remove the finished runs `config`'s retention no longer keeps (never today's)."""
+    moment = now or datetime.now(UTC)
+    days, keep = config.keep_runs_days, config.keep_runs_per_pipeline
+    doomed = await records.prunable_runs(
+        store,
+        older_than=(moment - timedelta(days=days)).timestamp() if days > 0 else None,
+        keep_per_pipeline=keep if keep > 0 else None,
+        not_after=utc_midnight(moment).timestamp(),
+    )
+    await records.delete_runs(store, doomed)
+    return len(doomed)
 
 
 def _check_fits(run: RunRecord, limit: int) -> None:

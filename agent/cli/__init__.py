@@ -12,6 +12,7 @@ COMMANDS = {
     "init": "omnix.agent.cli.init:command",
     "stop": "omnix.agent.cli.stop:command",
     "status": "omnix.agent.cli.status:command",
+    "prune": "omnix.agent.cli.prune:command",
 }
 
 

@@ -188,6 +188,50 @@ async def resolve_run_id(store: Store, prefix: str) -> str:
     )
 
 
+FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+_RUN_TABLES = ("node_states", "run_events", "logs", "runs")
+_DELETE_BATCH = 500
+
+
+async def prunable_runs(
+    store: Store, *, older_than: float | None, keep_per_pipeline: int | None, not_after: float
+) -> list[str]:
+    """Finished runs created before `older_than`, or beyond the newest `keep_per_pipeline`
+    of their pipeline; never one created at or after `not_after` (today's, which the daily
+    limit counts), never one still queued or running, and never the newest run of all (the
+    license judges expiry against it, so a clock set back cannot revive a license)."""
+    final = ", ".join("?" * len(FINAL_STATUSES))
+    found: set[str] = set()
+    if older_than is not None:
+        rows = await store.fetch_all(
+            f"SELECT run_id FROM runs WHERE status IN ({final}) AND created_at < ?",
+            (*FINAL_STATUSES, min(older_than, not_after)),
+        )
+        found.update(row["run_id"] for row in rows)
+    if keep_per_pipeline is not None:
+        rows = await store.fetch_all(
+            "SELECT run_id FROM (SELECT run_id, status, created_at, ROW_NUMBER() OVER"
+            " (PARTITION BY pipeline ORDER BY seq DESC) AS newest FROM runs)"
+            f" WHERE newest > ? AND status IN ({final}) AND created_at < ?",
+            (keep_per_pipeline, *FINAL_STATUSES, not_after),
+        )
+        found.update(row["run_id"] for row in rows)
+    newest = await store.fetch_one("SELECT run_id FROM runs ORDER BY created_at DESC LIMIT 1")
+    if newest is not None:
+        found.discard(newest["run_id"])
+    return sorted(found)
+
+
+async def delete_runs(store: Store, run_ids: Sequence[str]) -> None:
+    """Remove runs with their nodes, outputs, events and logs, a batch per transaction."""
+    for start in range(0, len(run_ids), _DELETE_BATCH):
+        batch = tuple(run_ids[start : start + _DELETE_BATCH])
+        marks = ", ".join("?" * len(batch))
+        await store.write(
+            *((f"DELETE FROM {table} WHERE run_id IN ({marks})", batch) for table in _RUN_TABLES)
+        )
+
+
 async def kept_outputs(store: Store, run_id: str) -> list[str]:
     """The nodes of a run whose outputs were kept, in the order the run lists them."""
     rows = await store.fetch_all(
