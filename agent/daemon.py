@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_BACKFILL = 1000
+"""Fire times one backfill may queue."""
+
 RETENTION_INTERVAL_S = 3600.0
 """How often a running agent removes runs past retention (and once at start)."""
 
@@ -335,6 +338,35 @@ class Daemon:
     async def unfired_fires(self, pipeline: str, limit: int) -> list[UnfiredFire]:
         """Fire times that started no run (missed or refused), newest first."""
         return await catalog.unfired_fires(self.store, pipeline, limit)
+
+    async def backfill(
+        self, name: str, start: datetime, end: datetime
+    ) -> tuple[list[RunRecord], int]:
+        """Queue a run (trigger "backfill") for each fire time of `name`'s schedule from
+        `start` to `end`, both included, that has no run yet: (the runs, how many skipped).
+        Each run is checked against the license like any other."""
+        self.schedule(name)  # NotScheduled: only a scheduled pipeline has fire times
+        if end < start:
+            raise BadRequest("the range ends before it starts: give --from before --to")
+        times = self._scheduler.fire_times_between(name, start, end)
+        if len(times) > MAX_BACKFILL:
+            raise BadRequest(
+                f"{len(times):,} fire times fall in that range, more than {MAX_BACKFILL:,} "
+                "in one backfill: split the range"
+            )
+        done = await records.scheduled_fires_with_runs(
+            self.store, name, start.timestamp(), end.timestamp()
+        )
+        runs = []
+        for at in times:
+            if at.timestamp() in done:
+                continue
+            runs.append(
+                await self.start_deployed(
+                    name, 0, {}, trigger="backfill", scheduled_for=at.timestamp()
+                )
+            )
+        return runs, len(times) - len(runs)
 
     def schedules(self) -> list[ScheduledPipeline]:
         """Every schedule with its next fire time (None while paused), by pipeline name."""

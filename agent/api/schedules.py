@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -26,6 +28,12 @@ def schedule_message(scheduled: ScheduledPipeline) -> schedule_pb2.Schedule:
         paused=scheduled.paused,
         next_fire_at=scheduled.next_fire.timestamp() if scheduled.next_fire else 0.0,
     )
+
+
+def _moment(epoch: float) -> datetime:
+    if not math.isfinite(epoch) or not 0 <= epoch < 253402300800:  # up to year 9999
+        raise BadRequest(f"{epoch!r} is not a time: give Unix seconds")
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def _name(value: str) -> str:
@@ -90,6 +98,21 @@ class ScheduleServicer:
                 )
                 for f in fires
             ]
+        )
+
+    @unary
+    async def Backfill(
+        self, request: schedule_pb2.BackfillRequest, context: Context
+    ) -> schedule_pb2.BackfillResponse:
+        runs, skipped = await self._daemon.backfill(
+            _name(request.pipeline_name), _moment(request.from_time), _moment(request.to_time)
+        )
+        return schedule_pb2.BackfillResponse(
+            runs=[
+                schedule_pb2.BackfillRun(run_id=run.run_id, scheduled_for=run.scheduled_for or 0)
+                for run in runs
+            ],
+            skipped=skipped,
         )
 
     @unary

@@ -59,8 +59,8 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
-from itertools import islice
+from datetime import datetime, timedelta
+from itertools import islice, takewhile
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -213,6 +213,18 @@ class PipelineScheduler:
         entry = self._entry(pipeline)
         after = max(entry.handled_through, self._clock())
         return list(islice(entry.source.fire_times_after(after), n))
+
+    def fire_times_between(self, pipeline: str, start: datetime, end: datetime) -> list[datetime]:
+        """Every fire time of `pipeline`'s schedule from `start` to `end`, both included
+        (whether or not it fired), earliest first."""
+        entry = self._entry(pipeline)
+        before_start = start - timedelta(microseconds=1)
+        return [
+            fire.at
+            for fire in takewhile(
+                lambda fire: fire.at <= end, entry.source.fire_times_after(before_start)
+            )
+        ]
 
     def schedules(self) -> list[ScheduledPipeline]:
         """Every scheduled pipeline with its next fire time, sorted by name."""

@@ -232,6 +232,17 @@ async def delete_runs(store: Store, run_ids: Sequence[str]) -> None:
         )
 
 
+async def scheduled_fires_with_runs(
+    store: Store, pipeline: str, start: float, end: float
+) -> set[float]:
+    """The fire times from `start` to `end` for which `pipeline` already has a run."""
+    rows = await store.fetch_all(
+        "SELECT scheduled_for FROM runs WHERE pipeline = ? AND scheduled_for BETWEEN ? AND ?",
+        (pipeline, start, end),
+    )
+    return {float(row["scheduled_for"]) for row in rows}
+
+
 async def kept_outputs(store: Store, run_id: str) -> list[str]:
     """The nodes of a run whose outputs were kept, in the order the run lists them."""
     rows = await store.fetch_all(

@@ -18,6 +18,7 @@ COMMANDS = {
     "undeploy": "omnix.tui.cli.undeploy:command",
     "pause": "omnix.tui.cli.schedule:pause",
     "resume": "omnix.tui.cli.schedule:resume",
+    "backfill": "omnix.tui.cli.backfill:command",
 }
 
 

@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17omnix/v1/schedule.proto\x12\x08omnix.v1\"\x89\x01\n\x08Schedule\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x0f\n\x07\x65very_s\x18\x03 \x01(\x01\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x0f\n\x07\x63\x61tchup\x18\x05 \x01(\t\x12\x0e\n\x06paused\x18\x06 \x01(\x08\x12\x14\n\x0cnext_fire_at\x18\x07 \x01(\x01\"\x16\n\x14ListSchedulesRequest\">\n\x15ListSchedulesResponse\x12%\n\tschedules\x18\x01 \x03(\x0b\x32\x12.omnix.v1.Schedule\">\n\x16PreviewScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"P\n\x17PreviewScheduleResponse\x12\x12\n\nfire_times\x18\x01 \x03(\x01\x12!\n\x05\x66ires\x18\x02 \x03(\x0b\x32\x12.omnix.v1.FireTime\"9\n\x08\x46ireTime\x12\n\n\x02\x61t\x18\x01 \x01(\x01\x12!\n\x05shift\x18\x02 \x01(\x0e\x32\x12.omnix.v1.DstShift\"-\n\x14PauseScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\"=\n\x15PauseScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Schedule\".\n\x15ResumeScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\">\n\x16ResumeScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Schedule\"C\n\x17ListUnfiredFiresRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"q\n\x0bUnfiredFire\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x15\n\rscheduled_for\x18\x02 \x01(\x01\x12\x13\n\x0brecorded_at\x18\x03 \x01(\x01\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"@\n\x18ListUnfiredFiresResponse\x12$\n\x05\x66ires\x18\x01 \x03(\x0b\x32\x15.omnix.v1.UnfiredFire*p\n\x08\x44stShift\x12\x19\n\x15\x44ST_SHIFT_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44ST_SHIFT_NONE\x10\x01\x12\x1c\n\x18\x44ST_SHIFT_SPRING_FORWARD\x10\x02\x12\x17\n\x13\x44ST_SHIFT_FALL_BACK\x10\x03\x32\xbd\x03\n\x0fScheduleService\x12P\n\rListSchedules\x12\x1e.omnix.v1.ListSchedulesRequest\x1a\x1f.omnix.v1.ListSchedulesResponse\x12V\n\x0fPreviewSchedule\x12 .omnix.v1.PreviewScheduleRequest\x1a!.omnix.v1.PreviewScheduleResponse\x12P\n\rPauseSchedule\x12\x1e.omnix.v1.PauseScheduleRequest\x1a\x1f.omnix.v1.PauseScheduleResponse\x12S\n\x0eResumeSchedule\x12\x1f.omnix.v1.ResumeScheduleRequest\x1a .omnix.v1.ResumeScheduleResponse\x12Y\n\x10ListUnfiredFires\x12!.omnix.v1.ListUnfiredFiresRequest\x1a\".omnix.v1.ListUnfiredFiresResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17omnix/v1/schedule.proto\x12\x08omnix.v1\"\x89\x01\n\x08Schedule\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x0f\n\x07\x65very_s\x18\x03 \x01(\x01\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x0f\n\x07\x63\x61tchup\x18\x05 \x01(\t\x12\x0e\n\x06paused\x18\x06 \x01(\x08\x12\x14\n\x0cnext_fire_at\x18\x07 \x01(\x01\"\x16\n\x14ListSchedulesRequest\">\n\x15ListSchedulesResponse\x12%\n\tschedules\x18\x01 \x03(\x0b\x32\x12.omnix.v1.Schedule\">\n\x16PreviewScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"P\n\x17PreviewScheduleResponse\x12\x12\n\nfire_times\x18\x01 \x03(\x01\x12!\n\x05\x66ires\x18\x02 \x03(\x0b\x32\x12.omnix.v1.FireTime\"9\n\x08\x46ireTime\x12\n\n\x02\x61t\x18\x01 \x01(\x01\x12!\n\x05shift\x18\x02 \x01(\x0e\x32\x12.omnix.v1.DstShift\"-\n\x14PauseScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\"=\n\x15PauseScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Schedule\".\n\x15ResumeScheduleRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\">\n\x16ResumeScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Schedule\"C\n\x17ListUnfiredFiresRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"q\n\x0bUnfiredFire\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x15\n\rscheduled_for\x18\x02 \x01(\x01\x12\x13\n\x0brecorded_at\x18\x03 \x01(\x01\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"@\n\x18ListUnfiredFiresResponse\x12$\n\x05\x66ires\x18\x01 \x03(\x0b\x32\x15.omnix.v1.UnfiredFire\"L\n\x0f\x42\x61\x63kfillRequest\x12\x15\n\rpipeline_name\x18\x01 \x01(\t\x12\x11\n\tfrom_time\x18\x02 \x01(\x01\x12\x0f\n\x07to_time\x18\x03 \x01(\x01\"4\n\x0b\x42\x61\x63kfillRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x15\n\rscheduled_for\x18\x02 \x01(\x01\"H\n\x10\x42\x61\x63kfillResponse\x12#\n\x04runs\x18\x01 \x03(\x0b\x32\x15.omnix.v1.BackfillRun\x12\x0f\n\x07skipped\x18\x02 \x01(\x05*p\n\x08\x44stShift\x12\x19\n\x15\x44ST_SHIFT_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44ST_SHIFT_NONE\x10\x01\x12\x1c\n\x18\x44ST_SHIFT_SPRING_FORWARD\x10\x02\x12\x17\n\x13\x44ST_SHIFT_FALL_BACK\x10\x03\x32\x80\x04\n\x0fScheduleService\x12P\n\rListSchedules\x12\x1e.omnix.v1.ListSchedulesRequest\x1a\x1f.omnix.v1.ListSchedulesResponse\x12V\n\x0fPreviewSchedule\x12 .omnix.v1.PreviewScheduleRequest\x1a!.omnix.v1.PreviewScheduleResponse\x12P\n\rPauseSchedule\x12\x1e.omnix.v1.PauseScheduleRequest\x1a\x1f.omnix.v1.PauseScheduleResponse\x12S\n\x0eResumeSchedule\x12\x1f.omnix.v1.ResumeScheduleRequest\x1a .omnix.v1.ResumeScheduleResponse\x12Y\n\x10ListUnfiredFires\x12!.omnix.v1.ListUnfiredFiresRequest\x1a\".omnix.v1.ListUnfiredFiresResponse\x12\x41\n\x08\x42\x61\x63kfill\x12\x19.omnix.v1.BackfillRequest\x1a\x1a.omnix.v1.BackfillResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'omnix.v1.schedule_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DSTSHIFT']._serialized_start=942
-  _globals['_DSTSHIFT']._serialized_end=1054
+  _globals['_DSTSHIFT']._serialized_start=1148
+  _globals['_DSTSHIFT']._serialized_end=1260
   _globals['_SCHEDULE']._serialized_start=38
   _globals['_SCHEDULE']._serialized_end=175
   _globals['_LISTSCHEDULESREQUEST']._serialized_start=177
@@ -59,6 +59,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UNFIREDFIRE']._serialized_end=874
   _globals['_LISTUNFIREDFIRESRESPONSE']._serialized_start=876
   _globals['_LISTUNFIREDFIRESRESPONSE']._serialized_end=940
-  _globals['_SCHEDULESERVICE']._serialized_start=1057
-  _globals['_SCHEDULESERVICE']._serialized_end=1502
+  _globals['_BACKFILLREQUEST']._serialized_start=942
+  _globals['_BACKFILLREQUEST']._serialized_end=1018
+  _globals['_BACKFILLRUN']._serialized_start=1020
+  _globals['_BACKFILLRUN']._serialized_end=1072
+  _globals['_BACKFILLRESPONSE']._serialized_start=1074
+  _globals['_BACKFILLRESPONSE']._serialized_end=1146
+  _globals['_SCHEDULESERVICE']._serialized_start=1263
+  _globals['_SCHEDULESERVICE']._serialized_end=1775
 # @@protoc_insertion_point(module_scope)

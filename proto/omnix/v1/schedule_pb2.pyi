@@ -121,3 +121,29 @@ class ListUnfiredFiresResponse(_message.Message):
     FIRES_FIELD_NUMBER: _ClassVar[int]
     fires: _containers.RepeatedCompositeFieldContainer[UnfiredFire]
     def __init__(self, fires: _Optional[_Iterable[_Union[UnfiredFire, _Mapping]]] = ...) -> None: ...
+
+class BackfillRequest(_message.Message):
+    __slots__ = ("pipeline_name", "from_time", "to_time")
+    PIPELINE_NAME_FIELD_NUMBER: _ClassVar[int]
+    FROM_TIME_FIELD_NUMBER: _ClassVar[int]
+    TO_TIME_FIELD_NUMBER: _ClassVar[int]
+    pipeline_name: str
+    from_time: float
+    to_time: float
+    def __init__(self, pipeline_name: _Optional[str] = ..., from_time: _Optional[float] = ..., to_time: _Optional[float] = ...) -> None: ...
+
+class BackfillRun(_message.Message):
+    __slots__ = ("run_id", "scheduled_for")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULED_FOR_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    scheduled_for: float
+    def __init__(self, run_id: _Optional[str] = ..., scheduled_for: _Optional[float] = ...) -> None: ...
+
+class BackfillResponse(_message.Message):
+    __slots__ = ("runs", "skipped")
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    runs: _containers.RepeatedCompositeFieldContainer[BackfillRun]
+    skipped: int
+    def __init__(self, runs: _Optional[_Iterable[_Union[BackfillRun, _Mapping]]] = ..., skipped: _Optional[int] = ...) -> None: ...

@@ -60,6 +60,11 @@ class ScheduleServiceStub:
                 request_serializer=omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresRequest.SerializeToString,
                 response_deserializer=omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresResponse.FromString,
                 _registered_method=True)
+        self.Backfill = channel.unary_unary(
+                '/omnix.v1.ScheduleService/Backfill',
+                request_serializer=omnix_dot_v1_dot_schedule__pb2.BackfillRequest.SerializeToString,
+                response_deserializer=omnix_dot_v1_dot_schedule__pb2.BackfillResponse.FromString,
+                _registered_method=True)
 
 
 class ScheduleServiceServicer:
@@ -101,6 +106,14 @@ class ScheduleServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Backfill(self, request, context):
+        """Queue one run (trigger "backfill") for each fire time of a deployed pipeline's schedule
+        from `from_time` to `to_time` inclusive, skipping fire times that already have a run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScheduleServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +141,11 @@ def add_ScheduleServiceServicer_to_server(servicer, server):
                     servicer.ListUnfiredFires,
                     request_deserializer=omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresRequest.FromString,
                     response_serializer=omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresResponse.SerializeToString,
+            ),
+            'Backfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.Backfill,
+                    request_deserializer=omnix_dot_v1_dot_schedule__pb2.BackfillRequest.FromString,
+                    response_serializer=omnix_dot_v1_dot_schedule__pb2.BackfillResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +284,33 @@ class ScheduleService:
             '/omnix.v1.ScheduleService/ListUnfiredFires',
             omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresRequest.SerializeToString,
             omnix_dot_v1_dot_schedule__pb2.ListUnfiredFiresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Backfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omnix.v1.ScheduleService/Backfill',
+            omnix_dot_v1_dot_schedule__pb2.BackfillRequest.SerializeToString,
+            omnix_dot_v1_dot_schedule__pb2.BackfillResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -120,3 +120,51 @@ def test_show_prints_one_run_in_full(module_agent: RunningAgent, tmp_path: Path)
     assert node["output"] == "region east"
     text = omnix(module_agent, "show", run_id).stdout
     assert f"run {run_id}: succeeded" in text and "node greet: succeeded in" in text
+
+
+DAILY = """\
+omnix: 1
+name: {name}
+schedule:
+  cron: "0 6 * * *"
+  timezone: UTC
+nodes:
+  - {{id: a, lang: python, code: "1"}}
+"""
+
+
+def test_backfill_runs_each_fire_time_in_the_range_once(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    path = tmp_path / "daily.yaml"
+    path.write_text(DAILY.format(name="daytwoback"))
+    assert omnix(module_agent, "deploy", str(path)).returncode == 0
+    first = omnix(
+        module_agent, "backfill", "daytwoback", "--from", "2026-01-01T00:00+00:00",
+        "--to", "2026-01-03T06:00+00:00",
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    queued = [line.split()[0] for line in first.stdout.splitlines()]
+    assert len(queued) == 3 and "queued 3 run(s) of daytwoback" in first.stderr
+    again = omnix(
+        module_agent, "backfill", "daytwoback", "--from", "2026-01-02T00:00+00:00",
+        "--to", "2026-01-04T06:00+00:00",
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert len(again.stdout.splitlines()) == 1  # only Jan 4th had no run yet
+    assert "2 fire time(s) already had a run" in again.stderr
+    shown = json.loads(omnix(module_agent, "show", queued[0], "--json").stdout)
+    assert shown["trigger"] == "backfill"
+
+
+def test_backfill_of_a_pipeline_without_a_schedule_says_so(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    path = tmp_path / "plain.yaml"
+    path.write_text("omnix: 1\nname: daytwoplain\nnodes:\n  - {id: a, lang: python, code: '1'}\n")
+    assert omnix(module_agent, "deploy", str(path)).returncode == 0
+    result = omnix(
+        module_agent, "backfill", "daytwoplain", "--from", "2026-01-01", "--to", "2026-01-02"
+    )
+    assert result.returncode == 2
+    assert "has no schedule on this agent" in result.stderr
