@@ -285,7 +285,15 @@ class Daemon:
 
     async def resolve_run_id(self, run_id: str) -> str:
         """The full id for a run id or any unique prefix of one (as git takes short ids)."""
-        return await records.resolve_run_id(self.store, run_id)
+        if self.runs.is_active(run_id):  # a queued or running run by its full id
+            return run_id
+        try:
+            return await records.resolve_run_id(self.store, run_id)
+        except NotFound:
+            active = self.runs.active_ids(run_id)
+            if len(active) == 1:
+                return active[0]
+            raise
 
     async def get_run(self, run_id: str, *, with_outputs: bool) -> RunRecord:
         """One run as stored; NotFound when there is no such run."""

@@ -122,6 +122,14 @@ class RunManager:
         """Runs executing now."""
         return sum(1 for run in self._active.values() if run.started and not run.done.is_set())
 
+    def is_active(self, run_id: str) -> bool:
+        """Whether `run_id` (a full id) is a run this manager has queued or is running."""
+        return run_id in self._active
+
+    def active_ids(self, prefix: str) -> list[str]:
+        """The queued or running runs whose ids start with `prefix`."""
+        return [run_id for run_id in self._active if run_id.startswith(prefix)]
+
     @property
     def queued(self) -> int:
         """Runs waiting for a run worker."""

@@ -4,30 +4,11 @@ of its schedule in a range (both ends included) that has no run yet."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import click
 from omnix.tui.cli.agent_options import agent_client, agent_option
+from omnix.tui.cli.times import Moment
 from omnix.v1 import schedule_pb2
-
-
-class Moment(click.ParamType[float]):
-    """An ISO 8601 date or date and time; without an offset, in this machine's timezone."""
-
-    name = "TIME"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        if isinstance(value, float):
-            return value
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            self.fail(
-                f"{value!r} is not a date or time: write 2026-11-01 or 2026-11-01T06:00", param, ctx
-            )
-        return (moment if moment.tzinfo else moment.astimezone()).timestamp()
 
 
 @click.command()

@@ -168,3 +168,17 @@ def test_backfill_of_a_pipeline_without_a_schedule_says_so(
     )
     assert result.returncode == 2
     assert "has no schedule on this agent" in result.stderr
+
+
+def test_runs_filters_by_status_and_since(module_agent: RunningAgent, tmp_path: Path) -> None:
+    ok, bad = tmp_path / "ok.yaml", tmp_path / "bad.yaml"
+    ok.write_text("omnix: 1\nname: daytwofilter\nnodes:\n  - {id: a, lang: python, code: '1'}\n")
+    bad.write_text("omnix: 1\nname: daytwofilter\nnodes:\n  - {id: a, lang: python, code: '1/0'}\n")
+    good = json.loads(omnix(module_agent, "run", str(ok), "--json").stdout)["run_id"]
+    failed = json.loads(omnix(module_agent, "run", str(bad), "--json").stdout)["run_id"]
+    result = omnix(module_agent, "runs", "daytwofilter", "--status", "failed", "--json")
+    assert [run["run_id"] for run in json.loads(result.stdout)] == [failed]
+    recent = omnix(module_agent, "runs", "daytwofilter", "--since", "10m", "--json")
+    assert {run["run_id"] for run in json.loads(recent.stdout)} == {good, failed}
+    future = omnix(module_agent, "runs", "daytwofilter", "--since", "2999-01-01", "--json")
+    assert json.loads(future.stdout) == []
