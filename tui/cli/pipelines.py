@@ -4,16 +4,12 @@ the status of their newest run."""
 from __future__ import annotations
 
 import json
-import time
 
 import click
 from omnix.tui.cli.agent_options import agent_client, agent_option
+from omnix.tui.cli.times import local_time
 from omnix.tui.wire import run_status
 from omnix.v1 import pipeline_pb2, run_pb2, schedule_pb2
-
-
-def _when(epoch: float) -> str | None:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else None
 
 
 @click.command()
@@ -58,7 +54,7 @@ def command(as_json: bool, agent: str | None) -> None:
         return
     click.echo(f"{'NAME':<24} {'VER':>3}  {'SCHEDULE':<22} {'NEXT FIRE':<19}  LAST RUN")
     for row in rows:
-        next_fire = "paused" if row["paused"] else _when(row["next_fire_at"] or 0) or "-"
+        next_fire = "paused" if row["paused"] else local_time(row["next_fire_at"] or 0)
         last = f"{row['last_status']} ({row['last_run'][:12]})" if row["last_run"] else "-"
         click.echo(
             f"{row['name']:<24} {row['version']:>3}  {row['schedule'] or '-':<22} "

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import click
 from omnix.shared.status import RunStatus
 from omnix.tui.cli.agent_options import agent_client, agent_option, fail
-from omnix.tui.cli.times import Since
+from omnix.tui.cli.times import Since, local_time
 from omnix.tui.wire import document_from_run, run_status
 from omnix.v1 import run_pb2, schedule_pb2
 
@@ -81,14 +80,12 @@ def command(
     for run in runs:
         document = document_from_run(run)
         reason = f"  ({run.reason})" if run.reason else ""
-        text = f"{run.run_id}  {_when(run.created_at)}  {run.pipeline:<24} {document.status}"
+        text = f"{run.run_id}  {local_time(run.created_at)}  {run.pipeline:<24} {document.status}"
         lines.append((run.created_at, text + reason))
     for fire in unfired:
-        text = f"{'-':<24}  {_when(fire.scheduled_for)}  {fire.pipeline_name:<24} {fire.outcome}"
+        text = (
+            f"{'-':<24}  {local_time(fire.scheduled_for)}  {fire.pipeline_name:<24} {fire.outcome}"
+        )
         lines.append((fire.scheduled_for, f"{text}  ({fire.reason})" if fire.reason else text))
     for _, text in sorted(lines, key=lambda line: line[0], reverse=True)[:limit]:
         click.echo(text)
-
-
-def _when(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))

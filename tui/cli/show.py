@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import click
 from omnix.tui.cli.agent_options import agent_client, agent_option
+from omnix.tui.cli.times import local_time
 from omnix.tui.wire import node_status, run_status
 from omnix.v1 import run_pb2
-
-
-def _when(epoch: float) -> str | None:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else None
 
 
 @click.command()
@@ -65,7 +61,7 @@ def command(run_id: str, as_json: bool, with_outputs: bool, agent: str | None) -
         ("started", "started_at"),
         ("finished", "finished_at"),
     ):
-        out.write(f"  {label:<9} {_when(document[key] or 0) or '-'}\n")
+        out.write(f"  {label:<9} {local_time(document[key] or 0)}\n")
     for node_id, node in document["nodes"].items():
         took = f" in {node['duration_s']:.3f}s" if node["duration_s"] is not None else ""
         tries = f", {node['attempts']} attempts" if node["attempts"] > 1 else ""

@@ -9,6 +9,11 @@ import click
 from omnix.shared.duration import DurationError, parse_duration
 
 
+def local_time(epoch: float) -> str:
+    """`2026-11-01 06:00:00` in this machine's timezone; `-` for no time (0)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "-"
+
+
 class Moment(click.ParamType[float]):
     """An ISO 8601 date or date and time; without an offset, in this machine's timezone."""
 
