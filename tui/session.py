@@ -182,6 +182,19 @@ class AgentSession:
             for s in self._call(self.client.schedules.ListSchedules, request).schedules
         ]
 
+    def set_paused(self, pipeline: str, paused: bool) -> None:
+        """Pause or resume a pipeline's schedule."""
+        if paused:
+            self._call(
+                self.client.schedules.PauseSchedule,
+                schedule_pb2.PauseScheduleRequest(pipeline_name=pipeline),
+            )
+        else:
+            self._call(
+                self.client.schedules.ResumeSchedule,
+                schedule_pb2.ResumeScheduleRequest(pipeline_name=pipeline),
+            )
+
     def preview(self, pipeline: str, count: int = 5) -> list[float]:
         """The next `count` fire times of a pipeline's schedule (Unix seconds)."""
         return [at for at, _ in self.preview_fires(pipeline, count)]

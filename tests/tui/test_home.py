@@ -17,6 +17,7 @@ from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
 from omnix.tui.home import HomeApp
 from omnix.tui.summaries import LicenseSummary, LimitUsage
+from omnix.v1 import run_pb2, schedule_pb2
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -126,6 +127,43 @@ async def test_the_schedules_view_previews_next_fire_times(agent: Agent) -> None
         times = app.screen.previews["daily"]
         assert len(times) == 5
         assert all(later - earlier == 86400 for earlier, later in itertools.pairwise(times))
+
+
+async def test_p_pauses_and_resumes_the_highlighted_schedule(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3")
+        await loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, SchedulesScreen)
+        await pilot.press("p")
+        await loaded(pilot)  # the change, then the fetch it asks for
+        await loaded(pilot)
+        assert cells(screen.query_one(DataTable))[0][4] == "paused"
+        with AgentClient(AgentAddress(agent.address)) as client:
+            [listed] = client.call(
+                client.schedules.ListSchedules, schedule_pb2.ListSchedulesRequest()
+            ).schedules
+        assert listed.paused
+        await pilot.press("p")
+        await loaded(pilot)
+        await loaded(pilot)
+        assert cells(screen.query_one(DataTable))[0][4] == "active"
+
+
+async def test_r_on_the_schedules_view_runs_the_pipeline_now(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3")
+        await loaded(pilot)
+        with AgentClient(AgentAddress(agent.address)) as client:
+            before = len(client.call(client.runs.ListRuns, run_pb2.ListRunsRequest()).runs)
+            await pilot.press("r")
+            await loaded(pilot)
+            after = client.call(client.runs.ListRuns, run_pb2.ListRunsRequest()).runs
+        assert len(after) == before + 1 and after[0].pipeline == "daily"
 
 
 async def test_the_agent_view_shows_the_agents_status(agent: Agent) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from omnix.tui.components.agent_view import AgentView, when
-from omnix.tui.summaries import ScheduleSummary
+from omnix.tui.summaries import AgentError, ScheduleSummary
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable, Static
 
 if TYPE_CHECKING:
@@ -23,10 +26,24 @@ DST_MARKS = {
 
 
 class SchedulesScreen(AgentView[Previewed]):
-    """Schedules with their next fire times; the highlighted one's next runs below."""
+    """Schedules with their next fire times; the highlighted one's next runs below. `p`
+    pauses or resumes the highlighted schedule, `r` runs its pipeline now."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("r", "run_now", "Run now"),
+    ]
+
+    class Changed(Message):
+        """A schedule was paused or resumed, or its pipeline started: say it, fetch again."""
+
+        def __init__(self, note: str) -> None:
+            super().__init__()
+            self.note = note
 
     def __init__(self) -> None:
         super().__init__()
+        self.paused: dict[str, bool] = {}
         self.previews: dict[str, list[float]] = {}
         self.shifts: dict[str, list[DstShift | None]] = {}
         self.timezones: dict[str, str] = {}
@@ -52,6 +69,7 @@ class SchedulesScreen(AgentView[Previewed]):
             self.previews[schedule.pipeline] = [at for at, _ in fires]
             self.shifts[schedule.pipeline] = [shift for _, shift in fires]
             self.timezones[schedule.pipeline] = schedule.timezone
+            self.paused[schedule.pipeline] = schedule.paused
             table.add_row(
                 schedule.pipeline,
                 schedule.spec,
@@ -77,3 +95,41 @@ class SchedulesScreen(AgentView[Previewed]):
         self.query_one("#schedule-preview", Static).update(
             "\n".join(lines) if times else f"{name}: paused"
         )
+
+    def _highlighted(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_toggle_pause(self) -> None:
+        """Pause the highlighted schedule, or resume it when paused."""
+        name = self._highlighted()
+        if name is not None:
+            self.change(name, pause=not self.paused.get(name, False))
+
+    def action_run_now(self) -> None:
+        """Start a run of the highlighted pipeline's newest version now."""
+        name = self._highlighted()
+        if name is not None:
+            self.change(name, pause=None)
+
+    @work(thread=True, group="change")
+    def change(self, name: str, *, pause: bool | None) -> None:
+        from omnix.tui.session import AgentSession
+
+        try:
+            with AgentSession(self.agent) as session:
+                if pause is None:
+                    note = f"started run {session.start_deployed(name)[:12]} of {name}"
+                else:
+                    session.set_paused(name, pause)
+                    note = f"{'paused' if pause else 'resumed'} {name}"
+        except AgentError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Changed(note))
+
+    def on_schedules_screen_changed(self, message: Changed) -> None:
+        self.notify(message.note)
+        self.action_reload()
