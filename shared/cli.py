@@ -41,7 +41,14 @@ class LazyGroup(click.Group):
 
 F = TypeVar("F", bound=Callable[..., object])
 
+EXIT_FAILED = 1
+"""A run failed (`omnix run`, `omnix-agent run`, `omnix logs --follow`)."""
 EXIT_INVALID = 2
+"""Invalid input: a file, a parameter, an option."""
+EXIT_UNREACHABLE = 3
+"""No agent answered, or the agent went away mid-command: not the user's input."""
+EXIT_INTERRUPTED = 130
+"""The run was cancelled (Ctrl-C), as shells report SIGINT."""
 
 
 def load_for_run(file: str | Path, assignments: tuple[str, ...]) -> tuple[Pipeline, dict[str, Any]]:

@@ -22,6 +22,8 @@ import click
 from omnix.agent.config import DB_FILE, load_config, resolve_state_dir
 from omnix.agent.errors import ConfigError, EntitlementError
 from omnix.shared.cli import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     json_option,
     load_for_run,
@@ -33,9 +35,6 @@ from omnix.shared.pipeline import Pipeline
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.rundoc import NodeResult, RunDocument
 from omnix.shared.status import RunStatus
-
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
 @click.command("run")

@@ -10,6 +10,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 import grpc
+from omnix.shared.cli import EXIT_UNREACHABLE
 from omnix.shared.client import AgentClient, AgentUnreachable, connect, describe_rpc_error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,10 +24,6 @@ def agent_option(function: F) -> F:
         metavar="ADDR",
         help="Agent address: unix:/path or host:port (default: $OMNIX_AGENT, config, local).",
     )(function)
-
-
-EXIT_UNREACHABLE = 3
-"""No agent answered, or the agent went away mid-command: not the user's input (2)."""
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 
 import click
+from omnix.shared.cli import EXIT_FAILED, EXIT_INTERRUPTED
 from omnix.shared.events import NodeLog, NodeStateChanged, RunStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.cli.agent_options import agent_client, agent_option
-from omnix.tui.cli.run import EXIT_FAILED, EXIT_INTERRUPTED
 from omnix.tui.wire import event_from_message
 
 

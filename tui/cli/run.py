@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 from omnix.shared.cli import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     json_option,
     load_for_run,
@@ -24,18 +26,12 @@ from omnix.shared.cli import (
 from omnix.shared.client import AgentClient
 from omnix.shared.outputs import output_lines
 from omnix.shared.progress import ProgressRenderer
+from omnix.shared.rundoc import RunDocument
 from omnix.shared.status import RunStatus
 from omnix.tui.cli.agent_options import agent_client, agent_option, fail
 from omnix.tui.wire import document_from_run, event_from_message, node_files
 from omnix.v1 import pipeline_pb2, run_pb2
 
-KEEP_OUTPUTS = {
-    "final": run_pb2.KEEP_OUTPUTS_FINAL,
-    "all": run_pb2.KEEP_OUTPUTS_ALL,
-    "none": run_pb2.KEEP_OUTPUTS_NONE,
-}
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 PIPELINE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 
 
@@ -50,7 +46,8 @@ def command(
 ) -> None:
     """Run FILE, or the deployed pipeline NAME (its newest version), on an agent (a local
     one starts when none runs) and show its progress."""
-    keep = KEEP_OUTPUTS[outputs]  # only what is printed is converted
+    # Only what is printed is converted: --outputs final|all|none.
+    keep = f"KEEP_OUTPUTS_{outputs.upper()}"  # the enum value's name
     if target.exists() or not PIPELINE_NAME.match(str(target)):
         # Validate here first: problems point into the user's file without a round trip.
         pipeline, params = load_for_run(target, assignments)
@@ -81,7 +78,10 @@ def command(
 
 
 def _deployed_request(
-    client: AgentClient, name: str, assignments: tuple[str, ...], keep: int
+    client: AgentClient,
+    name: str,
+    assignments: tuple[str, ...],
+    keep: str,
 ) -> tuple[run_pb2.StartRunRequest, list[str]]:
     """StartRun of the newest deployed version of `name`, params typed by its defaults."""
     from omnix.shared.params import ParamError, parse_params
@@ -97,14 +97,14 @@ def _deployed_request(
     request = run_pb2.StartRunRequest(
         pipeline_name=name,
         params={key: json.dumps(value) for key, value in params.items()},
-        keep_outputs=keep,  # type: ignore[arg-type]
+        keep_outputs=keep,
     )
     return request, [str(node["id"]) for node in document["nodes"]]
 
 
 def _run(
     client: AgentClient, request: run_pb2.StartRunRequest, node_ids: list[str], as_json: bool
-) -> Any:
+) -> RunDocument:
     """Start the run, show its progress until it ends, and return its document with the
     kept outputs as JSON text."""
     renderer = ProgressRenderer(sys.stderr if as_json else sys.stdout, node_ids=node_ids)
