@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from omnix.agent.config import DB_FILE, load_config, resolve_state_dir
@@ -35,6 +35,9 @@ from omnix.shared.pipeline import Pipeline
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.rundoc import NodeResult, RunDocument
 from omnix.shared.status import RunStatus
+
+if TYPE_CHECKING:
+    from omnix.agent.runs.manager import PipelineRunner
 
 
 @click.command("run")
@@ -102,8 +105,9 @@ async def _run(
             click.echo(f"omnix-agent: {exc}", err=True)
             sys.exit(EXIT_INVALID)
         async with Engine(secrets=os.environ.get) as engine:
+            remembered = _Remembering(engine)
             # No recovery: an agent may serve this state dir, and its runs are its own.
-            manager = RunManager(store, engine, max_concurrent_runs=1)
+            manager = RunManager(store, remembered, max_concurrent_runs=1)
             await manager.start(recover=False)
             record = await manager.submit(pipeline, params=params, keep_outputs=keep)
             cancelling: list[asyncio.Task[Any]] = []
@@ -123,9 +127,16 @@ async def _run(
                     loop.remove_signal_handler(signum)
             await asyncio.gather(*cancelling, return_exceptions=True)
             await manager.drain(0)
-        run = await records.get_run(store, record.run_id, with_outputs=True)
+        # The outputs come from the engine's own document: read back from the store, a
+        # million-row table would cost a second copy and about a second.
+        run = await records.get_run(store, record.run_id, with_outputs=False)
     finally:
         await store.close()
+    texts = (
+        {n: r.output_text for n, r in remembered.document.nodes.items()}
+        if remembered.document
+        else {}
+    )
     return RunDocument(
         run.run_id,
         run.pipeline,
@@ -136,11 +147,29 @@ async def _run(
                 attempts=node.attempts,
                 duration_s=node.duration_s,
                 error=node.error,
-                output_text=node.output_json,
+                output_text=texts.get(node.node_id),
             )
             for node in run.nodes
         },
     )
+
+
+class _Remembering:
+    """The engine, keeping the document of the run it ran (the run manager only stores it)."""
+
+    def __init__(self, engine: PipelineRunner) -> None:
+        self._engine = engine
+        self.document: RunDocument | None = None
+
+    async def run(self, pipeline: Pipeline, **options: Any) -> RunDocument:
+        self.document = await self._engine.run(pipeline, **options)
+        return self.document
+
+    async def warm(self, language: str) -> None:
+        await self._engine.warm(language)
+
+    async def close(self) -> None:
+        await self._engine.close()
 
 
 async def _tick(renderer: ProgressRenderer) -> None:
