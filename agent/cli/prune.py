@@ -46,6 +46,8 @@ def command(
     )
     removed = asyncio.run(_prune(state / DB_FILE, limits))
     click.echo(f"removed {removed} run{'s' if removed != 1 else ''} from {state / DB_FILE}")
+    if not removed:
+        click.echo("(today's runs, unfinished runs and the newest run are always kept)", err=True)
 
 
 async def _prune(path: Path, config: AgentConfig) -> int:

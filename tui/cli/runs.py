@@ -71,6 +71,9 @@ def command(
     ]
     if not runs and not unfired and pipeline and not filtered:
         fail(f"no runs of a pipeline named {pipeline!r} on this agent (omnix runs lists all)")
+    if not runs and not unfired and not as_json:
+        click.echo("no runs match" if filtered else "no runs yet", err=True)
+        return
     if as_json:
         documents = [document_from_run(run).to_json(with_output=False) for run in runs]
         click.echo(json.dumps(documents, ensure_ascii=False))

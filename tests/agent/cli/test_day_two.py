@@ -182,3 +182,5 @@ def test_runs_filters_by_status_and_since(module_agent: RunningAgent, tmp_path: 
     assert {run["run_id"] for run in json.loads(recent.stdout)} == {good, failed}
     future = omnix(module_agent, "runs", "daytwofilter", "--since", "2999-01-01", "--json")
     assert json.loads(future.stdout) == []
+    none = omnix(module_agent, "runs", "daytwofilter", "--status", "cancelled")
+    assert none.returncode == 0 and none.stdout == "" and "no runs match" in none.stderr
