@@ -29,6 +29,9 @@ class NodeStateChanged:
     at: float
     duration_s: float | None = None
     error: str | None = None
+    queue_wait_s: float | None = None
+    """Of the attempt that finished: seconds from when it was due until its code started in a
+    worker (a run slot and a free worker), which `duration_s` does not count."""
 
 
 @dataclass(frozen=True, slots=True)

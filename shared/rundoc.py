@@ -17,6 +17,9 @@ class NodeResult:
     status: NodeStatus = NodeStatus.PENDING
     attempts: int = 0
     duration_s: float | None = None
+    """Wall time of the last attempt, from when its code started in a worker."""
+    queue_wait_s: float | None = None
+    """Seconds the last attempt waited for a run slot and a worker before its code started."""
     output: JsonValue = None
     error: str | None = None
     output_text: str | None = None
@@ -35,6 +38,7 @@ class NodeResult:
             "status": str(self.status),
             "attempts": self.attempts,
             "duration_s": self.duration_s,
+            "queue_wait_s": self.queue_wait_s,
         }
         if with_output:
             doc["output"] = self.value

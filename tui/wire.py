@@ -53,6 +53,7 @@ def event_from_message(message: run_pb2.WatchRunResponse) -> RunEvent | None:
             node.at,
             node.duration_s if node.HasField("duration_s") else None,
             node.error or None,
+            node.queue_wait_s if node.HasField("queue_wait_s") else None,
         )
     if kind == "log":
         chunk = message.log
@@ -68,6 +69,7 @@ def document_from_run(run: run_pb2.Run) -> RunDocument:
             status=node_status(node.status),
             attempts=node.attempts,
             duration_s=node.duration_s if node.HasField("duration_s") else None,
+            queue_wait_s=node.queue_wait_s if node.HasField("queue_wait_s") else None,
             output=json.loads(node.output_json) if node.output_json else None,
             error=node.error or None,
         )

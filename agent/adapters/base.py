@@ -8,7 +8,7 @@ pandas, pyarrow or DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -39,6 +39,9 @@ class NodeTask:
     """Extra environment (the node's `env` and resolved `secrets`)."""
     workdir: str | None = None
     """Directory the node runs in: the pipeline file's folder, when there is one."""
+    began: Callable[[], None] | None = None
+    """Called once the attempt has its worker and the node's code is about to run: the end
+    of its queue wait. An adapter that runs the code at once may leave it uncalled."""
 
 
 @dataclass(frozen=True, slots=True)

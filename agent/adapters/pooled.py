@@ -106,6 +106,8 @@ class PooledAdapter:
         """Run one attempt in a warm worker; a cancelled attempt kills the worker's process tree."""
         header, blobs = self.request(task)
         async with self._pool.acquire() as worker:
+            if task.began is not None:
+                task.began()
             try:
                 reply, out = await worker.request(header, blobs, log)
             except asyncio.CancelledError:

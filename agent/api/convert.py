@@ -61,6 +61,7 @@ def run_message(record: RunRecord) -> run_pb2.Run:
                 duration_s=n.duration_s,
                 output_json=n.output_json or "",
                 error=n.error or "",
+                queue_wait_s=n.queue_wait_s,
             )
             for n in record.nodes
         ],
@@ -86,6 +87,7 @@ def event_message(item: SequencedEvent) -> run_pb2.WatchRunResponse:
                 at=event.at,
                 duration_s=event.duration_s,
                 error=event.error or "",
+                queue_wait_s=event.queue_wait_s,
             )
         )
     else:

@@ -146,6 +146,7 @@ async def _run(
                 status=node.status,
                 attempts=node.attempts,
                 duration_s=node.duration_s,
+                queue_wait_s=node.queue_wait_s,
                 error=node.error,
                 output_text=texts.get(node.node_id),
             )

@@ -50,15 +50,17 @@ async def run_attempts(
     log: LogSink,
     *,
     slots: asyncio.Semaphore,
+    waiting: Callable[[int], None],
     starting: Callable[[int], None],
 ) -> Value | AttemptFailure:
     """Attempt `node` until it succeeds, fails for good, or has had `1 + node.retries` tries.
 
     Each attempt holds one of the run's `slots`; the backoff between attempts does not, so a
-    node waiting to retry never keeps another from running. `starting(n)` is called as
-    attempt n begins; the wait before a retry is logged on the node's stderr."""
+    node waiting to retry never keeps another from running. `waiting(n)` is called when
+    attempt n is due (before it waits for a slot) and `starting(n)` once it holds one; the wait before a retry is logged on the node's stderr."""
     outcome: Value | AttemptFailure = AttemptFailure(NodeFailure("the node did not run"))
     for number in range(1, node.retries + 2):
+        waiting(number)
         async with slots:
             starting(number)
             outcome = await attempt(number)

@@ -115,7 +115,14 @@ class RunExecution:
             result.error = error
         self.emit(
             NodeStateChanged(
-                self.run_id, node_id, status, attempt, time.time(), result.duration_s, error
+                self.run_id,
+                node_id,
+                status,
+                attempt,
+                time.time(),
+                result.duration_s,
+                error,
+                result.queue_wait_s,
             )
         )
 
@@ -230,26 +237,39 @@ class RunExecution:
         adapter = self._adapters.get(node.lang)
         if adapter is None:
             adapter = AdapterUnavailable(f"no adapter for language '{node.lang}' is installed")
-        started = time.perf_counter()
+        # Each attempt is due when the node is ready (or its retry backoff ends); it waits for
+        # one of the run's slots, then for a worker; its code starts when it has both. The
+        # wait and the run are recorded apart, for the last attempt.
+        due = began = time.perf_counter()
 
         def log(stream: Literal["stdout", "stderr"], text: str) -> None:
             self.emit(NodeLog(self.run_id, node.id, stream, text, time.time()))
 
+        def waiting(attempt: int) -> None:
+            nonlocal due
+            due = time.perf_counter()
+
         def starting(attempt: int) -> None:
-            # The duration is the last attempt's: from when it holds a slot, so time spent
-            # waiting for one (or backing off before a retry) is not the node's.
-            nonlocal started
-            started = time.perf_counter()
+            nonlocal began
+            began = time.perf_counter()
             result.attempts = attempt
             self._set_node(node.id, NodeStatus.RUNNING, attempt=attempt)
+
+        def code_began() -> None:
+            nonlocal began
+            began = time.perf_counter()
 
         async def once(attempt: int) -> Value | AttemptFailure:
             if isinstance(adapter, AdapterUnavailable):
                 return AttemptFailure(NodeFailure(f"AdapterUnavailable: {adapter}"), False)
-            return await self._attempt(node, adapter, attempt, log)
+            return await self._attempt(node, adapter, attempt, log, code_began)
 
-        outcome = await run_attempts(node, once, log, slots=self._slots, starting=starting)
-        result.duration_s = round(time.perf_counter() - started, 6)
+        outcome = await run_attempts(
+            node, once, log, slots=self._slots, waiting=waiting, starting=starting
+        )
+        ended = time.perf_counter()
+        result.duration_s = round(ended - began, 6)
+        result.queue_wait_s = round(max(0.0, began - due), 6)
         if isinstance(outcome, Value):
             self._outputs[node.id] = outcome
             if self._include_outputs(node.id):
@@ -266,6 +286,7 @@ class RunExecution:
         adapter: Adapter,
         attempt: int,
         log: Callable[[Literal["stdout", "stderr"], str], None],
+        began: Callable[[], None],
     ) -> Value | AttemptFailure:
         env = dict(node.env)
         for name in node.secrets:
@@ -284,6 +305,7 @@ class RunExecution:
             attempt=attempt,
             env=env,
             workdir=self._workdir,
+            began=began,
         )
         return await run_attempt(adapter, task, log, node.timeout)
 

@@ -29,6 +29,7 @@ class NodeRecord:
     duration_s: float | None = None
     error: str | None = None
     output_json: str | None = None
+    queue_wait_s: float | None = None
 
 
 @dataclass(slots=True)
@@ -108,7 +109,7 @@ def event_ops(seq: int, event: RunEvent) -> list[Op]:
         return [
             (
                 "INSERT INTO run_events (run_id, seq, at, node_id, status, attempt, duration_s,"
-                " error) VALUES (?,?,?,?,?,?,?,?)",
+                " error, queue_wait_s) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     event.run_id,
                     seq,
@@ -118,16 +119,19 @@ def event_ops(seq: int, event: RunEvent) -> list[Op]:
                     event.attempt,
                     event.duration_s,
                     event.error,
+                    event.queue_wait_s,
                 ),
             ),
             (
                 "UPDATE node_states SET status = ?, attempts = MAX(attempts, ?),"
-                " duration_s = COALESCE(?, duration_s), error = ?, updated_at = ?"
+                " duration_s = COALESCE(?, duration_s),"
+                " queue_wait_s = COALESCE(?, queue_wait_s), error = ?, updated_at = ?"
                 " WHERE run_id = ? AND node_id = ?",
                 (
                     str(event.status),
                     event.attempt,
                     event.duration_s,
+                    event.queue_wait_s,
                     event.error,
                     event.at,
                     event.run_id,
@@ -267,7 +271,7 @@ async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> Ru
     if row is None:
         raise NotFound(f"no run with id {run_id!r} (omnix runs lists them)")
     run = _run(row)
-    columns = "node_id, status, attempts, duration_s, error" + (
+    columns = "node_id, status, attempts, duration_s, error, queue_wait_s" + (
         ", output_json" if with_outputs else ", NULL AS output_json"
     )
     nodes = await store.fetch_all(
@@ -281,6 +285,7 @@ async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> Ru
             n["duration_s"],
             n["error"],
             n["output_json"],
+            n["queue_wait_s"],
         )
         for n in nodes
     ]
@@ -299,14 +304,20 @@ async def list_runs(store: Store, pipeline: str = "", limit: int = 100) -> list[
     by_id = {run.run_id: run for run in runs}
     marks = ",".join("?" * len(by_id))
     nodes = await store.fetch_all(
-        "SELECT run_id, node_id, status, attempts, duration_s, error FROM node_states"
+        "SELECT run_id, node_id, status, attempts, duration_s, error, queue_wait_s"
+        " FROM node_states"
         f" WHERE run_id IN ({marks}) ORDER BY run_id, position",
         list(by_id),
     )
     for n in nodes:
         by_id[n["run_id"]].nodes.append(
             NodeRecord(
-                n["node_id"], NodeStatus(n["status"]), n["attempts"], n["duration_s"], n["error"]
+                n["node_id"],
+                NodeStatus(n["status"]),
+                n["attempts"],
+                n["duration_s"],
+                n["error"],
+                queue_wait_s=n["queue_wait_s"],
             )
         )
     return runs
@@ -339,6 +350,7 @@ async def load_events(store: Store, run_id: str) -> list[SequencedEvent]:
                 r["at"],
                 r["duration_s"],
                 r["error"],
+                r["queue_wait_s"],
             )
             events.append((r["seq"], state))
     for r in await store.fetch_all("SELECT * FROM logs WHERE run_id = ?", (run_id,)):

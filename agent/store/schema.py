@@ -98,6 +98,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE runs ADD COLUMN keep_outputs TEXT NOT NULL DEFAULT 'final';
     """,
+    # 4: how long a node's last attempt waited for a run slot and a worker, apart from
+    # the time its code ran (duration_s).
+    """
+    ALTER TABLE node_states ADD COLUMN queue_wait_s REAL;
+    ALTER TABLE run_events ADD COLUMN queue_wait_s REAL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,6 +39,7 @@ def command(run_id: str, as_json: bool, with_outputs: bool, agent: str | None) -
                 "status": node_status(node.status).value,
                 "attempts": node.attempts,
                 "duration_s": node.duration_s if node.HasField("duration_s") else None,
+                "queue_wait_s": node.queue_wait_s if node.HasField("queue_wait_s") else None,
                 "error": node.error or None,
             }
             for node in run.nodes
@@ -64,6 +65,8 @@ def command(run_id: str, as_json: bool, with_outputs: bool, agent: str | None) -
         out.write(f"  {label:<9} {local_time(document[key] or 0)}\n")
     for node_id, node in document["nodes"].items():
         took = f" in {node['duration_s']:.3f}s" if node["duration_s"] is not None else ""
+        if node["queue_wait_s"]:
+            took += f" after {node['queue_wait_s']:.3f}s queued"
         tries = f", {node['attempts']} attempts" if node["attempts"] > 1 else ""
         out.write(f"  node {node_id}: {node['status']}{took}{tries}\n")
         if node["error"]:

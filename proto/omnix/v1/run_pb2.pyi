@@ -20,20 +20,22 @@ KEEP_OUTPUTS_ALL: KeepOutputs
 KEEP_OUTPUTS_NONE: KeepOutputs
 
 class NodeResult(_message.Message):
-    __slots__ = ("node_id", "status", "attempts", "duration_s", "output_json", "error")
+    __slots__ = ("node_id", "status", "attempts", "duration_s", "output_json", "error", "queue_wait_s")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     DURATION_S_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_JSON_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_WAIT_S_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     status: _status_pb2.NodeStatus
     attempts: int
     duration_s: float
     output_json: str
     error: str
-    def __init__(self, node_id: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.NodeStatus, str]] = ..., attempts: _Optional[int] = ..., duration_s: _Optional[float] = ..., output_json: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+    queue_wait_s: float
+    def __init__(self, node_id: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.NodeStatus, str]] = ..., attempts: _Optional[int] = ..., duration_s: _Optional[float] = ..., output_json: _Optional[str] = ..., error: _Optional[str] = ..., queue_wait_s: _Optional[float] = ...) -> None: ...
 
 class Run(_message.Message):
     __slots__ = ("run_id", "pipeline", "version", "status", "reason", "params_json", "created_at", "started_at", "finished_at", "nodes", "trigger")
@@ -158,20 +160,22 @@ class RunStateChange(_message.Message):
     def __init__(self, status: _Optional[_Union[_status_pb2.RunStatus, str]] = ..., at: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class NodeStateChange(_message.Message):
-    __slots__ = ("node_id", "status", "attempt", "at", "duration_s", "error")
+    __slots__ = ("node_id", "status", "attempt", "at", "duration_s", "error", "queue_wait_s")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
     DURATION_S_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_WAIT_S_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     status: _status_pb2.NodeStatus
     attempt: int
     at: float
     duration_s: float
     error: str
-    def __init__(self, node_id: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.NodeStatus, str]] = ..., attempt: _Optional[int] = ..., at: _Optional[float] = ..., duration_s: _Optional[float] = ..., error: _Optional[str] = ...) -> None: ...
+    queue_wait_s: float
+    def __init__(self, node_id: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.NodeStatus, str]] = ..., attempt: _Optional[int] = ..., at: _Optional[float] = ..., duration_s: _Optional[float] = ..., error: _Optional[str] = ..., queue_wait_s: _Optional[float] = ...) -> None: ...
 
 class NodeLogChunk(_message.Message):
     __slots__ = ("node_id", "stream", "text", "at")

@@ -117,6 +117,7 @@ def test_show_prints_one_run_in_full(module_agent: RunningAgent, tmp_path: Path)
     assert shown["started_at"] <= shown["finished_at"]
     node = shown["nodes"]["greet"]
     assert (node["status"], node["attempts"], node["error"]) == ("succeeded", 1, None)
+    assert 0 <= node["queue_wait_s"] < node["duration_s"] + 5
     assert node["output"] == "region east"
     text = omnix(module_agent, "show", run_id).stdout
     assert f"run {run_id}: succeeded" in text and "node greet: succeeded in" in text

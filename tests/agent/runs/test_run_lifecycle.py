@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from omnix.agent.adapters.python import PythonAdapter
 from omnix.agent.runs.engine import Engine
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import Pipeline
@@ -263,3 +264,40 @@ async def test_a_nodes_duration_leaves_out_the_wait_for_a_worker_slot(
     durations = sorted(node.duration_s or 0.0 for node in document.nodes.values())
     # The second node waited ~0.4 s for the only slot; that wait is not its duration.
     assert all(0.4 <= duration < 0.78 for duration in durations), durations  # not >= 0.8
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_wait_for_a_run_slot_is_recorded_as_queue_wait(
+    make_pipeline: Callable[[str], Pipeline],
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: slots
+        nodes:
+          - {id: first, lang: python, code: "import time; time.sleep(0.4)"}
+          - {id: second, lang: python, code: "import time; time.sleep(0.4)"}
+    """)
+    async with Engine(max_parallel=1) as one_slot:
+        document = await one_slot.run(pipeline)
+    waits = sorted(node.queue_wait_s or 0.0 for node in document.nodes.values())
+    assert waits[0] < 0.2 and 0.35 <= waits[1] < 0.78, waits
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_wait_for_a_free_worker_is_queue_wait_not_duration(
+    make_pipeline: Callable[[str], Pipeline],
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: workers
+        nodes:
+          - {id: first, lang: python, code: "import time; time.sleep(0.4)"}
+          - {id: second, lang: python, code: "import time; time.sleep(0.4)"}
+    """)
+    # Two slots but one worker: the second node holds a slot and waits for the worker.
+    async with Engine(max_parallel=2, adapters={"python": PythonAdapter(max_workers=1)}) as one:
+        document = await one.run(pipeline)
+    assert document.status is RunStatus.SUCCEEDED, document.dumps()
+    nodes = sorted(document.nodes.values(), key=lambda node: node.queue_wait_s or 0.0)
+    assert all(0.4 <= (node.duration_s or 0.0) < 0.78 for node in nodes), document.dumps()
+    assert 0.35 <= (nodes[1].queue_wait_s or 0.0) < 0.78, document.dumps()
