@@ -386,12 +386,18 @@ def _flow_list(items: Any) -> CommentedSeq:
     return seq
 
 
+_TRAILING_BLANK_LINES = re.compile(r"(?:\n[ \t]*)+\Z")
+
+
 def _code_scalar(code: str) -> str:
-    # Multi-line code reads best as a literal block (`code: |`), as users write it.
-    if "\n" in code.rstrip("\n"):
-        block: str = LiteralScalarString(code if code.endswith("\n") else code + "\n")
+    # Multi-line code reads best as a literal block (`code: |`), as users write it. Blank
+    # lines at the end mean nothing to any language; kept, they would be saved as `|+`
+    # and a document end marker (`...`) no one wrote.
+    code = _TRAILING_BLANK_LINES.sub("", code)
+    if "\n" in code:
+        block: str = LiteralScalarString(code + "\n")
         return block
-    return code.rstrip("\n")
+    return code
 
 
 def _key_index(node: CommentedMap, after: tuple[str, ...]) -> int:

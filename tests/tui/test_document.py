@@ -6,6 +6,7 @@ import difflib
 from pathlib import Path
 
 import pytest
+from omnix.shared.pipeline import parse_pipeline
 from omnix.tui.document import DocumentError, PipelineDocument
 from omnix.tui.history import EditHistory
 
@@ -124,6 +125,16 @@ def test_editing_code_writes_a_literal_block(doc: PipelineDocument) -> None:
         "+      const x = 1;",
         "+      x + 1",
     ]
+
+
+def test_code_ending_in_blank_lines_saves_as_a_plain_block_without_an_end_marker(
+    doc: PipelineDocument,
+) -> None:
+    last = doc.node_ids()[-1]
+    doc.set_field(last, "code", "x = 1\nx + 1\n\n  \n\n")
+    text = doc.dumps()
+    assert "|+" not in text and "\n...\n" not in text, text
+    assert parse_pipeline(text).nodes[-1].code == "x = 1\nx + 1\n"
 
 
 def test_positions_are_stored_under_ui(doc: PipelineDocument) -> None:

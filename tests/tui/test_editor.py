@@ -13,6 +13,7 @@ from omnix.tui.components.problems import ProblemsPanel
 from omnix.tui.document import PipelineDocument
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
+from textual.widgets._footer import FooterKey
 
 SIZE = (100, 30)
 
@@ -317,3 +318,27 @@ async def test_undo_and_redo_step_through_edits(editor: EditorApp) -> None:
         await settle(pilot)
         assert "totals" not in editor.document.node_ids()
         assert editor.document.dirty
+
+
+async def test_every_key_in_the_footer_fits_at_80_columns(editor: EditorApp) -> None:
+    async with editor.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys = list(editor.query(FooterKey))
+        assert {key.description for key in keys} >= {"Add", "Code", "Save", "Run", "Quit"}
+        assert all(key.region.right <= 80 and key.region.width > 0 for key in keys), [
+            (key.description, key.region) for key in keys
+        ]
+
+
+async def test_an_empty_inspector_field_shows_a_placeholder_that_cannot_pass_for_a_value(
+    editor: EditorApp,
+) -> None:
+    async with editor.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for field in ("retries", "timeout"):
+            box = editor.query_one(f"#field-{field}", Input)
+            assert box.value == ""
+            # "0" or "none" would read as the node's setting; a placeholder reads as a hint.
+            assert box.placeholder.startswith("("), box.placeholder
+            style = box.get_component_rich_style("input--placeholder")
+            assert style.italic, style

@@ -42,11 +42,11 @@ class Inspector(VerticalScroll):
         yield Label("needs")
         yield Static("", id="field-needs")
         yield Label("retries")
-        yield Input(id="field-retries", type="integer", placeholder="0")
+        yield Input(id="field-retries", type="integer", placeholder="(no retries)")
         yield Label("timeout (s)")
-        yield Input(id="field-timeout", type="number", placeholder="none")
+        yield Input(id="field-timeout", type="number", placeholder="(no timeout)")
         yield Label("requires")
-        yield Input(id="field-requires", placeholder="tag, tag")
+        yield Input(id="field-requires", placeholder="(any agent) e.g. gpu, eu")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._add_plugin_languages)
