@@ -32,7 +32,7 @@ from omnix.agent.store.pipelines import PipelineRecord, UnfiredFire, VersionReco
 from omnix.agent.store.runs import RunRecord, SequencedEvent
 from omnix.agent.store.usage import utc_midnight
 from omnix.shared.cron import FireTime
-from omnix.shared.outputs import KeepOutputs
+from omnix.shared.outputs import KeepOutputs, UnknownNode, check_output_nodes
 from omnix.shared.params import ParamError, check_json_params, unknown_param
 from omnix.shared.pipeline import Pipeline
 
@@ -247,6 +247,7 @@ class Daemon:
         trigger: str = "manual",
         scheduled_for: float | None = None,
         keep_outputs: KeepOutputs = KeepOutputs.FINAL,
+        output_nodes: Sequence[str] = (),
     ) -> RunRecord:
         """Queue a run of a deployed pipeline (`version` 0: the newest). Scheduled runs keep
         the final nodes' outputs."""
@@ -255,6 +256,7 @@ class Daemon:
         stored = await catalog.get_version(self.store, name, version)
         pipeline = parse_bundle(stored.source, stored.path, files_key(stored.files))
         check_run_params(pipeline, params)
+        _check_output_nodes(pipeline, output_nodes)
         await self.license.check_run_start(pipeline)
         return await self.runs.submit(
             pipeline,
@@ -264,6 +266,7 @@ class Daemon:
             trigger=trigger,
             scheduled_for=scheduled_for,
             keep_outputs=keep_outputs,
+            output_nodes=output_nodes,
         )
 
     async def start_inline(
@@ -274,13 +277,19 @@ class Daemon:
         files: dict[str, str] | None = None,
         *,
         keep_outputs: KeepOutputs = KeepOutputs.FINAL,
+        output_nodes: Sequence[str] = (),
     ) -> RunRecord:
         """Queue a run of pipeline text sent by a client, without deploying it."""
         pipeline = parse_bundle(source, path or "<inline>", files_key(files or {}))
         check_run_params(pipeline, params)
+        _check_output_nodes(pipeline, output_nodes)
         await self.license.check_run_start(pipeline)
         return await self.runs.submit(
-            pipeline, params=params, files=files, keep_outputs=keep_outputs
+            pipeline,
+            params=params,
+            files=files,
+            keep_outputs=keep_outputs,
+            output_nodes=output_nodes,
         )
 
     async def resolve_run_id(self, run_id: str) -> str:
@@ -526,4 +535,13 @@ def check_run_params(pipeline: Pipeline, overrides: dict[str, Any]) -> None:
     try:
         check_json_params({**pipeline.params, **overrides})
     except ParamError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _check_output_nodes(pipeline: Pipeline, nodes: Sequence[str]) -> None:
+    """An output asked for by a node id the pipeline lacks is a typo: refused, naming the
+    pipeline's nodes."""
+    try:
+        check_output_nodes(pipeline, nodes)
+    except UnknownNode as exc:
         raise BadRequest(str(exc)) from None

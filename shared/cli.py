@@ -101,3 +101,12 @@ outputs_option: Callable[[F], F] = click.option(
 )
 """`--outputs final|all|none`: converting a million-row table to JSON rows costs seconds,
 so only the outputs asked for are."""
+
+output_option: Callable[[F], F] = click.option(
+    "--output",
+    "output_nodes",
+    multiple=True,
+    metavar="NODE",
+    help="Keep and print this node's output (repeatable); instead of --outputs.",
+)
+"""`--output NODE`: exactly these nodes' outputs."""

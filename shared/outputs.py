@@ -6,6 +6,7 @@ the same thing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import StrEnum
 
 from omnix.shared.pipeline import Pipeline
@@ -24,13 +25,32 @@ class KeepOutputs(StrEnum):
     """The final nodes' outputs (those no other node needs): what a plain run prints."""
     NONE = "none"
 
-    def selection(self, pipeline: Pipeline) -> bool | frozenset[str]:
-        """The engine's `include_outputs` argument for `pipeline`."""
+    def selection(self, pipeline: Pipeline, nodes: Sequence[str] = ()) -> bool | frozenset[str]:
+        """The engine's `include_outputs` argument for `pipeline`; `nodes`, when given, are
+        the ones to keep instead (`--output NODE`)."""
+        if nodes:
+            return frozenset(nodes)
         if self is KeepOutputs.ALL:
             return True
         if self is KeepOutputs.NONE:
             return False
         return final_node_ids(pipeline)
+
+
+class UnknownNode(ValueError):
+    """An output asked for by a node id the pipeline does not have."""
+
+
+def check_output_nodes(pipeline: Pipeline, nodes: Sequence[str]) -> None:
+    """Raise `UnknownNode` naming the ids in `nodes` that are not nodes of `pipeline`."""
+    known = [node.id for node in pipeline.nodes]
+    unknown = [node_id for node_id in nodes if node_id not in known]
+    if unknown:
+        listed = ", ".join(repr(node_id) for node_id in unknown)
+        raise UnknownNode(
+            f"--output {listed}: no such node in pipeline {pipeline.name!r}; "
+            f"its nodes are {', '.join(known)}"
+        )
 
 
 def final_node_ids(pipeline: Pipeline) -> frozenset[str]:

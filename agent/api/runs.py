@@ -59,7 +59,11 @@ class RunServicer:
         which = request.WhichOneof("pipeline")
         if which == "pipeline_name" and request.pipeline_name:
             run = await self._daemon.start_deployed(
-                request.pipeline_name, request.version, params, keep_outputs=keep
+                request.pipeline_name,
+                request.version,
+                params,
+                keep_outputs=keep,
+                output_nodes=list(request.output_nodes),
             )
         elif which == "pipeline_source" and request.pipeline_source.strip():
             run = await self._daemon.start_inline(
@@ -68,6 +72,7 @@ class RunServicer:
                 params,
                 dict(request.files),
                 keep_outputs=keep,
+                output_nodes=list(request.output_nodes),
             )
         else:
             raise BadRequest("set pipeline_name (a deployed pipeline) or pipeline_source")

@@ -27,10 +27,17 @@ from omnix.shared.cli import (
     EXIT_INVALID,
     json_option,
     load_for_run,
+    output_option,
     outputs_option,
     param_option,
 )
-from omnix.shared.outputs import KeepOutputs, final_output_lines
+from omnix.shared.outputs import (
+    KeepOutputs,
+    UnknownNode,
+    check_output_nodes,
+    final_output_lines,
+    output_lines,
+)
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.rundoc import NodeResult, RunDocument
@@ -45,6 +52,7 @@ if TYPE_CHECKING:
 @param_option
 @json_option
 @outputs_option
+@output_option
 @click.option("--state-dir", "state_dir_flag", help="The agent state dir to record the run in.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
 def command(
@@ -52,12 +60,18 @@ def command(
     assignments: tuple[str, ...],
     as_json: bool,
     outputs: str,
+    output_nodes: tuple[str, ...],
     state_dir_flag: str | None,
     config_path: str | None,
 ) -> None:
     """Run the pipeline FILE here, in-process, and show its progress. The run is counted
     and recorded like any other, in the agent's state dir (`omnix runs` lists it)."""
     pipeline, params = load_for_run(file, assignments)
+    try:
+        check_output_nodes(pipeline, output_nodes)
+    except UnknownNode as exc:
+        click.echo(f"omnix-agent: {file}: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
     # Nodes run in the file's folder, named absolutely (messages keep the path as typed).
     pipeline = dataclasses.replace(pipeline, path=str(Path(file).absolute()))
     progress_stream = sys.stderr if as_json else sys.stdout
@@ -68,10 +82,15 @@ def command(
         click.echo(f"omnix-agent: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     # Only the outputs asked for are converted, and they stay JSON text throughout.
-    document = asyncio.run(_run(pipeline, params, renderer, KeepOutputs(outputs), state_dir))
+    document = asyncio.run(
+        _run(pipeline, params, renderer, KeepOutputs(outputs), output_nodes, state_dir)
+    )
     renderer.finish()
     if as_json:
         sys.stdout.write(document.dumps() + "\n")
+    elif output_nodes:
+        for line in output_lines(document, list(output_nodes)):
+            click.echo(line)
     else:
         _print_outputs(pipeline, document)
     if document.status is RunStatus.SUCCEEDED:
@@ -84,6 +103,7 @@ async def _run(
     params: dict[str, Any],
     renderer: ProgressRenderer,
     keep: KeepOutputs,
+    output_nodes: tuple[str, ...],
     state_dir: Path,
 ) -> RunDocument:
     """Run in this process as an agent would: counted against the license, recorded in the
@@ -109,7 +129,9 @@ async def _run(
             # No recovery: an agent may serve this state dir, and its runs are its own.
             manager = RunManager(store, remembered, max_concurrent_runs=1)
             await manager.start(recover=False)
-            record = await manager.submit(pipeline, params=params, keep_outputs=keep)
+            record = await manager.submit(
+                pipeline, params=params, keep_outputs=keep, output_nodes=output_nodes
+            )
             cancelling: list[asyncio.Task[Any]] = []
 
             def cancel() -> None:

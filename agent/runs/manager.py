@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -69,6 +69,7 @@ class _ActiveRun:
     next_seq: int
     trigger: str = "manual"
     keep_outputs: KeepOutputs = KeepOutputs.FINAL
+    output_nodes: tuple[str, ...] = ()
     history: list[SequencedEvent] = field(default_factory=list)
     watchers: set[asyncio.Queue[SequencedEvent | None]] = field(default_factory=set)
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
@@ -158,10 +159,12 @@ class RunManager:
         scheduled_for: float | None = None,
         files: Mapping[str, str] | None = None,
         keep_outputs: KeepOutputs = KeepOutputs.FINAL,
+        output_nodes: Sequence[str] = (),
     ) -> RunRecord:
         """Queue a run; returns once the queued run is durable. `files` are those the
         pipeline's `file:` nodes name, kept so a queued run can be validated again;
-        `keep_outputs` says which node outputs are turned into JSON and stored."""
+        `keep_outputs` says which node outputs are turned into JSON and stored, unless
+        `output_nodes` (nodes of `pipeline`) names them."""
         if not self._accepting:
             raise ShuttingDown("the agent is shutting down and accepts no new runs")
         merged = {**pipeline.params, **(params or {})}
@@ -179,6 +182,7 @@ class RunManager:
             nodes=[NodeRecord(node.id, NodeStatus.PENDING) for node in pipeline.nodes],
             files=dict(files or {}),
             keep_outputs=keep_outputs,
+            output_nodes=tuple(output_nodes),
         )
         active = _ActiveRun(
             record.run_id,
@@ -187,6 +191,7 @@ class RunManager:
             next_seq=2,
             trigger=trigger,
             keep_outputs=keep_outputs,
+            output_nodes=tuple(output_nodes),
         )
         queued = RunStateChanged(record.run_id, RunStatus.QUEUED, record.created_at)
         ops = [*records.insert_run_ops(record), *records.event_ops(1, queued)]
@@ -294,7 +299,7 @@ class RunManager:
             run_id=active.run_id,
             on_event=on_event,
             cancel=active.cancel,
-            include_outputs=active.keep_outputs.selection(active.pipeline),
+            include_outputs=active.keep_outputs.selection(active.pipeline, active.output_nodes),
             outputs_as_text=True,
         )
         outputs = {
@@ -373,6 +378,7 @@ class RunManager:
             history=await records.load_events(self._store, run.run_id),
             trigger=run.trigger,
             keep_outputs=run.keep_outputs,
+            output_nodes=run.output_nodes,
         )
         self._active[run.run_id] = active
         self._queue.put_nowait(run.run_id)

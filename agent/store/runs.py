@@ -52,6 +52,7 @@ class RunRecord:
     nodes: list[NodeRecord] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     keep_outputs: KeepOutputs = KeepOutputs.FINAL
+    output_nodes: tuple[str, ...] = ()
 
 
 SequencedEvent = tuple[int, RunEvent]
@@ -66,8 +67,8 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
     ops: list[Op] = [
         (
             "INSERT INTO runs (run_id, pipeline, version, source, source_path, status, reason,"
-            " params_json, trigger, scheduled_for, created_at, files_json, keep_outputs)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " params_json, trigger, scheduled_for, created_at, files_json, keep_outputs,"
+            " output_nodes_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run.run_id,
                 run.pipeline,
@@ -82,6 +83,7 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
                 run.created_at,
                 json.dumps(run.files),
                 str(run.keep_outputs),
+                json.dumps(list(run.output_nodes)),
             ),
         )
     ]
@@ -386,4 +388,5 @@ def _run(row: sqlite3.Row) -> RunRecord:
         finished_at=row["finished_at"],
         files=json.loads(row["files_json"]),
         keep_outputs=KeepOutputs(row["keep_outputs"]),
+        output_nodes=tuple(json.loads(row["output_nodes_json"])),
     )

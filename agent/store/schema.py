@@ -104,6 +104,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE node_states ADD COLUMN queue_wait_s REAL;
     ALTER TABLE run_events ADD COLUMN queue_wait_s REAL;
     """,
+    # 5: the nodes whose outputs a run keeps when they were named (a JSON list; empty: as
+    # keep_outputs says).
+    """
+    ALTER TABLE runs ADD COLUMN output_nodes_json TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,11 +20,12 @@ from omnix.shared.cli import (
     EXIT_INVALID,
     json_option,
     load_for_run,
+    output_option,
     outputs_option,
     param_option,
 )
 from omnix.shared.client import AgentClient
-from omnix.shared.outputs import output_lines
+from omnix.shared.outputs import UnknownNode, check_output_nodes, output_lines
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.rundoc import RunDocument
 from omnix.shared.status import RunStatus
@@ -40,9 +41,15 @@ PIPELINE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 @param_option
 @json_option
 @outputs_option
+@output_option
 @agent_option
 def command(
-    target: Path, assignments: tuple[str, ...], as_json: bool, outputs: str, agent: str | None
+    target: Path,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    outputs: str,
+    output_nodes: tuple[str, ...],
+    agent: str | None,
 ) -> None:
     """Run FILE, or the deployed pipeline NAME (its newest version), on an agent (a local
     one starts when none runs) and show its progress."""
@@ -51,6 +58,10 @@ def command(
     if target.exists() or not PIPELINE_NAME.match(str(target)):
         # Validate here first: problems point into the user's file without a round trip.
         pipeline, params = load_for_run(target, assignments)
+        try:
+            check_output_nodes(pipeline, output_nodes)
+        except UnknownNode as exc:
+            fail(f"{target}: {exc}", EXIT_INVALID)
         request = run_pb2.StartRunRequest(
             pipeline_source=pipeline.source,
             # Absolute: the agent runs nodes in this file's folder, knowing nothing of our cwd.
@@ -58,6 +69,7 @@ def command(
             params={key: json.dumps(value) for key, value in params.items()},
             files=node_files(pipeline),
             keep_outputs=keep,
+            output_nodes=output_nodes,
         )
         node_ids = [node.id for node in pipeline.nodes]
         with agent_client(agent) as client:
@@ -65,6 +77,7 @@ def command(
     else:
         with agent_client(agent) as client:
             request, node_ids = _deployed_request(client, str(target), assignments, keep)
+            request.output_nodes.extend(output_nodes)
             document = _run(client, request, node_ids, as_json)
     if as_json:
         sys.stdout.write(document.dumps() + "\n")

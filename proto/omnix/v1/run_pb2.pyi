@@ -64,7 +64,7 @@ class Run(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., pipeline: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_status_pb2.RunStatus, str]] = ..., reason: _Optional[str] = ..., params_json: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., nodes: _Optional[_Iterable[_Union[NodeResult, _Mapping]]] = ..., trigger: _Optional[str] = ...) -> None: ...
 
 class StartRunRequest(_message.Message):
-    __slots__ = ("pipeline_name", "pipeline_source", "version", "source_path", "params", "files", "keep_outputs")
+    __slots__ = ("pipeline_name", "pipeline_source", "version", "source_path", "params", "files", "keep_outputs", "output_nodes")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +86,7 @@ class StartRunRequest(_message.Message):
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     FILES_FIELD_NUMBER: _ClassVar[int]
     KEEP_OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_NODES_FIELD_NUMBER: _ClassVar[int]
     pipeline_name: str
     pipeline_source: str
     version: int
@@ -93,7 +94,8 @@ class StartRunRequest(_message.Message):
     params: _containers.ScalarMap[str, str]
     files: _containers.ScalarMap[str, str]
     keep_outputs: KeepOutputs
-    def __init__(self, pipeline_name: _Optional[str] = ..., pipeline_source: _Optional[str] = ..., version: _Optional[int] = ..., source_path: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., files: _Optional[_Mapping[str, str]] = ..., keep_outputs: _Optional[_Union[KeepOutputs, str]] = ...) -> None: ...
+    output_nodes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pipeline_name: _Optional[str] = ..., pipeline_source: _Optional[str] = ..., version: _Optional[int] = ..., source_path: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., files: _Optional[_Mapping[str, str]] = ..., keep_outputs: _Optional[_Union[KeepOutputs, str]] = ..., output_nodes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StartRunResponse(_message.Message):
     __slots__ = ("run",)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from omnix.shared.pipeline import parse_pipeline
 from omnix.v1 import run_pb2, status_pb2
 
 from tests.agent.agents import RunningAgent, environment, python_pipeline, wait_serving
@@ -135,6 +136,49 @@ def test_omnix_run_json_carries_the_final_outputs_unless_asked_for_all(
     shown = json.loads(final.stdout)["nodes"]
     assert shown["n0"]["output"] is None and shown["n1"]["output"] == [{"x": 1}, {"x": 2}]
     assert json.loads(every.stdout)["nodes"]["n0"]["output"] == [{"x": 1}, {"x": 2}]
+
+
+def test_omnix_run_output_keeps_just_the_named_node(
+    module_agent: RunningAgent, pipeline_file: Path
+) -> None:
+    result = cli(
+        "omnix", "run", str(pipeline_file), "--json", "--output", "n0",
+        "--agent", module_agent.address,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)["nodes"]
+    assert shown["n0"]["output"] == [{"x": 1}, {"x": 2}] and shown["n1"]["output"] is None
+    plain = cli(
+        "omnix", "run", str(pipeline_file), "--output", "n0", "--agent", module_agent.address
+    )
+    assert plain.stdout.splitlines()[-1] == 'n0: [{"x": 1}, {"x": 2}]', plain.stdout
+
+
+def test_an_output_of_no_such_node_exits_2_naming_the_nodes(
+    module_agent: RunningAgent, pipeline_file: Path
+) -> None:
+    result = cli(
+        "omnix", "run", str(pipeline_file), "--output", "n9", "--agent", module_agent.address
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "'n9': no such node" in result.stderr and "n0, n1" in result.stderr
+
+
+def test_an_output_of_no_such_node_of_a_deployed_pipeline_is_refused_by_the_agent(
+    module_agent: RunningAgent, pipeline_file: Path
+) -> None:
+    deployed = cli("omnix", "deploy", str(pipeline_file), "--agent", module_agent.address)
+    assert deployed.returncode == 0, deployed.stderr
+    name = parse_pipeline(pipeline_file.read_text()).name
+    result = cli("omnix", "run", name, "--output", "n9", "--agent", module_agent.address)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "'n9': no such node" in result.stderr
+
+
+def test_omnix_agent_run_output_prints_the_named_node(pipeline_file: Path) -> None:
+    result = cli("omnix-agent", "run", str(pipeline_file), "--output", "n0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == 'n0: [{"x": 1}, {"x": 2}]', result.stdout
 
 
 def test_a_missing_file_is_named_without_a_line_number(module_agent: RunningAgent) -> None:
