@@ -314,10 +314,10 @@ class Daemon:
 
     async def read_outputs(
         self, run_id: str, node_ids: Sequence[str], chunk_bytes: int = OUTPUT_CHUNK_BYTES
-    ) -> AsyncIterator[tuple[str, bytes, bool]]:
-        """(node, part of its JSON output, whether it is the last part) for each kept output
-        (of `node_ids`, when given), one node after another; NotFound for a named node that
-        is not in the run or whose output was not kept."""
+    ) -> AsyncIterator[tuple[str, bytes, bool, int]]:
+        """(node, part of its JSON output, whether it is the last part, the whole output's
+        size) for each kept output (of `node_ids`, when given), one node after another;
+        NotFound for a named node that is not in the run or whose output was not kept."""
         full = await self.resolve_run_id(run_id)
         names = list(node_ids) or await records.kept_outputs(self.store, full)
         for node_id in names:
@@ -330,7 +330,7 @@ class Daemon:
             data = memoryview(text.encode())
             for start in range(0, max(len(data), 1), chunk_bytes):
                 part = data[start : start + chunk_bytes]
-                yield node_id, bytes(part), start + chunk_bytes >= len(data)
+                yield node_id, bytes(part), start + chunk_bytes >= len(data), len(data)
 
     async def list_runs(self, pipeline: str, limit: int) -> list[RunRecord]:
         """The newest `limit` runs (of one pipeline, when named), newest first."""

@@ -14,6 +14,7 @@ agent's certificate.
 
 from __future__ import annotations
 
+import codecs
 import os
 import subprocess
 import sys
@@ -44,6 +45,16 @@ WATCH_TIMEOUT_S = 7 * 24 * 3600.0
 """A WatchRun deadline too: a stream left open by a vanished client must end some day."""
 AUTOSTART_TIMEOUT_S = 15.0
 MAX_MESSAGE = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class OutputHead:
+    """The start of a node's output as JSON text, whether it is the whole of it, and the
+    whole output's size in bytes."""
+
+    text: str
+    complete: bool
+    total_bytes: int
 
 
 class AgentUnreachable(Exception):
@@ -216,6 +227,26 @@ class AgentClient:
         for chunk in self._stream(stream, idle_s=self.timeout_s):
             parts.setdefault(chunk.node_id, []).append(chunk.data)
         return {node_id: b"".join(data).decode() for node_id, data in parts.items()}
+
+    def read_output_head(self, run_id: str, node_id: str, limit_bytes: int) -> OutputHead:
+        """The start of one node's kept output: its first parts up to about `limit_bytes`,
+        then the stream is dropped, so a view of a huge table costs only what it shows."""
+        stream = self.runs.ReadOutputs(
+            run_pb2.ReadOutputsRequest(run_id=run_id, node_ids=[node_id]),
+            timeout=WATCH_TIMEOUT_S,
+            metadata=self.metadata,
+        )
+        parts: list[bytes] = []
+        size = total = 0
+        for chunk in self._stream(stream, idle_s=self.timeout_s):
+            parts.append(chunk.data)
+            size, total = size + len(chunk.data), chunk.total_bytes
+            if chunk.last or size >= limit_bytes:
+                break
+        stream.cancel()
+        # A cut can fall inside a character: the decoder holds the partial one back.
+        text = codecs.getincrementaldecoder("utf-8")().decode(b"".join(parts), final=False)
+        return OutputHead(text, size >= total, total)
 
     def _stream(self, stream: Any, *, idle_s: float | None) -> Iterator[Any]:
         """A server stream's messages; cancelled when the agent is silent for `idle_s`."""

@@ -51,6 +51,7 @@ PALETTE = [
     ("Next edge  (])", "Select an edge of the selected node", "next_edge"),
     ("Run  (r)", "Run the pipeline on the agent", "run"),
     ("Cancel run  (x)", "Cancel the run in progress", "cancel_run"),
+    ("Show output  (o)", "Show the selected node's output from the last run", "show_output"),
     ("Undo  (ctrl+z)", "Undo the last edit", "undo"),
     ("Redo  (ctrl+y)", "Redo the last edit undone", "redo"),
     ("Quit  (q)", "Leave the editor", "quit_editor"),
@@ -82,6 +83,8 @@ class EditorApp(RunControl):
         Binding("ctrl+s", "save", "Save"),
         Binding("r", "run", "Run"),
         Binding("x", "cancel_run", "Stop"),
+        # Off the footer, which is full at 80 columns; the palette (^p) lists it.
+        Binding("o", "show_output", "Output", show=False),
         Binding("q", "quit_editor", "Quit"),
         Binding("ctrl+z", "undo", "Undo", show=False),
         Binding("ctrl+y", "redo", "Redo", show=False),

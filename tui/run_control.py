@@ -10,6 +10,7 @@ from omnix.shared.events import NodeStateChanged, RunEvent
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.log_panel import LogPanel
+from omnix.tui.components.output_screen import open_output
 from omnix.tui.components.run_events import (
     RunEnded,
     RunEventReceived,
@@ -54,6 +55,14 @@ class RunControl(App[None]):
         if action == "cancel_run":
             return running
         return True
+
+    def action_show_output(self) -> None:
+        """Show the selected node's output (a table as a table) from the last run."""
+        node_id = self.canvas.selected
+        if self.run_id is None or node_id is None:
+            self.notify("run the pipeline (r), select a node, then o shows its output", timeout=5)
+            return
+        open_output(self, self.agent, self.run_id, node_id)
 
     def action_run(self) -> None:
         """Run the pipeline as it is in the editor on the agent, showing states live."""

@@ -23,10 +23,12 @@ from omnix.tui.summaries import (
     AgentSummary,
     LicenseSummary,
     LimitUsage,
+    NodeOutput,
     NodeSummary,
     PipelineSummary,
     RunSummary,
     ScheduleSummary,
+    node_output,
 )
 from omnix.tui.wire import (
     event_from_message,
@@ -41,6 +43,11 @@ if TYPE_CHECKING:
     from omnix.shared.cron import DstShift
 
 T = TypeVar("T")
+
+OUTPUT_ROWS = 1000
+"""Rows the output view shows of a table."""
+OUTPUT_READ_BYTES = 4 * 1024 * 1024
+"""How much of an output the view reads: enough for its rows of a wide table."""
 
 __all__ = [
     "AgentError",
@@ -123,12 +130,14 @@ class AgentSession:
             source_path=str(Path(path).absolute()),
             params={key: json.dumps(value) for key, value in (params or {}).items()},
             files=_node_files(source, path),
+            # Any node's output can be opened from the TUI.
+            keep_outputs=run_pb2.KEEP_OUTPUTS_ALL,
         )
         return str(self._call(self.client.runs.StartRun, request).run.run_id)
 
     def start_deployed(self, name: str) -> str:
         """Run the newest version of a deployed pipeline; returns the run id."""
-        request = run_pb2.StartRunRequest(pipeline_name=name)
+        request = run_pb2.StartRunRequest(pipeline_name=name, keep_outputs=run_pb2.KEEP_OUTPUTS_ALL)
         return str(self._call(self.client.runs.StartRun, request).run.run_id)
 
     def events(self, run_id: str) -> Iterator[RunEvent]:
@@ -150,6 +159,18 @@ class AgentSession:
         """Runs, newest first."""
         request = run_pb2.ListRunsRequest(pipeline_name=pipeline, page_size=limit)
         return [_run_summary(run) for run in self._call(self.client.runs.ListRuns, request).runs]
+
+    def output(self, run_id: str, node_id: str, max_rows: int = OUTPUT_ROWS) -> NodeOutput:
+        """A node's kept output, read no further than the view needs: a million-row table
+        costs its first parts, not the whole of it."""
+        head = _translated(lambda: self.client.read_output_head(run_id, node_id, OUTPUT_READ_BYTES))
+        return node_output(
+            node_id,
+            head.text,
+            complete=head.complete,
+            total_bytes=head.total_bytes,
+            max_rows=max_rows,
+        )
 
     def run(self, run_id: str) -> RunSummary:
         request = run_pb2.GetRunRequest(run_id=run_id)

@@ -8,7 +8,9 @@ gRPC) is imported by the worker that first talks to the agent.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from omnix.shared.status import NodeStatus, RunStatus
 
@@ -127,3 +129,72 @@ class LicenseSummary:
     def warning(self) -> bool:
         """Expiring within 14 days, or no longer holding (the agent runs as Free)."""
         return self.state in ("expiring", "expired", "invalid")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOutput:
+    """A node's output as the output view shows it: a table's first rows, or a value as
+    indented JSON text. A large output is read only in part (`complete` is False)."""
+
+    node_id: str
+    columns: tuple[str, ...]
+    """A table's columns, in first-seen order; empty for a value that is not a table."""
+    rows: tuple[tuple[object, ...], ...]
+    """The rows read (at most the view's limit), one value per column, None where absent."""
+    row_count: int | None
+    """Rows in the whole table; None when only its start was read."""
+    text: str
+    """A value that is not a table, as JSON text."""
+    complete: bool
+    total_bytes: int
+
+    @property
+    def is_table(self) -> bool:
+        return bool(self.columns)
+
+
+def node_output(
+    node_id: str, text: str, *, complete: bool, total_bytes: int, max_rows: int
+) -> NodeOutput:
+    """The view of an output's JSON text (all of it, or its start when not `complete`).
+    Tables are lists of row objects; of a cut list, the whole rows before the cut count."""
+    rows: list[dict[str, object]]
+    if complete:
+        value = json.loads(text)
+        if not _is_rows(value):
+            pretty = json.dumps(value, indent=2, ensure_ascii=False)
+            return NodeOutput(node_id, (), (), None, pretty, True, total_bytes)
+        rows, row_count = value[:max_rows], len(value)
+    else:
+        rows = _leading_rows(text, max_rows)
+        if not rows:
+            return NodeOutput(node_id, (), (), None, text + " …", False, total_bytes)
+        row_count = None
+    columns = tuple(dict.fromkeys(key for row in rows for key in row))
+    table = tuple(tuple(row.get(column) for column in columns) for row in rows)
+    return NodeOutput(node_id, columns, table, row_count, "", complete, total_bytes)
+
+
+def _is_rows(value: object) -> TypeGuard[list[dict[str, object]]]:
+    return isinstance(value, list) and bool(value) and all(isinstance(r, dict) for r in value)
+
+
+def _leading_rows(text: str, limit: int) -> list[dict[str, object]]:
+    """The whole row objects at the start of a cut `[{...}, {...}, ...` text."""
+    decoder = json.JSONDecoder()
+    at = len(text) - len(text.lstrip())
+    if not text.startswith("[", at):
+        return []
+    at += 1
+    rows: list[dict[str, object]] = []
+    while len(rows) < limit:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        try:
+            row, at = decoder.raw_decode(text, at)
+        except json.JSONDecodeError:
+            break  # the cut
+        if not isinstance(row, dict):
+            return []
+        rows.append(row)
+    return rows

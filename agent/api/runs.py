@@ -109,10 +109,12 @@ class RunServicer:
     ) -> AsyncIterator[run_pb2.ReadOutputsResponse]:
         if len(request.node_ids) > MAX_NODE_IDS:
             raise BadRequest(f"at most {MAX_NODE_IDS} node ids, not {len(request.node_ids)}")
-        async for node_id, data, last in self._daemon.read_outputs(
+        async for node_id, data, last, total in self._daemon.read_outputs(
             _run_id(request.run_id), list(request.node_ids)
         ):
-            yield run_pb2.ReadOutputsResponse(node_id=node_id, data=data, last=last)
+            yield run_pb2.ReadOutputsResponse(
+                node_id=node_id, data=data, last=last, total_bytes=total
+            )
 
     @streaming
     async def WatchRun(

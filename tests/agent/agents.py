@@ -58,12 +58,15 @@ class RunningAgent:
     def pipelines(self) -> Any:
         return pipeline_pb2_grpc.PipelineServiceStub(self.channel())
 
-    def wait_for_run(self, run_id: str, timeout_s: float = 30.0) -> run_pb2.Run:
+    def wait_for_run(
+        self, run_id: str, timeout_s: float = 30.0, *, with_outputs: bool = True
+    ) -> run_pb2.Run:
         """Follow WatchRun to its end, then return the recorded run."""
         stub = self.runs()
         for _ in stub.WatchRun(run_pb2.WatchRunRequest(run_id=run_id), timeout=timeout_s):
             pass
-        reply = stub.GetRun(run_pb2.GetRunRequest(run_id=run_id, include_outputs=True), timeout=10)
+        request = run_pb2.GetRunRequest(run_id=run_id, include_outputs=with_outputs)
+        reply = stub.GetRun(request, timeout=10)
         run: run_pb2.Run = reply.run
         return run
 

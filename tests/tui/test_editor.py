@@ -241,7 +241,7 @@ async def test_every_action_is_in_the_command_palette(editor: EditorApp) -> None
     async with editor.run_test(size=SIZE) as pilot:
         await settle(pilot)
         titles = [command.title for command in editor.get_system_commands(editor.screen)]
-        for key in ("(a)", "(c)", "(d)", "(e)", "(ctrl+s)", "(f)", "(q)"):
+        for key in ("(a)", "(c)", "(d)", "(e)", "(ctrl+s)", "(f)", "(o)", "(q)"):
             assert any(key in title for title in titles), key
 
 

@@ -12,6 +12,7 @@ from omnix.shared.status import NodeStatus
 from omnix.tui.components.agent_screen import AgentScreen
 from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.license_screen import LicenseScreen, license_rows, license_warning
+from omnix.tui.components.output_screen import OutputScreen
 from omnix.tui.components.run_screen import RunScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.components.schedules_screen import SchedulesScreen
@@ -89,6 +90,46 @@ async def test_r_runs_a_pipeline_and_follows_it_live(agent: Agent) -> None:
         assert canvas.looks["total"].state is NodeStatus.SUCCEEDED
         assert ("numbers", "total") in canvas.picture_edges()
         assert "run succeeded" in (screen.sub_title or "")
+
+
+async def test_o_shows_the_selected_nodes_table_from_the_run(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        await loaded(pilot)
+        await loaded(pilot)
+        assert app.screen.query_one(GraphCanvas).selected == "numbers"
+        await pilot.press("o")
+        await loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, OutputScreen), screen
+        table = screen.query_one(DataTable)
+        assert [str(c.label) for c in table.columns.values()] == ["n"]
+        assert cells(table) == [["1"], ["2"], ["3"]]
+        assert "3 rows, 1 column" in str(screen.query_one("#output-summary", Static).content)
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+
+
+async def test_o_on_a_node_whose_output_was_not_kept_says_so(agent: Agent) -> None:
+    deploy(agent, DAILY)
+    with AgentClient(AgentAddress(agent.address)) as client:
+        run_id = client.call(
+            client.runs.StartRun, run_pb2.StartRunRequest(pipeline_name="daily")
+        ).run.run_id  # keeps the final node's output only
+        for _ in client.watch(run_id):
+            pass
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        app.push_screen(RunScreen(run_id, agent.address))
+        await loaded(pilot)
+        await pilot.press("o")
+        await loaded(pilot)
+        assert isinstance(app.screen, RunScreen)
+        assert any("no kept output for node 'numbers'" in n.message for n in app._notifications)
 
 
 async def test_the_runs_view_lists_runs_and_opens_one(agent: Agent) -> None:

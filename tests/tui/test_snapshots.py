@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
+import omnix.tui
 import pytest
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.app import EditorApp
 from omnix.tui.components.license_screen import LicenseScreen
+from omnix.tui.components.output_screen import OutputScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.document import PipelineDocument
 from omnix.tui.home import HomeApp
 from omnix.tui.session import RunSummary
-from omnix.tui.summaries import LicenseSummary, LimitUsage
+from omnix.tui.summaries import LicenseSummary, LimitUsage, NodeOutput, node_output
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -226,3 +230,40 @@ class TestLicenseViewSnapshots:
         assert snap_compare(
             HomeApp(agent.address), terminal_size=(80, 24), run_before=recorded_license
         )
+
+
+class OutputApp(App[None]):
+    """The output view on its own, with the app's stylesheet."""
+
+    CSS_PATH = Path(omnix.tui.__file__).with_name("omnix.tcss")
+
+    def __init__(self, output: NodeOutput) -> None:
+        super().__init__()
+        self.output = output
+
+    def on_mount(self) -> None:
+        self.push_screen(OutputScreen("3f9c2a7d1e5b4c8a", self.output))
+
+
+SALES_ROWS = [
+    {"region": region, "orders": orders, "amount": amount, "note": note}
+    for region, orders, amount, note in [
+        ("north", 1204, 18231.5, None),
+        ("south", 988, 15002.25, "late data"),
+        ("east", 9007199254740993, 0.1, ""),
+        ("west", 0, None, "Zürich"),
+    ]
+]
+
+
+class TestOutputViewSnapshots:
+    """A node's table output as the output view draws it."""
+
+    @pytest.mark.parametrize("complete", [True, False], ids=["whole", "cut"])
+    def test_table_at_80x24(self, snap_compare: SnapCompare, complete: bool) -> None:
+        text = json.dumps(SALES_ROWS * 10, ensure_ascii=False)
+        shown = text if complete else text[: text.index('"west"', 800)]
+        output = node_output(
+            "totals", shown, complete=complete, total_bytes=len(text.encode()), max_rows=1000
+        )
+        assert snap_compare(OutputApp(output), terminal_size=(80, 24))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from omnix.shared.events import NodeStateChanged
 from omnix.tui.components.graph import GraphCanvas
 from omnix.tui.components.log_panel import LogPanel
+from omnix.tui.components.output_screen import open_output
 from omnix.tui.components.run_events import (
     RunEnded,
     RunEventReceived,
@@ -23,9 +24,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-if TYPE_CHECKING:
-    pass
-
 
 class RunScreen(Screen[None]):
     """Follows one run until it ends; `x` cancels it, Escape goes back."""
@@ -33,6 +31,7 @@ class RunScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("x", "cancel_run", "Stop"),
+        Binding("o", "show_output", "Output"),
     ]
 
     class GraphReady(Message):
@@ -110,6 +109,14 @@ class RunScreen(Screen[None]):
     @on(GraphCanvas.NodeSelected)
     def _node_selected(self, message: GraphCanvas.NodeSelected) -> None:
         self.query_one(LogPanel).show(message.node_id)
+
+    def action_show_output(self) -> None:
+        """Show the selected node's output (a table as a table) from this run."""
+        node_id = self.query_one(GraphCanvas).selected
+        if node_id is None:
+            self.notify("select a node first (arrow keys)", timeout=4)
+            return
+        open_output(self, self.agent, self.run_id, node_id)
 
     def action_cancel_run(self) -> None:
         """Ask the agent to cancel this run."""

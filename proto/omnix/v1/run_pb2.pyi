@@ -214,11 +214,13 @@ class ReadOutputsRequest(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., node_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReadOutputsResponse(_message.Message):
-    __slots__ = ("node_id", "data", "last")
+    __slots__ = ("node_id", "data", "last", "total_bytes")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     LAST_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     data: bytes
     last: bool
-    def __init__(self, node_id: _Optional[str] = ..., data: _Optional[bytes] = ..., last: _Optional[bool] = ...) -> None: ...
+    total_bytes: int
+    def __init__(self, node_id: _Optional[str] = ..., data: _Optional[bytes] = ..., last: _Optional[bool] = ..., total_bytes: _Optional[int] = ...) -> None: ...

@@ -104,3 +104,22 @@ def test_read_outputs_of_a_node_without_a_kept_output_is_not_found(
         list(stream)
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
     assert "no kept output for node 'only'" in (raised.value.details() or "")
+
+
+def test_the_head_of_a_large_output_is_read_without_the_rest(module_agent: RunningAgent) -> None:
+    # 200k rows whose names hold a two-byte character: cuts fall inside characters too.
+    source = (
+        "omnix: 1\nname: bighead\nnodes:\n  - id: rows\n    lang: python\n    code: |\n"
+        "      import pandas as pd\n"
+        "      pd.DataFrame({'n': range(200_000), 'name': ['é' * 7] * 200_000})\n"
+    )
+    request = run_pb2.StartRunRequest(pipeline_source=source, source_path="/h.yaml")
+    run_id = module_agent.runs().StartRun(request, timeout=10).run.run_id
+    run = module_agent.wait_for_run(run_id, timeout_s=120, with_outputs=False)
+    assert run.status == status_pb2.RUN_STATUS_SUCCEEDED
+    with AgentClient(AgentAddress(module_agent.address)) as client:
+        head = client.read_output_head(run_id, "rows", limit_bytes=100_000)
+        whole = client.read_outputs(run_id, ["rows"])["rows"]
+    assert not head.complete and head.total_bytes == len(whole.encode())
+    assert 100_000 <= len(head.text.encode()) < head.total_bytes // 4
+    assert whole.startswith(head.text)

@@ -58,6 +58,7 @@ def test_json_prints_exactly_the_run_document_on_stdout(tmp_path: Path) -> None:
         "status",
         "attempts",
         "duration_s",
+        "queue_wait_s",
         "output",
         "error",
     }
