@@ -307,9 +307,14 @@ class Daemon:
     async def get_run(self, run_id: str, *, with_outputs: bool) -> RunRecord:
         """One run as stored; NotFound when there is no such run."""
         full = await self.resolve_run_id(run_id)
-        run = await records.get_run(self.store, full, with_outputs=with_outputs)
-        if with_outputs:
-            _check_fits(run, reply_limit_bytes(self.config) - MIB)
+        run = await records.get_run(self.store, full, with_outputs=False)
+        if not with_outputs:
+            return run
+        limit = reply_limit_bytes(self.config) - MIB
+        _check_fits(run.run_id, sum(node.output_bytes or 0 for node in run.nodes), limit)
+        run = await records.get_run(self.store, full, with_outputs=True)
+        size = sum(len(node.output_json.encode()) for node in run.nodes if node.output_json)
+        _check_fits(run.run_id, size, limit)
         return run
 
     async def read_outputs(
@@ -321,16 +326,16 @@ class Daemon:
         full = await self.resolve_run_id(run_id)
         names = list(node_ids) or await records.kept_outputs(self.store, full)
         for node_id in names:
-            text = await records.node_output(self.store, full, node_id)
-            if text is None:
+            output = await records.kept_output(self.store, full, node_id)
+            if output is None:
                 raise NotFound(
                     f"run {full} has no kept output for node {node_id!r} (a run keeps the "
                     "outputs its client asked for: omnix run --json keeps every node's)"
                 )
-            data = memoryview(text.encode())
-            for start in range(0, max(len(data), 1), chunk_bytes):
-                part = data[start : start + chunk_bytes]
-                yield node_id, bytes(part), start + chunk_bytes >= len(data), len(data)
+            sent = 0
+            async for part in records.output_chunks(self.store, output, chunk_bytes):
+                sent += len(part)
+                yield node_id, part, sent >= output.size, output.size
 
     async def list_runs(self, pipeline: str, limit: int) -> list[RunRecord]:
         """The newest `limit` runs (of one pipeline, when named), newest first."""
@@ -511,15 +516,11 @@ async def prune_store(store: Store, config: AgentConfig, now: datetime | None = 
     return len(doomed)
 
 
-def _check_fits(run: RunRecord, limit: int) -> None:
-    """TooLarge when the run's outputs would not fit in one reply of `limit` bytes."""
-    texts = [node.output_json for node in run.nodes if node.output_json]
-    if sum(map(len, texts)) * 4 <= limit:  # UTF-8: at most 4 bytes a character
-        return
-    size = sum(len(text.encode()) for text in texts)
+def _check_fits(run_id: str, size: int, limit: int) -> None:
+    """TooLarge when outputs of `size` bytes would not fit in one reply of `limit` bytes."""
     if size > limit:
         raise TooLarge(
-            f"run {run.run_id}'s outputs are {size / MIB:,.0f} MiB, more than one reply "
+            f"run {run_id}'s outputs are {size / MIB:,.0f} MiB, more than one reply "
             f"carries ({limit / MIB:,.0f} MiB): read them with ReadOutputs, which streams "
             "them in parts (omnix run --json does)"
         )

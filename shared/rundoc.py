@@ -25,6 +25,8 @@ class NodeResult:
     output_text: str | None = None
     """The output as JSON text, when it was kept as text: a million-row table stays one
     string instead of a million dicts, and `RunDocument.dumps` writes it as it is."""
+    output_bytes: int | None = None
+    """The output's size, when the agent wrote it to its store as a file instead."""
 
     @property
     def value(self) -> JsonValue:

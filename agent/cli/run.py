@@ -44,7 +44,7 @@ from omnix.shared.rundoc import NodeResult, RunDocument
 from omnix.shared.status import RunStatus
 
 if TYPE_CHECKING:
-    from omnix.agent.runs.manager import PipelineRunner
+    pass
 
 
 @click.command("run")
@@ -125,9 +125,8 @@ async def _run(
             click.echo(f"omnix-agent: {exc}", err=True)
             sys.exit(EXIT_INVALID)
         async with Engine(secrets=os.environ.get) as engine:
-            remembered = _Remembering(engine)
             # No recovery: an agent may serve this state dir, and its runs are its own.
-            manager = RunManager(store, remembered, max_concurrent_runs=1)
+            manager = RunManager(store, engine, max_concurrent_runs=1)
             await manager.start(recover=False)
             record = await manager.submit(
                 pipeline, params=params, keep_outputs=keep, output_nodes=output_nodes
@@ -149,16 +148,16 @@ async def _run(
                     loop.remove_signal_handler(signum)
             await asyncio.gather(*cancelling, return_exceptions=True)
             await manager.drain(0)
-        # The outputs come from the engine's own document: read back from the store, a
-        # million-row table would cost a second copy and about a second.
+        # The kept outputs are the store's files, written by the decoder worker: read as
+        # text, never parsed, to be printed as they are.
         run = await records.get_run(store, record.run_id, with_outputs=False)
+        texts = {
+            node.node_id: await asyncio.to_thread(store.outputs.read, run.run_id, node.node_id)
+            for node in run.nodes
+            if node.output_bytes is not None
+        }
     finally:
         await store.close()
-    texts = (
-        {n: r.output_text for n, r in remembered.document.nodes.items()}
-        if remembered.document
-        else {}
-    )
     return RunDocument(
         run.run_id,
         run.pipeline,
@@ -175,24 +174,6 @@ async def _run(
             for node in run.nodes
         },
     )
-
-
-class _Remembering:
-    """The engine, keeping the document of the run it ran (the run manager only stores it)."""
-
-    def __init__(self, engine: PipelineRunner) -> None:
-        self._engine = engine
-        self.document: RunDocument | None = None
-
-    async def run(self, pipeline: Pipeline, **options: Any) -> RunDocument:
-        self.document = await self._engine.run(pipeline, **options)
-        return self.document
-
-    async def warm(self, language: str) -> None:
-        await self._engine.warm(language)
-
-    async def close(self) -> None:
-        await self._engine.close()
 
 
 async def _tick(renderer: ProgressRenderer) -> None:

@@ -22,6 +22,7 @@ from omnix.agent.adapters.base import Adapter, AdapterUnavailable
 from omnix.agent.adapters.registry import AdapterRegistry
 from omnix.agent.runs.execution import RunExecution, SecretResolver
 from omnix.agent.runs.outputs import TableDecoder
+from omnix.agent.store.outputs import OutputFiles
 from omnix.shared.events import RunEvent
 from omnix.shared.params import check_json_params
 from omnix.shared.pipeline import Pipeline
@@ -114,6 +115,7 @@ class Engine:
         cancel: asyncio.Event | None = None,
         include_outputs: bool | Collection[str] = True,
         outputs_as_text: bool = False,
+        output_files: OutputFiles | None = None,
     ) -> RunDocument:
         """Run `pipeline` to completion and return its run document.
 
@@ -123,7 +125,8 @@ class Engine:
         collection of node ids keeps only theirs: outputs left out are never converted to
         JSON, which matters for large tables. `outputs_as_text` keeps the outputs as JSON
         text (`NodeResult.output_text`) instead of values: what a caller that only stores
-        or prints them wants.
+        or prints them wants. `output_files` writes them to the store's files instead
+        (`NodeResult.output_bytes`), tables straight from the decoder worker.
         """
         if self._closed:
             raise RuntimeError("the engine is closed")
@@ -144,6 +147,7 @@ class Engine:
             secrets=self._secrets,
             include_outputs=include_outputs,
             outputs_as_text=outputs_as_text,
+            output_files=output_files,
         )
         return await execution.execute(cancel)
 

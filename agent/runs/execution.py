@@ -18,6 +18,7 @@ from typing import Any, Literal
 from omnix.agent.adapters.base import Adapter, AdapterUnavailable, NodeFailure, NodeTask, Value
 from omnix.agent.runs.attempts import AttemptFailure, run_attempt, run_attempts
 from omnix.agent.runs.outputs import TableDecoder, TableOutputError
+from omnix.agent.store.outputs import OutputFiles
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import Node, Pipeline
 from omnix.shared.rundoc import NodeResult, RunDocument
@@ -58,9 +59,11 @@ class RunExecution:
         secrets: SecretResolver | None,
         include_outputs: bool | Collection[str],
         outputs_as_text: bool = False,
+        output_files: OutputFiles | None = None,
     ) -> None:
         self.pipeline = pipeline
         self._outputs_as_text = outputs_as_text
+        self._output_files = output_files
         self.run_id = run_id
         self.params = dict(params)
         self._adapters = adapters
@@ -310,6 +313,18 @@ class RunExecution:
         return await run_attempt(adapter, task, log, node.timeout)
 
     def _decode_output(self, node_id: str, value: Value) -> None:
+        files = self._output_files
+        if files is not None:
+            # Written as JSON files of the store (tables by the decoder worker, straight
+            # to disk): the agent never holds them. A null output is not kept.
+            if value.kind == "json" and bytes(value.data).strip() == b"null":
+                return
+            path = files.path(self.run_id, node_id)
+            files.folder(self.run_id)
+            self._decoding[node_id] = asyncio.create_task(
+                self._decoder.write_json(value, path, fsync=files.fsync)
+            )
+            return
         if self._outputs_as_text:
             # Kept as JSON text (tables written by a worker while the run goes on): the
             # agent stores and sends it as it is, never holding it as Python objects.
@@ -325,7 +340,9 @@ class RunExecution:
         for node_id, task in self._decoding.items():
             result = self.document.nodes[node_id]
             try:
-                if self._outputs_as_text:
+                if self._output_files is not None:
+                    result.output_bytes = await task
+                elif self._outputs_as_text:
                     result.output_text = await task
                 else:
                     result.output = await task

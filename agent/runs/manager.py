@@ -24,6 +24,7 @@ from omnix.agent.errors import BadRequest, ShuttingDown
 from omnix.agent.runs.bundles import files_key, parse_bundle
 from omnix.agent.store import runs as records
 from omnix.agent.store.db import Op, Store
+from omnix.agent.store.outputs import OutputFiles
 from omnix.agent.store.runs import NodeRecord, RunRecord, SequencedEvent
 from omnix.shared.events import NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.outputs import KeepOutputs
@@ -56,6 +57,7 @@ class PipelineRunner(Protocol):
         cancel: asyncio.Event | None = None,
         include_outputs: bool | Collection[str] = True,
         outputs_as_text: bool = False,
+        output_files: OutputFiles | None = None,
     ) -> RunDocument: ...
 
 
@@ -300,13 +302,15 @@ class RunManager:
             on_event=on_event,
             cancel=active.cancel,
             include_outputs=active.keep_outputs.selection(active.pipeline, active.output_nodes),
-            outputs_as_text=True,
+            output_files=self._store.outputs,
         )
-        outputs = {
-            node_id: result.output_text
+        sizes = {
+            node_id: result.output_bytes
             for node_id, result in document.nodes.items()
-            if result.output_text is not None and result.output_text != "null"
+            if result.output_bytes is not None
         }
+        if sizes:
+            await asyncio.to_thread(self._store.outputs.sync, active.run_id)
         if final is None:  # The engine did not report the end itself.
             final = RunStateChanged(active.run_id, document.status, time.time())
         if final.status is RunStatus.CANCELLED:
@@ -316,7 +320,10 @@ class RunManager:
         event = final
         seq = active.next_seq
         active.next_seq += 1
-        ops = [*records.node_output_ops(active.run_id, outputs), *records.event_ops(seq, event)]
+        ops = [
+            *records.output_ops(active.run_id, sizes),
+            *records.event_ops(seq, event),
+        ]
         await self._store.submit(ops, on_durable=lambda: active.publish((seq, event)))
 
     def _record(self, active: _ActiveRun, event: RunEvent) -> asyncio.Future[None]:

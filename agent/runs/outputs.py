@@ -6,12 +6,15 @@ only pyarrow preloaded does it, started the first time a run needs it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from omnix.agent.adapters.base import Value
 from omnix.agent.workers.env import minimal_env
+from omnix.agent.workers.files import write_whole
 from omnix.agent.workers.pool import WorkerPool
 from omnix.agent.workers.process import WorkerProcess
 from omnix.shared.rundoc import JsonValue
@@ -51,6 +54,18 @@ class TableDecoder:
         if not reply.get("ok"):
             raise TableOutputError(str(reply.get("message")))
         return bytes(out[0]).decode()
+
+    async def write_json(self, value: Value, path: Path, *, fsync: bool = False) -> int:
+        """Write the value as JSON text to `path`; its size in bytes. A table's JSON is
+        written by the worker itself, so it never passes through the agent."""
+        if value.kind == "json":
+            return await asyncio.to_thread(write_whole, path, [value.data], fsync=fsync)
+        request = {"op": "table_to_json", "path": str(path), "fsync": fsync}
+        async with self._pool.acquire() as worker:
+            reply, _ = await worker.request(request, [value.data])
+        if not reply.get("ok"):
+            raise TableOutputError(str(reply.get("message")))
+        return int(reply["bytes"])
 
     async def close(self) -> None:
         """Stop the worker."""

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiosqlite
 from omnix.agent.errors import StoreClosed
+from omnix.agent.store.outputs import OutputFiles
 from omnix.agent.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 Op = tuple[str, Sequence[Any]]
 """One SQL statement and its parameters."""
 
+OUTPUTS_DIR = "outputs"
+"""The folder beside the database that holds kept node outputs."""
 _MAX_BATCH = 2000
 
 
@@ -58,8 +61,17 @@ class _Stats:
 class Store:
     """The SQLite database of one agent. Open with `await Store.open(path)`."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        *,
+        fsync: bool = False,
+    ):
         self.path = path
+        self.outputs = OutputFiles(path.with_name(OUTPUTS_DIR), fsync=fsync)
+        """Kept node outputs, as files beside the database."""
         self._writer = writer
         self._reader = reader
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
@@ -84,7 +96,7 @@ class Store:
         except BaseException:
             await writer.close()
             raise
-        store = cls(path, writer, reader)
+        store = cls(path, writer, reader, fsync=fsync)
         store._task = asyncio.create_task(store._write_loop(), name="omnix-store-writer")
         return store
 

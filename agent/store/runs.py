@@ -5,10 +5,11 @@ Writers here return `Op` lists for `Store.submit`, so callers decide what commit
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ class NodeRecord:
     error: str | None = None
     output_json: str | None = None
     queue_wait_s: float | None = None
+    output_bytes: int | None = None
+    """The kept output's size when it is in a file (see `omnix.agent.store.outputs`)."""
 
 
 @dataclass(slots=True)
@@ -157,14 +160,15 @@ def event_ops(seq: int, event: RunEvent) -> list[Op]:
     ]
 
 
-def node_output_ops(run_id: str, outputs: dict[str, str]) -> list[Op]:
-    """Store each node's output (JSON text) once the run is over."""
+def output_ops(run_id: str, sizes: Mapping[str, int]) -> list[Op]:
+    """Record the outputs written to the store's files (`Store.outputs`) with their sizes,
+    to commit with the run's end: a file is whole before the row naming it commits."""
     return [
         (
-            "UPDATE node_states SET output_json = ? WHERE run_id = ? AND node_id = ?",
-            (output, run_id, node_id),
+            "UPDATE node_states SET output_bytes = ? WHERE run_id = ? AND node_id = ?",
+            (size, run_id, node_id),
         )
-        for node_id, output in outputs.items()
+        for node_id, size in sizes.items()
     ]
 
 
@@ -236,6 +240,7 @@ async def delete_runs(store: Store, run_ids: Sequence[str]) -> None:
         await store.write(
             *((f"DELETE FROM {table} WHERE run_id IN ({marks})", batch) for table in _RUN_TABLES)
         )
+        await asyncio.to_thread(store.outputs.remove, batch)
 
 
 async def scheduled_fires_with_runs(
@@ -252,19 +257,60 @@ async def scheduled_fires_with_runs(
 async def kept_outputs(store: Store, run_id: str) -> list[str]:
     """The nodes of a run whose outputs were kept, in the order the run lists them."""
     rows = await store.fetch_all(
-        "SELECT node_id FROM node_states WHERE run_id = ? AND output_json IS NOT NULL"
-        " ORDER BY position",
+        "SELECT node_id FROM node_states WHERE run_id = ?"
+        " AND (output_bytes IS NOT NULL OR output_json IS NOT NULL) ORDER BY position",
         (run_id,),
     )
     return [str(row["node_id"]) for row in rows]
 
 
-async def node_output(store: Store, run_id: str, node_id: str) -> str | None:
-    """One node's kept output as JSON text, or None when it was not kept."""
+@dataclass(frozen=True, slots=True)
+class KeptOutput:
+    """Where one kept output is and how big: a file, or (kept by an earlier version) text."""
+
+    run_id: str
+    node_id: str
+    size: int
+    text: str | None = None
+
+
+async def kept_output(store: Store, run_id: str, node_id: str) -> KeptOutput | None:
+    """One node's kept output, or None when it was not kept."""
     row = await store.fetch_one(
-        "SELECT output_json FROM node_states WHERE run_id = ? AND node_id = ?", (run_id, node_id)
+        "SELECT output_bytes, output_json FROM node_states WHERE run_id = ? AND node_id = ?",
+        (run_id, node_id),
     )
-    return None if row is None else row["output_json"]
+    if row is None:
+        return None
+    if row["output_bytes"] is not None:
+        return KeptOutput(run_id, node_id, int(row["output_bytes"]))
+    text = row["output_json"]
+    return None if text is None else KeptOutput(run_id, node_id, len(text.encode()), text)
+
+
+async def output_chunks(store: Store, output: KeptOutput, chunk_bytes: int) -> AsyncIterator[bytes]:
+    """A kept output in parts of at most `chunk_bytes`, read from its file as they are sent
+    (at least one part, empty for an empty output)."""
+    if output.text is not None:
+        data = memoryview(output.text.encode())
+        for start in range(0, max(len(data), 1), chunk_bytes):
+            yield bytes(data[start : start + chunk_bytes])
+        return
+    parts = store.outputs.chunks(output.run_id, output.node_id, chunk_bytes)
+    sent = False
+    try:
+        while (part := await asyncio.to_thread(next, parts, None)) is not None:
+            sent = True
+            yield part
+    except FileNotFoundError:
+        raise NotFound(
+            f"run {output.run_id}'s output of node {output.node_id!r} is recorded but its "
+            f"file is gone ({store.outputs.path(output.run_id, output.node_id)})"
+        ) from None
+    finally:
+        parts.close()
+    if not sent:
+        yield b""
 
 
 async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> RunRecord:
@@ -273,7 +319,7 @@ async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> Ru
     if row is None:
         raise NotFound(f"no run with id {run_id!r} (omnix runs lists them)")
     run = _run(row)
-    columns = "node_id, status, attempts, duration_s, error, queue_wait_s" + (
+    columns = "node_id, status, attempts, duration_s, error, queue_wait_s, output_bytes" + (
         ", output_json" if with_outputs else ", NULL AS output_json"
     )
     nodes = await store.fetch_all(
@@ -288,9 +334,14 @@ async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> Ru
             n["error"],
             n["output_json"],
             n["queue_wait_s"],
+            n["output_bytes"],
         )
         for n in nodes
     ]
+    if with_outputs:
+        for node in run.nodes:
+            if node.output_bytes is not None:
+                node.output_json = await asyncio.to_thread(store.outputs.read, run_id, node.node_id)
     return run
 
 

@@ -109,6 +109,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE runs ADD COLUMN output_nodes_json TEXT NOT NULL DEFAULT '[]';
     """,
+    # 6: kept outputs live in files beside the database (outputs/<run>/<node>.json); the
+    # row holds the size. Outputs kept by earlier versions stay in output_json.
+    """
+    ALTER TABLE node_states ADD COLUMN output_bytes INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

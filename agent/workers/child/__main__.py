@@ -34,12 +34,22 @@ def _ops() -> dict[str, Op]:
         return sql_op.run(header, blobs)
 
     def table_to_json(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
-        from omnix.agent.workers.child.values import OutputError, read_table, table_to_json
+        # With a `path`, the JSON goes straight to that file (the agent's output store)
+        # and only its size comes back; otherwise the JSON is the reply.
+        from pathlib import Path
+
+        from omnix.agent.workers.child.values import OutputError, read_table, table_json_parts
+        from omnix.agent.workers.files import write_whole
 
         try:
-            return {"ok": True, "kind": "json"}, [table_to_json(read_table(blobs[0]))]
+            parts = table_json_parts(read_table(blobs[0]))
         except OutputError as exc:
             return {"ok": False, "message": str(exc), "traceback": ""}, []
+        path = header.get("path")
+        if path is None:
+            return {"ok": True, "kind": "json"}, [b"".join(parts)]
+        size = write_whole(Path(path), parts, fsync=bool(header.get("fsync")))
+        return {"ok": True, "kind": "json", "bytes": size}, []
 
     def ping(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
         return {"ok": True, "pid": os.getpid()}, []

@@ -83,7 +83,12 @@ def dump_json(value: Any) -> bytes:
 
 
 def table_to_json(table: pa.Table) -> bytes:
-    """JSON rows (a list of objects) for a table. NaN floats become null, like missing values.
+    """JSON rows (a list of objects) for a table, as one text (see `table_json_parts`)."""
+    return b"".join(table_json_parts(table))
+
+
+def table_json_parts(table: pa.Table) -> list[bytes | memoryview]:
+    """JSON rows (a list of objects) for a table, in parts to write one after another. NaN floats become null, like missing values.
 
     Tables of plain columns (integers, floats, booleans, strings, dates, zone-less
     timestamps, nulls) are written
@@ -100,7 +105,7 @@ def table_to_json(table: pa.Table) -> bytes:
     clean = pa.Table.from_arrays([_as_micros(c) for c in columns], names=table.column_names)
     if _writable_by_duckdb(clean):
         return _duckdb_json_rows(clean)
-    return dump_json(clean.to_pylist())
+    return [dump_json(clean.to_pylist())]
 
 
 _ROW = "omnix_row"
@@ -160,12 +165,12 @@ def _plain_type(type_: pa.DataType) -> bool:
     )
 
 
-def _duckdb_json_rows(table: pa.Table) -> bytes:
+def _duckdb_json_rows(table: pa.Table) -> list[bytes | memoryview]:
     """`[row,row,...]`: DuckDB writes each row as `{...},` into one Arrow string column
     (in table order), and the rows are cut out of its data buffers without a Python
-    object per row."""
+    object per row (or a copy: the parts are views of those buffers)."""
     if table.num_rows == 0:
-        return b"[]"
+        return [b"[]"]
     import duckdb  # The decoder worker loads it on the first plain table.
 
     stamps = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
@@ -189,5 +194,8 @@ def _duckdb_json_rows(table: pa.Table) -> bytes:
         offsets = np.frombuffer(offsets_buffer, dtype=width)
         start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
         parts.append(memoryview(data)[start:end])
-    text = b"".join(parts)
-    return text[:-1] + b"]"
+    # The last row's trailing comma becomes the closing bracket.
+    last = parts[-1]
+    parts[-1] = last[:-1]
+    parts.append(b"]")
+    return parts
