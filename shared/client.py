@@ -218,6 +218,12 @@ class AgentClient:
     def read_outputs(self, run_id: str, node_ids: Sequence[str] = ()) -> dict[str, str]:
         """Kept node outputs as JSON text by node (of `node_ids`, else every kept one),
         streamed in parts: no output is too large (see `watch` for the deadline)."""
+        raw = self.read_output_bytes(run_id, node_ids)
+        return {node_id: data.decode() for node_id, data in raw.items()}
+
+    def read_output_bytes(self, run_id: str, node_ids: Sequence[str] = ()) -> dict[str, bytes]:
+        """`read_outputs` as the UTF-8 bytes that arrived: what is only written out again
+        need not be decoded."""
         stream = self.runs.ReadOutputs(
             run_pb2.ReadOutputsRequest(run_id=run_id, node_ids=list(node_ids)),
             timeout=WATCH_TIMEOUT_S,
@@ -226,7 +232,7 @@ class AgentClient:
         parts: dict[str, list[bytes]] = {}
         for chunk in self._stream(stream, idle_s=self.timeout_s):
             parts.setdefault(chunk.node_id, []).append(chunk.data)
-        return {node_id: b"".join(data).decode() for node_id, data in parts.items()}
+        return {node_id: b"".join(data) for node_id, data in parts.items()}
 
     def read_output_head(self, run_id: str, node_id: str, limit_bytes: int) -> OutputHead:
         """The start of one node's kept output: its first parts up to about `limit_bytes`,

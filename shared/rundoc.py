@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from omnix.shared.status import NodeStatus, RunStatus
 
@@ -22,9 +22,10 @@ class NodeResult:
     """Seconds the last attempt waited for a run slot and a worker before its code started."""
     output: JsonValue = None
     error: str | None = None
-    output_text: str | None = None
-    """The output as JSON text, when it was kept as text: a million-row table stays one
-    string instead of a million dicts, and `RunDocument.dumps` writes it as it is."""
+    output_text: str | bytes | None = None
+    """The output as JSON text (or its UTF-8 bytes, as read from an agent), when it was
+    kept as text: a million-row table stays one string instead of a million dicts, and
+    `RunDocument.dumps` and `write` splice it in as it is."""
     output_bytes: int | None = None
     """The output's size, when the agent wrote it to its store as a file instead."""
 
@@ -68,8 +69,22 @@ class RunDocument:
 
     def dumps(self, *, with_output: bool = True) -> str:
         """The document as JSON text; outputs kept as text are spliced in unparsed."""
+        return "".join(
+            part if isinstance(part, str) else part.decode()
+            for part in self._parts(with_output=with_output)
+        )
+
+    def write(self, stream: BinaryIO) -> None:
+        """Write the document as UTF-8 JSON to `stream`; outputs kept as bytes go out as
+        they are, never decoded or copied into one text."""
+        for part in self._parts(with_output=True):
+            stream.write(part.encode() if isinstance(part, str) else part)
+
+    def _parts(self, *, with_output: bool) -> list[str | bytes]:
+        """The document's JSON in pieces: its own fields as text, and between them each
+        output kept as text or bytes, spliced in unparsed."""
         doc = self.to_json(with_output=False)
-        spliced: dict[str, str] = {}
+        spliced: dict[str, str | bytes] = {}
         if with_output:
             for index, (node_id, result) in enumerate(self.nodes.items()):
                 node = doc["nodes"][node_id]
@@ -82,7 +97,10 @@ class RunDocument:
                 else:
                     node["output"] = result.output
                 node["error"] = result.error
-        text = json.dumps(doc, ensure_ascii=False)
+        rest = json.dumps(doc, ensure_ascii=False)
+        parts: list[str | bytes] = []
         for quoted, output in spliced.items():
-            text = text.replace(quoted, output, 1)
-        return text
+            before, rest = rest.split(quoted, 1)
+            parts += [before, output]
+        parts.append(rest)
+        return parts

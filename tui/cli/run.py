@@ -80,7 +80,9 @@ def command(
             request.output_nodes.extend(output_nodes)
             document = _run(client, request, node_ids, as_json)
     if as_json:
-        sys.stdout.write(document.dumps() + "\n")
+        sys.stdout.flush()
+        document.write(sys.stdout.buffer)
+        sys.stdout.buffer.write(b"\n")
     else:
         kept = [n for n in node_ids if document.nodes[n].output_text is not None]
         for line in output_lines(document, kept):
@@ -142,7 +144,7 @@ def _run(
     final = client.call(client.runs.GetRun, run_pb2.GetRunRequest(run_id=run_id))
     # Outputs come apart, streamed in parts: a run document may be far larger than one
     # gRPC message.
-    kept = client.read_outputs(run_id)
+    kept = client.read_output_bytes(run_id)
     renderer.finish()
     document = document_from_run(final.run)
     for node_id, text in kept.items():

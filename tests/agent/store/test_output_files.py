@@ -66,9 +66,11 @@ def test_an_output_whose_file_is_gone_is_not_found_naming_the_file(
     run_id = finished_run(module_agent, TABLE)
     path = module_agent.state_dir / "outputs" / run_id / "rows.json"
     path.unlink()
-    with AgentClient(AgentAddress(module_agent.address)) as client:
-        with pytest.raises(grpc.RpcError) as raised:
-            client.read_outputs(run_id)
+    with (
+        AgentClient(AgentAddress(module_agent.address)) as client,
+        pytest.raises(grpc.RpcError) as raised,
+    ):
+        client.read_outputs(run_id)
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
     assert str(path) in (raised.value.details() or "")
 
