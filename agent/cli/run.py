@@ -87,7 +87,9 @@ def command(
     )
     renderer.finish()
     if as_json:
-        sys.stdout.write(document.dumps() + "\n")
+        sys.stdout.flush()
+        document.write(sys.stdout.buffer)
+        sys.stdout.buffer.write(b"\n")
     elif output_nodes:
         for line in output_lines(document, list(output_nodes)):
             click.echo(line)
@@ -152,7 +154,9 @@ async def _run(
         # text, never parsed, to be printed as they are.
         run = await records.get_run(store, record.run_id, with_outputs=False)
         texts = {
-            node.node_id: await asyncio.to_thread(store.outputs.read, run.run_id, node.node_id)
+            node.node_id: await asyncio.to_thread(
+                store.outputs.read_bytes, run.run_id, node.node_id
+            )
             for node in run.nodes
             if node.output_bytes is not None
         }

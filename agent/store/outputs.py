@@ -55,6 +55,10 @@ class OutputFiles:
         """One output whole, as text."""
         return self.path(run_id, node_id).read_text(encoding="utf-8")
 
+    def read_bytes(self, run_id: str, node_id: str) -> bytes:
+        """One output whole, as its UTF-8 bytes."""
+        return self.path(run_id, node_id).read_bytes()
+
     def remove(self, run_ids: Iterable[str]) -> None:
         """Remove the outputs of runs (those that have none are skipped)."""
         for run_id in run_ids:
