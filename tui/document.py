@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from omnix.shared.pipeline import Pipeline, PipelineInvalid, Problem, parse_pipeline
+from omnix.shared.validation.located import yaml_error
 from omnix.shared.validation.nodes import NODE_ID
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -89,7 +90,10 @@ class PipelineDocument:
         try:
             data = self._yaml.load(text)
         except YAMLError as exc:
-            raise DocumentError(f"{self.path}: not valid YAML: {exc}") from None
+            line, message = yaml_error(exc)
+            raise DocumentError(
+                f"{self.path}:{line}: {message}; fix it in a text editor, then open it again"
+            ) from None
         if data is None:
             data = CommentedMap()
         if not isinstance(data, CommentedMap):

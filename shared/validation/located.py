@@ -70,16 +70,27 @@ def closest(word: str, candidates: tuple[str, ...]) -> str | None:
     return matches[0] if matches else None
 
 
+def yaml_error(exc: YAMLError) -> tuple[int, str]:
+    """The line (from 1) and a one-line message for a YAML error: the problem, and what
+    the parser was in the middle of when that began on another line."""
+    if not isinstance(exc, MarkedYAMLError):
+        return 1, f"YAML error: {exc}"
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.problem and exc.context:
+        started = exc.context_mark.line + 1 if exc.context_mark is not None else line
+        where = f" that starts on line {started}" if started != line else ""
+        message += f" ({exc.context}{where})"
+    return line, message
+
+
 def parse_yaml(text: str, out: Collector) -> Any:
     yaml = YAML(typ="rt")
     try:
         return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        out.add(line, f"YAML syntax error: {exc.problem or exc.context}")
     except YAMLError as exc:
-        out.add(1, f"YAML error: {exc}")
+        out.add(*yaml_error(exc))
     return None
 
 

@@ -55,6 +55,11 @@ def test_block_code_records_the_line_it_starts_on() -> None:
     assert pipeline.node("a").code_line == 7
 
 
+def test_an_unclosed_quote_names_the_line_where_it_opened() -> None:
+    problem = only_problem(HEADER + 'nodes:\n  - id: a\n    lang: python\n    code: "1\n')
+    assert "while scanning a quoted scalar that starts on line 6" in problem.message, problem
+
+
 def test_yaml_syntax_error_names_the_line() -> None:
     problem = only_problem(HEADER + "nodes:\n  - id: a\n    code: [unclosed\n")
     assert problem.line >= 4 and "YAML syntax error" in problem.message

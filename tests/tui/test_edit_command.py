@@ -20,7 +20,8 @@ def test_a_file_that_is_not_yaml_is_a_clear_message(tmp_path: Path) -> None:
     path.write_text("nodes: [a\n")
     result = CliRunner().invoke(main, ["edit", str(path)])
     assert result.exit_code == 2
-    assert "not valid YAML" in result.output
+    assert f"{path}:2: YAML syntax error:" in result.output
+    assert "<unicode string>" not in result.output and len(result.output.splitlines()) == 1
 
 
 def test_edit_is_listed_in_the_help() -> None:
