@@ -44,6 +44,10 @@ class AgentConfig:
     tls_key: str = ""
     """PEM private key matching `tls_cert`."""
 
+    metrics_listen: str = ""
+    """`host:port` for a Prometheus endpoint (`/metrics`). Empty: none. Plain HTTP on
+    loopback only; with `tls_cert` and `tls_key` it is HTTPS and may listen beyond."""
+
     max_concurrent_runs: int = 4
     """Runs executing at once; further runs wait in the queue, oldest first."""
 
@@ -85,6 +89,18 @@ class AgentConfig:
                     "set tls_cert and tls_key to serve TCP beyond this machine"
                 )
         return list(self.listen)
+
+    def metrics_address(self) -> str | None:
+        """The metrics endpoint's address, checked like `listen`; None when there is none."""
+        if not self.metrics_listen:
+            return None
+        host = split_host_port(self.metrics_listen)[0]
+        if not (self.tls_cert and self.tls_key) and not is_loopback(host):
+            raise ConfigError(
+                f"{self.source or 'config'}: metrics_listen {self.metrics_listen!r} is not "
+                "loopback; set tls_cert and tls_key to serve metrics beyond this machine"
+            )
+        return self.metrics_listen
 
 
 def split_host_port(address: str) -> tuple[str, int]:
@@ -149,6 +165,7 @@ def _from_mapping(data: dict[str, Any], source: str) -> AgentConfig:
     if config.max_concurrent_runs < 1 or config.max_message_mb < 1:
         raise ConfigError(f"{source}: max_concurrent_runs and max_message_mb must be >= 1")
     config.tcp_listeners()
+    config.metrics_address()
     return config
 
 

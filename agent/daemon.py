@@ -9,6 +9,7 @@ servers around it and the process's lifecycle belong to `omnix.agent.server.Agen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -35,9 +36,12 @@ from omnix.shared.cron import FireTime
 from omnix.shared.outputs import KeepOutputs, UnknownNode, check_output_nodes
 from omnix.shared.params import ParamError, check_json_params, unknown_param
 from omnix.shared.pipeline import Pipeline
+from omnix.shared.tiers import Limit
 
 if TYPE_CHECKING:
     from omnix.agent.licensing.report import LicenseReport
+    from omnix.agent.metrics.collect import AgentMetrics, LicenseUsage
+    from omnix.agent.metrics.http import MetricsServer
     from omnix.shared.license_status import LicenseStatus
 
 log = logging.getLogger(__name__)
@@ -51,7 +55,16 @@ RETENTION_INTERVAL_S = 3600.0
 OUTPUT_CHUNK_BYTES = 1 << 20
 """ReadOutputs sends outputs in parts of this size: far below any message limit."""
 
-RESTART_SETTINGS = ("listen", "tls_cert", "tls_key", "max_concurrent_runs", "max_message_mb")
+RESTART_SETTINGS = (
+    "listen",
+    "tls_cert",
+    "tls_key",
+    "metrics_listen",
+    "max_concurrent_runs",
+    "max_message_mb",
+)
+LICENSE_METRICS_INTERVAL_S = 15.0
+"""How often the metrics' license usage is read from the store."""
 """Config settings a running agent cannot change: a reload names them for a restart."""
 
 
@@ -69,6 +82,7 @@ class AgentStatus:
     queued_runs: int
     store: StoreHealth
     license_tier: str
+    metrics_url: str = ""
 
 
 class Daemon:
@@ -89,6 +103,11 @@ class Daemon:
         self._license: LicenseGate | None = None
         self._warmup: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
+        self.metrics: AgentMetrics | None = None
+        self._metrics_server: MetricsServer | None = None
+        self._license_usage: LicenseUsage | None = None
+        self._license_refresh: asyncio.Task[None] | None = None
+        self._license_stale = asyncio.Event()
 
     @property
     def store(self) -> Store:
@@ -118,11 +137,26 @@ class Daemon:
 
             self._engine = Engine(max_parallel=self.config.max_parallel_nodes or None)
         engine = self._engine
+        metrics_address = self.config.metrics_address()
+        if metrics_address is not None:
+            # Loaded only when asked for: an agent without metrics never imports them.
+            from omnix.agent.metrics.collect import AgentGauges, AgentMetrics, LicenseUsage
+
+            self._license_usage = LicenseUsage()
+            self.metrics = AgentMetrics(
+                AgentGauges(
+                    queued_runs=lambda: self.runs.queued,
+                    running_runs=lambda: self.runs.running,
+                    workers=getattr(engine, "worker_counts", dict),
+                    license=lambda: self._license_usage or LicenseUsage(),
+                )
+            )
         self._runs = RunManager(
             self._store,
             engine,
             max_concurrent_runs=self.config.max_concurrent_runs,
             on_finished=self._run_finished,
+            observer=self.metrics.observe if self.metrics is not None else None,
         )
         await self._runs.start()
         for pipeline_record in await catalog.list_pipelines(self._store):
@@ -146,6 +180,50 @@ class Daemon:
         # memory stays small.
         self._warmup = asyncio.create_task(self._warm_python(engine), name="omnix-warm-python")
         self._retention = asyncio.create_task(self._keep_pruning(), name="omnix-retention")
+        if self.metrics is not None and metrics_address is not None:
+            from omnix.agent.metrics.http import serve_metrics
+
+            self._metrics_server = serve_metrics(
+                self.metrics.registry,
+                metrics_address,
+                certfile=self.config.tls_cert,
+                keyfile=self.config.tls_key,
+            )
+            self._license_refresh = asyncio.create_task(
+                self._keep_license_usage(), name="omnix-metrics-license"
+            )
+            log.info("metrics on %s", self.metrics_url)
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where Prometheus scrapes this agent (`…/metrics`), when it serves metrics."""
+        if self._metrics_server is None:
+            return None
+        scheme = "https" if self.config.tls_cert and self.config.tls_key else "http"
+        return f"{scheme}://{self._metrics_server.address}/metrics"
+
+    async def _keep_license_usage(self) -> None:
+        """Today's license usage for the metrics, read now and then (scrapes cannot wait
+        on the store)."""
+        from omnix.agent.metrics.collect import LicenseUsage
+
+        while True:
+            try:
+                entitlements = await self.license.entitlements()
+                used = await self.license.usage()
+                self._license_usage = LicenseUsage(
+                    executions_today=used[Limit.EXECUTIONS_PER_DAY],
+                    executions_limit=entitlements.limit(Limit.EXECUTIONS_PER_DAY),
+                    pipelines=used[Limit.PIPELINES],
+                    pipelines_limit=entitlements.limit(Limit.PIPELINES),
+                )
+            except Exception as exc:  # Metrics must never take the agent down.
+                log.warning("reading license usage for metrics failed: %s", exc)
+            # Again when a run ends (runs started today are what the limit counts), or
+            # after a while (a license installed, midnight passed).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._license_stale.wait(), LICENSE_METRICS_INTERVAL_S)
+            self._license_stale.clear()
 
     async def _warm_python(self, engine: PipelineRunner) -> None:
         try:
@@ -166,7 +244,10 @@ class Daemon:
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain runs (see `RunManager.drain`), stop the engine, close the store."""
-        for task in (self._warmup, self._retention):
+        if self._metrics_server is not None:
+            await asyncio.to_thread(self._metrics_server.close)
+            self._metrics_server = None
+        for task in (self._warmup, self._retention, self._license_refresh):
             if task is not None and not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -446,6 +527,7 @@ class Daemon:
         )
 
     def _run_finished(self, pipeline_name: str, trigger: str) -> None:
+        self._license_stale.set()
         if trigger == "schedule":
             self._scheduler.run_finished(pipeline_name)
 
@@ -499,6 +581,7 @@ class Daemon:
             queued_runs=self.runs.queued,
             store=await self.store.health(),
             license_tier=(await self.license.entitlements()).tier.value,
+            metrics_url=self.metrics_url or "",
         )
 
 

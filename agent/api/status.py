@@ -28,6 +28,7 @@ class AgentServicer:
             version=status.version,
             uptime_s=status.uptime_s,
             listen_addresses=status.listen_addresses,
+            metrics_url=status.metrics_url,
             pipelines=status.pipelines,
             schedules=[schedule_message(s) for s in self._daemon.schedules()],
             running_runs=status.running_runs,

@@ -90,6 +90,7 @@ class StatusDetails:
     uptime_s: float
     state_dir: str
     listen_addresses: list[str]
+    metrics_url: str
     pipelines: int
     running_runs: int
     queued_runs: int
@@ -134,6 +135,7 @@ def probe(
         uptime_s=round(reply.uptime_s, 3),
         state_dir=reply.state_dir,
         listen_addresses=list(reply.listen_addresses),
+        metrics_url=reply.metrics_url,
         pipelines=reply.pipelines,
         running_runs=reply.running_runs,
         queued_runs=reply.queued_runs,
@@ -282,6 +284,8 @@ def command(
 def _print_details(details: StatusDetails) -> None:
     click.echo(f"  address:    {details.address} (pid {details.pid})")
     click.echo(f"  listening:  {', '.join(details.listen_addresses)}")
+    if details.metrics_url:
+        click.echo(f"  metrics:    {details.metrics_url}")
     click.echo(f"  state dir:  {details.state_dir}")
     store = details.store
     click.echo(

@@ -90,6 +90,16 @@ class Engine:
             self._started[language] = task
         return await asyncio.shield(task)
 
+    def worker_counts(self) -> dict[str, int]:
+        """Live worker processes of each started language (read by metrics scrapes)."""
+        counts: dict[str, int] = {}
+        for language, task in self._started.items():
+            if task.done() and not task.cancelled() and task.exception() is None:
+                pids = getattr(task.result(), "worker_pids", None)
+                if pids is not None:
+                    counts[language] = len(pids)
+        return counts
+
     async def warm(self, language: str) -> None:
         """Start `language`'s adapter ahead of the first run that needs it."""
         await self.adapter(language)

@@ -39,6 +39,10 @@ CANCELLED_BY_USER = "cancelled by user"
 CANCELLED_BY_STOP = "the agent stopped and its drain grace period was over"
 
 
+RunObserver = Callable[[Pipeline, str, "float | None", RunEvent], None]
+"""Sees each durable event of a run: (pipeline, trigger, scheduled time, event)."""
+
+
 class PipelineRunner(Protocol):
     """What the run manager and the daemon need of `omnix.agent.runs.engine.Engine`: run a
     pipeline, start a language's workers ahead of the first run, stop every worker."""
@@ -70,8 +74,10 @@ class _ActiveRun:
     params: dict[str, Any]
     next_seq: int
     trigger: str = "manual"
+    scheduled_for: float | None = None
     keep_outputs: KeepOutputs = KeepOutputs.FINAL
     output_nodes: tuple[str, ...] = ()
+    observer: RunObserver | None = None
     history: list[SequencedEvent] = field(default_factory=list)
     watchers: set[asyncio.Queue[SequencedEvent | None]] = field(default_factory=set)
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
@@ -83,6 +89,11 @@ class _ActiveRun:
     def publish(self, item: SequencedEvent) -> None:
         """Append a durable event to the history and hand it to every watcher."""
         self.history.append(item)
+        if self.observer is not None:
+            try:
+                self.observer(self.pipeline, self.trigger, self.scheduled_for, item[1])
+            except Exception:  # Counting must never disturb a run.
+                log.exception("a run observer failed on run %s", self.run_id)
         for queue in self.watchers:
             queue.put_nowait(item)
 
@@ -110,8 +121,11 @@ class RunManager:
         *,
         max_concurrent_runs: int = 4,
         on_finished: Callable[[str, str], None] | None = None,
+        observer: RunObserver | None = None,
     ):
+        """`observer` sees every run event once it is durable (metrics count them)."""
         self._store = store
+        self._observer = observer
         self._on_finished = on_finished
         self._engine = engine
         self._max_concurrent = max_concurrent_runs
@@ -192,8 +206,10 @@ class RunManager:
             merged,
             next_seq=2,
             trigger=trigger,
+            scheduled_for=scheduled_for,
             keep_outputs=keep_outputs,
             output_nodes=tuple(output_nodes),
+            observer=self._observer,
         )
         queued = RunStateChanged(record.run_id, RunStatus.QUEUED, record.created_at)
         ops = [*records.insert_run_ops(record), *records.event_ops(1, queued)]
@@ -384,8 +400,10 @@ class RunManager:
             next_seq=await records.last_seq(self._store, run.run_id) + 1,
             history=await records.load_events(self._store, run.run_id),
             trigger=run.trigger,
+            scheduled_for=run.scheduled_for,
             keep_outputs=run.keep_outputs,
             output_nodes=run.output_nodes,
+            observer=self._observer,
         )
         self._active[run.run_id] = active
         self._queue.put_nowait(run.run_id)

@@ -26,7 +26,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("version", "uptime_s", "listen_addresses", "pipelines", "schedules", "running_runs", "queued_runs", "store", "license_tier", "pid", "state_dir")
+    __slots__ = ("version", "uptime_s", "listen_addresses", "pipelines", "schedules", "running_runs", "queued_runs", "store", "license_tier", "pid", "state_dir", "metrics_url")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
     LISTEN_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class GetStatusResponse(_message.Message):
     LICENSE_TIER_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     STATE_DIR_FIELD_NUMBER: _ClassVar[int]
+    METRICS_URL_FIELD_NUMBER: _ClassVar[int]
     version: str
     uptime_s: float
     listen_addresses: _containers.RepeatedScalarFieldContainer[str]
@@ -49,4 +50,5 @@ class GetStatusResponse(_message.Message):
     license_tier: str
     pid: int
     state_dir: str
-    def __init__(self, version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., listen_addresses: _Optional[_Iterable[str]] = ..., pipelines: _Optional[int] = ..., schedules: _Optional[_Iterable[_Union[_schedule_pb2.Schedule, _Mapping]]] = ..., running_runs: _Optional[int] = ..., queued_runs: _Optional[int] = ..., store: _Optional[_Union[StoreHealth, _Mapping]] = ..., license_tier: _Optional[str] = ..., pid: _Optional[int] = ..., state_dir: _Optional[str] = ...) -> None: ...
+    metrics_url: str
+    def __init__(self, version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., listen_addresses: _Optional[_Iterable[str]] = ..., pipelines: _Optional[int] = ..., schedules: _Optional[_Iterable[_Union[_schedule_pb2.Schedule, _Mapping]]] = ..., running_runs: _Optional[int] = ..., queued_runs: _Optional[int] = ..., store: _Optional[_Union[StoreHealth, _Mapping]] = ..., license_tier: _Optional[str] = ..., pid: _Optional[int] = ..., state_dir: _Optional[str] = ..., metrics_url: _Optional[str] = ...) -> None: ...
