@@ -26,9 +26,11 @@ from omnix.agent.licensing.gate import LicenseGate
 from omnix.agent.runs.bundles import files_key, parse_bundle
 from omnix.agent.runs.manager import PipelineRunner, RunManager
 from omnix.agent.schedule.scheduler import PipelineScheduler, ScheduledPipeline
+from omnix.agent.store import metering
 from omnix.agent.store import pipelines as catalog
 from omnix.agent.store import runs as records
 from omnix.agent.store.db import Store, StoreHealth
+from omnix.agent.store.metering import Grouping, UsageTotal
 from omnix.agent.store.pipelines import PipelineRecord, UnfiredFire, VersionRecord
 from omnix.agent.store.runs import RunRecord, SequencedEvent
 from omnix.agent.store.usage import utc_midnight
@@ -548,6 +550,14 @@ class Daemon:
         """Verify and store `key`, in force at once: (the new status, the previous one).
         Raises `InvalidLicenseKey` or `LicenseNotInstallable`."""
         return await self.license.install(key)
+
+    # -- usage -----------------------------------------------------------------------------
+
+    async def usage(
+        self, by: Grouping, since: float | None, until: float | None
+    ) -> list[UsageTotal]:
+        """The usage records summed per `by` over [since, until)."""
+        return await metering.usage_totals(self.store, by, since, until)
 
     # -- retention -------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from omnix.agent.api.pipelines import PipelineServicer
 from omnix.agent.api.runs import RunServicer
 from omnix.agent.api.schedules import ScheduleServicer
 from omnix.agent.api.status import AgentServicer
+from omnix.agent.api.usage import UsageServicer
 from omnix.agent.config import (
     MIB,
     PID_FILE,
@@ -55,6 +56,8 @@ from omnix.v1 import (
     run_pb2_grpc,
     schedule_pb2,
     schedule_pb2_grpc,
+    usage_pb2,
+    usage_pb2_grpc,
 )
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,7 @@ SERVICE_NAMES = (
     schedule_pb2.DESCRIPTOR.services_by_name["ScheduleService"].full_name,
     agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
     license_pb2.DESCRIPTOR.services_by_name["LicenseService"].full_name,
+    usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
 )
 
 
@@ -102,6 +106,7 @@ class AgentServer:
         )
         agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(self._daemon), server)
         license_pb2_grpc.add_LicenseServiceServicer_to_server(LicenseServicer(self._daemon), server)
+        usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(self._daemon), server)
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         self._health.append(health_servicer)

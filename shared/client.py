@@ -38,6 +38,7 @@ from omnix.v1 import (
     run_pb2,
     run_pb2_grpc,
     schedule_pb2_grpc,
+    usage_pb2_grpc,
 )
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -177,6 +178,7 @@ class AgentClient:
         self.schedules = schedule_pb2_grpc.ScheduleServiceStub(self._channel)
         self.agent = agent_pb2_grpc.AgentServiceStub(self._channel)
         self.license = license_pb2_grpc.LicenseServiceStub(self._channel)
+        self.usage = usage_pb2_grpc.UsageServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def __enter__(self) -> AgentClient:

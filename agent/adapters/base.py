@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from omnix.agent.workers.process import LogSink as LogSink  # part of the adapter interface
+from omnix.agent.workers.usage import AttemptCost
 from omnix.shared.pipeline import Node
 
 ValueKind = Literal["table", "json"]
@@ -42,6 +43,9 @@ class NodeTask:
     began: Callable[[], None] | None = None
     """Called once the attempt has its worker and the node's code is about to run: the end
     of its queue wait. An adapter that runs the code at once may leave it uncalled."""
+    measured: Callable[[AttemptCost], None] | None = None
+    """Called once the attempt is over with what it cost its worker (CPU, peak memory,
+    bytes in and out); an adapter that cannot tell leaves it uncalled."""
 
 
 @dataclass(frozen=True, slots=True)

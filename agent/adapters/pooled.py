@@ -20,6 +20,7 @@ from omnix.agent.workers.env import minimal_env
 from omnix.agent.workers.frames import Header
 from omnix.agent.workers.pool import WorkerPool
 from omnix.agent.workers.process import WorkerCrashed, WorkerProcess
+from omnix.agent.workers.usage import AttemptCost, cpu_seconds, peak_rss_bytes, reset_peak_rss
 
 REAP_TIMEOUT_S = 5.0
 """How long a cancelled attempt waits for its killed worker to be reaped."""
@@ -108,6 +109,8 @@ class PooledAdapter:
         async with self._pool.acquire() as worker:
             if task.began is not None:
                 task.began()
+            reset_peak_rss(worker.pid)
+            cpu_before = cpu_seconds(worker.pid)
             try:
                 reply, out = await worker.request(header, blobs, log)
             except asyncio.CancelledError:
@@ -123,6 +126,18 @@ class PooledAdapter:
                     "it has been replaced)"
                 )
             self.on_reply(reply)
+            if task.measured is not None:
+                cpu_after = cpu_seconds(worker.pid)
+                task.measured(
+                    AttemptCost(
+                        cpu_s=None
+                        if cpu_before is None or cpu_after is None
+                        else round(cpu_after - cpu_before, 3),
+                        peak_rss_bytes=peak_rss_bytes(worker.pid),
+                        bytes_in=sum(len(blob) for blob in blobs),
+                        bytes_out=sum(len(blob) for blob in out),
+                    )
+                )
             if not reply.get("ok"):
                 if reply.get("internal"):
                     raise RuntimeError(f"the {self.language} worker failed: {reply.get('message')}")

@@ -22,6 +22,7 @@ from omnix.agent.adapters.base import Adapter, AdapterUnavailable
 from omnix.agent.adapters.registry import AdapterRegistry
 from omnix.agent.runs.execution import RunExecution, SecretResolver
 from omnix.agent.runs.outputs import TableDecoder
+from omnix.agent.store.metering import NodeUsage
 from omnix.agent.store.outputs import OutputFiles
 from omnix.shared.events import RunEvent
 from omnix.shared.params import check_json_params
@@ -126,6 +127,7 @@ class Engine:
         include_outputs: bool | Collection[str] = True,
         outputs_as_text: bool = False,
         output_files: OutputFiles | None = None,
+        on_usage: Callable[[NodeUsage], None] | None = None,
     ) -> RunDocument:
         """Run `pipeline` to completion and return its run document.
 
@@ -137,6 +139,7 @@ class Engine:
         text (`NodeResult.output_text`) instead of values: what a caller that only stores
         or prints them wants. `output_files` writes them to the store's files instead
         (`NodeResult.output_bytes`), tables straight from the decoder worker.
+        `on_usage` gets each attempt's usage record as the attempt ends.
         """
         if self._closed:
             raise RuntimeError("the engine is closed")
@@ -158,6 +161,7 @@ class Engine:
             include_outputs=include_outputs,
             outputs_as_text=outputs_as_text,
             output_files=output_files,
+            on_usage=on_usage,
         )
         return await execution.execute(cancel)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -18,7 +19,9 @@ from typing import Any, Literal
 from omnix.agent.adapters.base import Adapter, AdapterUnavailable, NodeFailure, NodeTask, Value
 from omnix.agent.runs.attempts import AttemptFailure, run_attempt, run_attempts
 from omnix.agent.runs.outputs import TableDecoder, TableOutputError
+from omnix.agent.store.metering import NodeUsage
 from omnix.agent.store.outputs import OutputFiles
+from omnix.agent.workers.usage import AttemptCost
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import Node, Pipeline
 from omnix.shared.rundoc import NodeResult, RunDocument
@@ -43,6 +46,10 @@ def pipeline_workdir(pipeline: Pipeline) -> str | None:
     return str(folder) if folder.is_dir() else None
 
 
+AGENT_NAME = socket.gethostname()
+"""The agent that ran an attempt, as its usage records name it."""
+
+
 class RunExecution:
     """The state of one run; `execute` drives it to a final `RunDocument`."""
 
@@ -60,8 +67,10 @@ class RunExecution:
         include_outputs: bool | Collection[str],
         outputs_as_text: bool = False,
         output_files: OutputFiles | None = None,
+        on_usage: Callable[[NodeUsage], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self._on_usage = on_usage
         self._outputs_as_text = outputs_as_text
         self._output_files = output_files
         self.run_id = run_id
@@ -244,28 +253,71 @@ class RunExecution:
         # one of the run's slots, then for a worker; its code starts when it has both. The
         # wait and the run are recorded apart, for the last attempt.
         due = began = time.perf_counter()
+        # What the current attempt costs, for its usage record.
+        began_at = time.time()
+        log_bytes = 0
+        cost: AttemptCost | None = None
 
         def log(stream: Literal["stdout", "stderr"], text: str) -> None:
+            nonlocal log_bytes
+            log_bytes += len(text.encode(errors="replace"))
             self.emit(NodeLog(self.run_id, node.id, stream, text, time.time()))
+
+        def measured(attempt_cost: AttemptCost) -> None:
+            nonlocal cost
+            cost = attempt_cost
 
         def waiting(attempt: int) -> None:
             nonlocal due
             due = time.perf_counter()
 
         def starting(attempt: int) -> None:
-            nonlocal began
-            began = time.perf_counter()
+            nonlocal began, began_at, log_bytes, cost
+            began, began_at, log_bytes, cost = time.perf_counter(), time.time(), 0, None
             result.attempts = attempt
             self._set_node(node.id, NodeStatus.RUNNING, attempt=attempt)
 
         def code_began() -> None:
-            nonlocal began
-            began = time.perf_counter()
+            nonlocal began, began_at
+            began, began_at = time.perf_counter(), time.time()
+
+        def record(attempt: int, status: str) -> None:
+            if self._on_usage is None:
+                return
+            self._on_usage(
+                NodeUsage(
+                    run_id=self.run_id,
+                    pipeline=self.pipeline.name,
+                    node_id=node.id,
+                    lang=node.lang,
+                    attempt=attempt,
+                    agent=AGENT_NAME,
+                    started_at=began_at,
+                    wall_ms=round((time.perf_counter() - began) * 1000),
+                    queue_wait_ms=round(max(0.0, began - due) * 1000),
+                    cpu_ms=None if cost is None or cost.cpu_s is None else round(cost.cpu_s * 1000),
+                    peak_rss_bytes=None if cost is None else cost.peak_rss_bytes,
+                    bytes_in=sum(len(self._outputs[up].data) for up in set(node.needs)),
+                    bytes_out=0 if cost is None else cost.bytes_out,
+                    log_bytes=log_bytes,
+                    status=status,
+                )
+            )
 
         async def once(attempt: int) -> Value | AttemptFailure:
             if isinstance(adapter, AdapterUnavailable):
                 return AttemptFailure(NodeFailure(f"AdapterUnavailable: {adapter}"), False)
-            return await self._attempt(node, adapter, attempt, log, code_began)
+            try:
+                outcome = await self._attempt(node, adapter, attempt, log, code_began, measured)
+            except asyncio.CancelledError:
+                record(attempt, "cancelled")
+                raise
+            if isinstance(outcome, Value):
+                record(attempt, "succeeded")
+            else:
+                timed_out = outcome.failure.message.startswith("TimeoutError: the node ran")
+                record(attempt, "timed_out" if timed_out else "failed")
+            return outcome
 
         outcome = await run_attempts(
             node, once, log, slots=self._slots, waiting=waiting, starting=starting
@@ -290,6 +342,7 @@ class RunExecution:
         attempt: int,
         log: Callable[[Literal["stdout", "stderr"], str], None],
         began: Callable[[], None],
+        measured: Callable[[AttemptCost], None],
     ) -> Value | AttemptFailure:
         env = dict(node.env)
         for name in node.secrets:
@@ -309,6 +362,7 @@ class RunExecution:
             env=env,
             workdir=self._workdir,
             began=began,
+            measured=measured,
         )
         return await run_attempt(adapter, task, log, node.timeout)
 

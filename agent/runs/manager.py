@@ -22,8 +22,10 @@ from typing import Any, Protocol
 
 from omnix.agent.errors import BadRequest, ShuttingDown
 from omnix.agent.runs.bundles import files_key, parse_bundle
+from omnix.agent.store import metering
 from omnix.agent.store import runs as records
 from omnix.agent.store.db import Op, Store
+from omnix.agent.store.metering import NodeUsage
 from omnix.agent.store.outputs import OutputFiles
 from omnix.agent.store.runs import NodeRecord, RunRecord, SequencedEvent
 from omnix.shared.events import NodeStateChanged, RunEvent, RunStateChanged
@@ -62,6 +64,7 @@ class PipelineRunner(Protocol):
         include_outputs: bool | Collection[str] = True,
         outputs_as_text: bool = False,
         output_files: OutputFiles | None = None,
+        on_usage: Callable[[NodeUsage], None] | None = None,
     ) -> RunDocument: ...
 
 
@@ -319,6 +322,7 @@ class RunManager:
             cancel=active.cancel,
             include_outputs=active.keep_outputs.selection(active.pipeline, active.output_nodes),
             output_files=self._store.outputs,
+            on_usage=self._record_usage,
         )
         sizes = {
             node_id: result.output_bytes
@@ -341,6 +345,11 @@ class RunManager:
             *records.event_ops(seq, event),
         ]
         await self._store.submit(ops, on_durable=lambda: active.publish((seq, event)))
+
+    def _record_usage(self, usage: NodeUsage) -> None:
+        """Append an attempt's usage record (committed with the next batch of writes)."""
+        written = self._store.submit(metering.usage_ops(usage))
+        written.add_done_callback(_log_failed_usage)
 
     def _record(self, active: _ActiveRun, event: RunEvent) -> asyncio.Future[None]:
         seq = active.next_seq
@@ -408,3 +417,8 @@ class RunManager:
         self._active[run.run_id] = active
         self._queue.put_nowait(run.run_id)
         log.info("run %s was queued when the agent stopped: queued again", run.run_id)
+
+
+def _log_failed_usage(written: asyncio.Future[None]) -> None:
+    if not written.cancelled() and written.exception() is not None:
+        log.error("a usage record was not written: %s", written.exception())

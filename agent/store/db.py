@@ -238,6 +238,19 @@ def _settle(item: _Item, error: Exception | None) -> None:
             item.future.set_exception(error)
 
 
+def _statements(script: str) -> list[str]:
+    """The statements of a migration, split where SQLite says one is complete (a trigger's
+    body holds semicolons of its own)."""
+    statements, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    return statements
+
+
 async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
     await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     async with db.execute("SELECT MAX(version) FROM schema_version") as cursor:
@@ -252,9 +265,8 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
         log.info("migrating %s to schema version %d", path, version)
         await db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in MIGRATIONS[version - 1].split(";"):
-                if statement.strip():
-                    await db.execute(statement)
+            for statement in _statements(MIGRATIONS[version - 1]):
+                await db.execute(statement)
             await db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
             await db.execute("COMMIT")
         except BaseException:

@@ -114,6 +114,32 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE node_states ADD COLUMN output_bytes INTEGER;
     """,
+    # 7: usage records, one per node attempt, append-only (see omnix.agent.store.metering).
+    """
+    CREATE TABLE node_usage (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        pipeline TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        agent TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        wall_ms INTEGER NOT NULL,
+        queue_wait_ms INTEGER NOT NULL,
+        cpu_ms INTEGER,
+        peak_rss_bytes INTEGER,
+        bytes_in INTEGER NOT NULL,
+        bytes_out INTEGER NOT NULL,
+        log_bytes INTEGER NOT NULL,
+        status TEXT NOT NULL
+    );
+    CREATE INDEX node_usage_by_time ON node_usage (started_at);
+    CREATE TRIGGER node_usage_no_update BEFORE UPDATE ON node_usage
+        BEGIN SELECT RAISE(ABORT, 'usage records are append-only'); END;
+    CREATE TRIGGER node_usage_no_delete BEFORE DELETE ON node_usage
+        BEGIN SELECT RAISE(ABORT, 'usage records are append-only'); END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ COMMANDS = {
     "run": "omnix.tui.cli.run:command",
     "deploy": "omnix.tui.cli.deploy:command",
     "runs": "omnix.tui.cli.runs:command",
+    "usage": "omnix.tui.cli.usage:command",
     "logs": "omnix.tui.cli.logs:command",
     "cancel": "omnix.tui.cli.cancel:command",
     "show": "omnix.tui.cli.show:command",
