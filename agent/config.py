@@ -12,6 +12,7 @@ import itertools
 import os
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,21 @@ DEFAULT_CONFIG_PATH = Path("/etc/omnix/agent.toml")
 TOKEN_FILE = "admin.token"
 PID_FILE = "agent.pid"
 DB_FILE = "agent.db"
+
+
+PRICE_KEYS = ("cpu_second", "gb_hour", "run")
+PRICES_EXAMPLE = {"currency": "EUR", "cpu_second": "0.00002", "gb_hour": "0.005", "run": "0.001"}
+"""An example price table, as `omnix-agent init` shows it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTable:
+    """The `[prices]` table: exact decimal amounts in `currency`."""
+
+    currency: str
+    cpu_second: Decimal
+    gb_hour: Decimal
+    run: Decimal
 
 
 @dataclass(slots=True)
@@ -43,6 +59,12 @@ class AgentConfig:
 
     tls_key: str = ""
     """PEM private key matching `tls_cert`."""
+
+    prices: dict[str, Any] = field(default_factory=dict)
+    """What usage costs, for `omnix usage`: a `[prices]` table of decimal amounts, as
+    strings for exactness: `currency = "EUR"`, `cpu_second` (per CPU-second of a node's
+    worker), `gb_hour` (per GB of peak memory held for an hour of the node's wall time),
+    `run` (per run). Empty: usage is reported without cost."""
 
     metrics_listen: str = ""
     """`host:port` for a Prometheus endpoint (`/metrics`). Empty: none. Plain HTTP on
@@ -89,6 +111,33 @@ class AgentConfig:
                     "set tls_cert and tls_key to serve TCP beyond this machine"
                 )
         return list(self.listen)
+
+    def price_table(self) -> PriceTable | None:
+        """The `[prices]` table, checked; None when no prices are set."""
+        if not self.prices:
+            return None
+        where = f"{self.source or 'config'}: [prices]"
+        unknown = sorted(set(self.prices) - {"currency", *PRICE_KEYS})
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key {unknown[0]!r} (known: currency, {', '.join(PRICE_KEYS)})"
+            )
+        currency = self.prices.get("currency", "")
+        if not isinstance(currency, str):
+            raise ConfigError(f'{where}: currency must be a string such as "EUR"')
+        amounts: dict[str, Decimal] = {}
+        for key in PRICE_KEYS:
+            value = self.prices.get(key, "0")
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise ConfigError(f'{where}: {key} must be a decimal amount such as "0.0001"')
+            try:
+                amount = Decimal(str(value))
+            except InvalidOperation:
+                raise ConfigError(f"{where}: {key} = {value!r} is not a decimal amount") from None
+            if not amount.is_finite() or amount < 0:
+                raise ConfigError(f"{where}: {key} must be a finite amount >= 0, not {value!r}")
+            amounts[key] = amount
+        return PriceTable(currency, amounts["cpu_second"], amounts["gb_hour"], amounts["run"])
 
     def metrics_address(self) -> str | None:
         """The metrics endpoint's address, checked like `listen`; None when there is none."""
@@ -166,6 +215,7 @@ def _from_mapping(data: dict[str, Any], source: str) -> AgentConfig:
         raise ConfigError(f"{source}: max_concurrent_runs and max_message_mb must be >= 1")
     config.tcp_listeners()
     config.metrics_address()
+    config.price_table()
     return config
 
 
@@ -216,6 +266,8 @@ def render_default_config() -> str:
     for key, doc in field_docs().items():
         lines.extend(f"# {line}".rstrip() for line in doc.splitlines())
         lines.append(f"# {key} = {_toml_value(getattr(defaults, key))}")
+        if key == "prices":  # An inline table: it may stand among the other keys.
+            lines.append(f"# for example, prices = {_toml_value(PRICES_EXAMPLE)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -227,6 +279,9 @@ def _toml_value(value: object) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
     return repr(value)
 
 

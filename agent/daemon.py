@@ -239,9 +239,10 @@ class Daemon:
 
     def reconfigure(self, fresh: AgentConfig) -> list[str]:
         """Apply the settings of a new config reading that take effect live (log level, drain
-        grace); return the names of changed settings that need a restart."""
+        grace, prices); return the names of changed settings that need a restart."""
         self.config.log_level = fresh.log_level
         self.config.drain_grace_s = fresh.drain_grace_s
+        self.config.prices = fresh.prices
         return [key for key in RESTART_SETTINGS if getattr(fresh, key) != getattr(self.config, key)]
 
     async def stop(self, grace_s: float | None = None) -> None:

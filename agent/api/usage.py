@@ -8,6 +8,7 @@ import grpc
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
+from omnix.agent.metrics.cost import cost
 from omnix.agent.store.metering import Grouping
 from omnix.v1 import usage_pb2
 
@@ -49,8 +50,11 @@ class UsageServicer:
         if request.since and request.until and request.until < request.since:
             raise BadRequest("the range ends before it starts: give --since before --until")
         totals = await self._daemon.usage(grouping, request.since or None, request.until or None)
+        prices = self._daemon.config.price_table()
         return usage_pb2.GetUsageResponse(
             key_names=KEY_NAMES[grouping],
+            currency=prices.currency if prices is not None else "",
+            priced=prices is not None,
             rows=[
                 usage_pb2.UsageRow(
                     key=list(total.key),
@@ -64,6 +68,8 @@ class UsageServicer:
                     bytes_in=total.bytes_in,
                     bytes_out=total.bytes_out,
                     log_bytes=total.log_bytes,
+                    memory_byte_ms=total.memory_byte_ms,
+                    cost="" if prices is None else str(cost(total, prices)),
                 )
                 for total in totals
             ],

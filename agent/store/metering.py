@@ -94,6 +94,8 @@ class UsageTotal:
     bytes_in: int
     bytes_out: int
     log_bytes: int
+    memory_byte_ms: int
+    """Each attempt's peak memory times its wall time, summed: what GB-hours are priced by."""
 
 
 async def usage_totals(
@@ -115,7 +117,8 @@ async def usage_totals(
         f"SELECT {', '.join(columns)}, COUNT(DISTINCT run_id) AS runs, COUNT(*) AS attempts,"
         " SUM(status != 'succeeded') AS failed, SUM(wall_ms) AS wall, SUM(queue_wait_ms) AS"
         " queued, COALESCE(SUM(cpu_ms), 0) AS cpu, COALESCE(MAX(peak_rss_bytes), 0) AS peak,"
-        " SUM(bytes_in) AS bytes_in, SUM(bytes_out) AS bytes_out, SUM(log_bytes) AS logs"
+        " SUM(bytes_in) AS bytes_in, SUM(bytes_out) AS bytes_out, SUM(log_bytes) AS logs,"
+        " COALESCE(SUM(peak_rss_bytes * wall_ms), 0) AS memory"
         f" FROM node_usage {clause} GROUP BY {', '.join(keys)}"
         f" ORDER BY cpu DESC, wall DESC, {', '.join(keys)}",
         params,
@@ -133,6 +136,7 @@ async def usage_totals(
             bytes_in=row["bytes_in"],
             bytes_out=row["bytes_out"],
             log_bytes=row["logs"],
+            memory_byte_ms=row["memory"],
         )
         for row in rows
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import click
@@ -32,6 +33,7 @@ FIELDS = (
     "bytes_in",
     "bytes_out",
     "log_bytes",
+    "memory_byte_ms",
 )
 
 
@@ -64,10 +66,14 @@ def command(
     with agent_client(agent) as client:
         reply = client.call(client.usage.GetUsage, request)
     names = list(reply.key_names)
+    priced = reply.priced
+    fields = [*FIELDS, "cost", "currency"] if priced else list(FIELDS)
     rows: list[dict[str, Any]] = [
         {
             **dict(zip(names, row.key, strict=True)),
             **{field: getattr(row, field) for field in FIELDS},
+            # Decimal text, never a float: totals add up to the last digit.
+            **({"cost": row.cost, "currency": reply.currency} if priced else {}),
         }
         for row in reply.rows
     ]
@@ -75,18 +81,20 @@ def command(
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     if as_csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=[*names, *FIELDS], lineterminator="\n")
+        writer = csv.DictWriter(sys.stdout, fieldnames=[*names, *fields], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return
     if not rows:
         click.echo("no usage recorded in that range", err=True)
         return
-    _table(names, rows)
+    _table(names, rows, reply.currency if priced else None)
 
 
-def _table(names: list[str], rows: list[dict[str, Any]]) -> None:
+def _table(names: list[str], rows: list[dict[str, Any]], currency: str | None) -> None:
     headers = [*names, "runs", "attempts", "failed", "wall", "queued", "cpu", "peak mem", "out"]
+    if currency is not None:
+        headers.append(f"cost {currency}".strip())
     cells = [
         [
             *(str(row[name]) for name in names),
@@ -98,9 +106,13 @@ def _table(names: list[str], rows: list[dict[str, Any]]) -> None:
             _seconds(row["cpu_ms"]),
             _bytes(row["peak_rss_bytes"]),
             _bytes(row["bytes_out"]),
+            *([_cents(row["cost"])] if currency is not None else []),
         ]
         for row in rows
     ]
+    if currency is not None:
+        total = sum((Decimal(row["cost"]) for row in rows), Decimal(0))
+        cells.append(["total", *([""] * (len(headers) - 2)), _cents(str(total))])
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     keys = len(names)
 
@@ -113,6 +125,10 @@ def _table(names: list[str], rows: list[dict[str, Any]]) -> None:
     click.echo(line(headers))
     for row_cells in cells:
         click.echo(line(row_cells))
+
+
+def _cents(amount: str) -> str:
+    return str(Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
 def _seconds(ms: int) -> str:

@@ -35,7 +35,7 @@ class GetUsageRequest(_message.Message):
     def __init__(self, group_by: _Optional[_Union[UsageGrouping, str]] = ..., since: _Optional[float] = ..., until: _Optional[float] = ...) -> None: ...
 
 class UsageRow(_message.Message):
-    __slots__ = ("key", "runs", "attempts", "failed_attempts", "wall_ms", "queue_wait_ms", "cpu_ms", "peak_rss_bytes", "bytes_in", "bytes_out", "log_bytes")
+    __slots__ = ("key", "runs", "attempts", "failed_attempts", "wall_ms", "queue_wait_ms", "cpu_ms", "peak_rss_bytes", "bytes_in", "bytes_out", "log_bytes", "cost", "memory_byte_ms")
     KEY_FIELD_NUMBER: _ClassVar[int]
     RUNS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,8 @@ class UsageRow(_message.Message):
     BYTES_IN_FIELD_NUMBER: _ClassVar[int]
     BYTES_OUT_FIELD_NUMBER: _ClassVar[int]
     LOG_BYTES_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_BYTE_MS_FIELD_NUMBER: _ClassVar[int]
     key: _containers.RepeatedScalarFieldContainer[str]
     runs: int
     attempts: int
@@ -58,12 +60,18 @@ class UsageRow(_message.Message):
     bytes_in: int
     bytes_out: int
     log_bytes: int
-    def __init__(self, key: _Optional[_Iterable[str]] = ..., runs: _Optional[int] = ..., attempts: _Optional[int] = ..., failed_attempts: _Optional[int] = ..., wall_ms: _Optional[int] = ..., queue_wait_ms: _Optional[int] = ..., cpu_ms: _Optional[int] = ..., peak_rss_bytes: _Optional[int] = ..., bytes_in: _Optional[int] = ..., bytes_out: _Optional[int] = ..., log_bytes: _Optional[int] = ...) -> None: ...
+    cost: str
+    memory_byte_ms: int
+    def __init__(self, key: _Optional[_Iterable[str]] = ..., runs: _Optional[int] = ..., attempts: _Optional[int] = ..., failed_attempts: _Optional[int] = ..., wall_ms: _Optional[int] = ..., queue_wait_ms: _Optional[int] = ..., cpu_ms: _Optional[int] = ..., peak_rss_bytes: _Optional[int] = ..., bytes_in: _Optional[int] = ..., bytes_out: _Optional[int] = ..., log_bytes: _Optional[int] = ..., cost: _Optional[str] = ..., memory_byte_ms: _Optional[int] = ...) -> None: ...
 
 class GetUsageResponse(_message.Message):
-    __slots__ = ("rows", "key_names")
+    __slots__ = ("rows", "key_names", "currency", "priced")
     ROWS_FIELD_NUMBER: _ClassVar[int]
     KEY_NAMES_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    PRICED_FIELD_NUMBER: _ClassVar[int]
     rows: _containers.RepeatedCompositeFieldContainer[UsageRow]
     key_names: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, rows: _Optional[_Iterable[_Union[UsageRow, _Mapping]]] = ..., key_names: _Optional[_Iterable[str]] = ...) -> None: ...
+    currency: str
+    priced: bool
+    def __init__(self, rows: _Optional[_Iterable[_Union[UsageRow, _Mapping]]] = ..., key_names: _Optional[_Iterable[str]] = ..., currency: _Optional[str] = ..., priced: _Optional[bool] = ...) -> None: ...

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,9 @@ nodes:
 """
 
 
+PRICES = '[prices]\ncurrency = "EUR"\ncpu_second = "0.001"\ngb_hour = "0"\nrun = "0.01"\n'
+
+
 def omnix(agent: RunningAgent, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(OMNIX), *args, "--agent", agent.address],
@@ -73,7 +77,9 @@ def omnix(agent: RunningAgent, *args: str) -> subprocess.CompletedProcess[str]:
 def measured() -> Iterator[RunningAgent]:
     """An agent of its own (usage is agent-wide) after one run of each pipeline."""
     root = Path(tempfile.mkdtemp(prefix="ox", dir="/tmp"))
-    agent = spawn_agent(root / "agent")
+    config = root / "agent.toml"
+    config.write_text(PRICES)
+    agent = spawn_agent(root / "agent", "--config", str(config))
     try:
         for name, text in (("burn", BURN), ("flaky", FLAKY.format(folder=str(root)))):
             path = root / f"{name}.yaml"
@@ -132,3 +138,22 @@ def test_the_table_lists_pipelines_and_an_empty_range_says_so(measured: RunningA
     empty = omnix(measured, "usage", "--since", "2000-01-01", "--until", "2000-01-02")
     assert empty.returncode == 0 and empty.stdout == ""
     assert "no usage recorded in that range" in empty.stderr
+
+
+def test_costs_follow_the_price_table_exactly(measured: RunningAgent) -> None:
+    nodes = usage(measured, "--by", "node")
+    for row in nodes:
+        # Per node a run is counted once for each of its nodes' groups.
+        expected = Decimal(row["cpu_ms"]) * Decimal("0.000001") + row["runs"] * Decimal("0.01")
+        assert Decimal(row["cost"]) == expected and row["currency"] == "EUR", row
+    runs = usage(measured, "--by", "run")
+    pipelines = usage(measured)
+    assert sum(Decimal(r["cost"]) for r in runs) == sum(Decimal(r["cost"]) for r in pipelines)
+
+
+def test_the_table_shows_cost_with_a_total(measured: RunningAgent) -> None:
+    lines = omnix(measured, "usage").stdout.splitlines()
+    assert lines[0].split()[-2:] == ["cost", "EUR"]
+    total = Decimal(lines[-1].split()[-1])
+    whole = sum((Decimal(row["cost"]) for row in usage(measured)), Decimal(0))
+    assert lines[-1].startswith("total") and total == whole.quantize(Decimal("0.01"))
