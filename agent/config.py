@@ -66,6 +66,22 @@ class AgentConfig:
     worker), `gb_hour` (per GB of peak memory held for an hour of the node's wall time),
     `run` (per run). Empty: usage is reported without cost."""
 
+    alerts: list[Any] = field(default_factory=list)
+    """Alert rules, each an inline table: `{ rule = "pipeline_failures", failures = 3 }`,
+    `{ rule = "run_longer_than", seconds = 600 }`, `{ rule = "daily_executions", percent =
+    80 }`, `{ rule = "cost_per_day", amount = "25.00" }`; any may add `pipeline` (where it
+    applies) and `severity` ("warning" or "critical"). Empty: the daily execution limit
+    at 80 % and 100 % (warnings). See docs/metrics.md."""
+
+    alert_command: list[str] = field(default_factory=list)
+    """A command run for each alert that fires or clears, with the alert as JSON on stdin."""
+
+    alert_webhook: str = ""
+    """A URL each alert that fires or clears is POSTed to as JSON (retried with backoff)."""
+
+    alert_check_s: float = 15.0
+    """How often alert rules are checked (also whenever a run ends)."""
+
     metrics_listen: str = ""
     """`host:port` for a Prometheus endpoint (`/metrics`). Empty: none. Plain HTTP on
     loopback only; with `tls_cert` and `tls_key` it is HTTPS and may listen beyond."""
@@ -206,11 +222,16 @@ def _from_mapping(data: dict[str, Any], source: str) -> AgentConfig:
             raise ConfigError(
                 f"{source}: {key} must be a {expected.__name__}, not {type(value).__name__}"
             )
-        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        if key == "alerts":
+            if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+                raise ConfigError(f'{source}: alerts must be a list of {{ rule = "...", ... }}')
+        elif isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{source}: {key} must be a list of strings")
         setattr(config, key, value)
     if config.log_level not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"{source}: log_level must be debug, info, warning or error")
+    if config.alert_check_s <= 0:
+        raise ConfigError(f"{source}: alert_check_s must be > 0")
     if config.max_concurrent_runs < 1 or config.max_message_mb < 1:
         raise ConfigError(f"{source}: max_concurrent_runs and max_message_mb must be >= 1")
     config.tcp_listeners()

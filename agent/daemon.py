@@ -14,12 +14,14 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from omnix.agent.alerts.monitor import AlertMonitor, Incident
+from omnix.agent.alerts.rules import Facts, parse_rules
 from omnix.agent.config import DB_FILE, MIB, AgentConfig, reply_limit_bytes
 from omnix.agent.errors import BadRequest, EntitlementError, NotFound, NotScheduled, TooLarge
 from omnix.agent.licensing.gate import LicenseGate
@@ -58,6 +60,9 @@ OUTPUT_CHUNK_BYTES = 1 << 20
 """ReadOutputs sends outputs in parts of this size: far below any message limit."""
 
 RESTART_SETTINGS = (
+    "alerts",
+    "alert_command",
+    "alert_webhook",
     "listen",
     "tls_cert",
     "tls_key",
@@ -85,6 +90,7 @@ class AgentStatus:
     store: StoreHealth
     license_tier: str
     metrics_url: str = ""
+    alerts: list[Incident] = field(default_factory=list)
 
 
 class Daemon:
@@ -110,6 +116,8 @@ class Daemon:
         self._license_usage: LicenseUsage | None = None
         self._license_refresh: asyncio.Task[None] | None = None
         self._license_stale = asyncio.Event()
+        self._alerts: AlertMonitor | None = None
+        self._alerting: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
@@ -182,6 +190,17 @@ class Daemon:
         # memory stays small.
         self._warmup = asyncio.create_task(self._warm_python(engine), name="omnix-warm-python")
         self._retention = asyncio.create_task(self._keep_pruning(), name="omnix-retention")
+        self._alerts = AlertMonitor(
+            self._store,
+            parse_rules(
+                self.config.alerts, self.config.source or "config", self.config.price_table()
+            ),
+            self._alert_facts,
+            command=self.config.alert_command,
+            webhook=self.config.alert_webhook,
+            interval_s=self.config.alert_check_s,
+        )
+        self._alerting = asyncio.create_task(self._alerts.run(), name="omnix-alerts")
         if self.metrics is not None and metrics_address is not None:
             from omnix.agent.metrics.http import serve_metrics
 
@@ -250,7 +269,7 @@ class Daemon:
         if self._metrics_server is not None:
             await asyncio.to_thread(self._metrics_server.close)
             self._metrics_server = None
-        for task in (self._warmup, self._retention, self._license_refresh):
+        for task in (self._warmup, self._retention, self._license_refresh, self._alerting):
             if task is not None and not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -259,6 +278,8 @@ class Daemon:
             await self._runs.drain(self.config.drain_grace_s if grace_s is None else grace_s)
         if self._engine is not None:
             await self._engine.close()
+        if self._alerts is not None:
+            await self._alerts.close()
         if self._store is not None:
             await self._store.close()
 
@@ -531,6 +552,8 @@ class Daemon:
 
     def _run_finished(self, pipeline_name: str, trigger: str) -> None:
         self._license_stale.set()
+        if self._alerts is not None:
+            self._alerts.poke()
         if trigger == "schedule":
             self._scheduler.run_finished(pipeline_name)
 
@@ -551,6 +574,25 @@ class Daemon:
         """Verify and store `key`, in force at once: (the new status, the previous one).
         Raises `InvalidLicenseKey` or `LicenseNotInstallable`."""
         return await self.license.install(key)
+
+    # -- alerts ----------------------------------------------------------------------------
+
+    async def _alert_facts(self) -> Facts:
+        """What license rules are judged with. The license is read only once a run was
+        counted today: an idle agent never loads the licensing code for it."""
+        used = (await self.license.usage())[Limit.EXECUTIONS_PER_DAY]
+        limit = None
+        if used:
+            limit = (await self.license.entitlements()).limit(Limit.EXECUTIONS_PER_DAY)
+        return Facts(used, limit, self.config.price_table())
+
+    async def alerts(self) -> list[Incident]:
+        """The alerts firing now, oldest first."""
+        return await self._alerts.firing() if self._alerts is not None else []
+
+    async def check_alerts(self) -> list[Incident]:
+        """Judge the alert rules now; the alerts firing after it."""
+        return await self._alerts.check() if self._alerts is not None else []
 
     # -- usage -----------------------------------------------------------------------------
 
@@ -593,6 +635,7 @@ class Daemon:
             store=await self.store.health(),
             license_tier=(await self.license.entitlements()).tier.value,
             metrics_url=self.metrics_url or "",
+            alerts=await self.alerts(),
         )
 
 

@@ -29,6 +29,16 @@ class AgentServicer:
             uptime_s=status.uptime_s,
             listen_addresses=status.listen_addresses,
             metrics_url=status.metrics_url,
+            alerts=[
+                agent_pb2.Alert(
+                    rule=alert.rule,
+                    key=alert.key,
+                    severity=alert.severity,
+                    message=alert.message,
+                    fired_at=alert.fired_at,
+                )
+                for alert in status.alerts
+            ],
             pipelines=status.pipelines,
             schedules=[schedule_message(s) for s in self._daemon.schedules()],
             running_runs=status.running_runs,

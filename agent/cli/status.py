@@ -1,8 +1,9 @@
 """`omnix-agent status`: what `systemctl status` would show, with Nagios exit codes.
 
 The first line is always the Nagios plugin form (`OMNIX OK - ... | perfdata`). Exit codes:
-0 OK, 1 WARNING (store unhealthy, the queue is long, the license expires within 14 days or
-no longer holds, or a license limit such as the daily executions is used up), 2 CRITICAL (unreachable or not
+0 OK, 1 WARNING (a warning alert fires, the store is unhealthy, the queue is long, the
+license expires within 14 days or no longer holds, or a license limit such as the daily
+executions is used up), 2 CRITICAL (a critical alert fires, or unreachable or not
 serving), 3 UNKNOWN (the agent answered, but not as expected: refused the token, ...).
 """
 
@@ -39,6 +40,17 @@ def _token(state_dir: Path) -> str:
         return (state_dir / TOKEN_FILE).read_text().strip()
     except OSError:
         return ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    """An alert firing on the agent."""
+
+    rule: str
+    key: str
+    severity: str
+    message: str
+    fired_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +103,7 @@ class StatusDetails:
     state_dir: str
     listen_addresses: list[str]
     metrics_url: str
+    alerts: list[AlertSummary]
     pipelines: int
     running_runs: int
     queued_runs: int
@@ -136,6 +149,9 @@ def probe(
         state_dir=reply.state_dir,
         listen_addresses=list(reply.listen_addresses),
         metrics_url=reply.metrics_url,
+        alerts=[
+            AlertSummary(a.rule, a.key, a.severity, a.message, a.fired_at) for a in reply.alerts
+        ],
         pipelines=reply.pipelines,
         running_runs=reply.running_runs,
         queued_runs=reply.queued_runs,
@@ -185,6 +201,10 @@ def _license(client: AgentClient, timeout_s: float) -> LicenseSummary | None:
 def evaluate(details: StatusDetails, warn_queued: int) -> tuple[int, str]:
     """WARNING when the store is unhealthy, the queue reaches `warn_queued`, or the license
     expires within 14 days or no longer holds (the agent degraded to Free); else OK."""
+    critical = [alert for alert in details.alerts if alert.severity == "critical"]
+    if critical:
+        more = f" (+{len(details.alerts) - 1} more alerts)" if len(details.alerts) > 1 else ""
+        return CRITICAL, f"alert {critical[0].rule}: {critical[0].message}{more}"
     if not details.store.ok:
         return WARNING, f"store unhealthy: {details.store.detail}"
     if details.queued_runs >= warn_queued:
@@ -200,6 +220,10 @@ def evaluate(details: StatusDetails, warn_queued: int) -> tuple[int, str]:
                     f"and scheduled fires are refused until it resets or a higher tier is "
                     f"installed (tier {license.tier})"
                 )
+    if details.alerts:
+        first = details.alerts[0]
+        more = f" (+{len(details.alerts) - 1} more)" if len(details.alerts) > 1 else ""
+        return WARNING, f"alert {first.rule}: {first.message}{more}"
     return OK, (
         f"agent {details.version} up {details.uptime_s:.0f}s, "
         f"{details.running_runs} running, {details.queued_runs} queued"
@@ -286,6 +310,8 @@ def _print_details(details: StatusDetails) -> None:
     click.echo(f"  listening:  {', '.join(details.listen_addresses)}")
     if details.metrics_url:
         click.echo(f"  metrics:    {details.metrics_url}")
+    for alert in details.alerts:
+        click.echo(f"  alert:      {alert.severity} {alert.rule}: {alert.message}")
     click.echo(f"  state dir:  {details.state_dir}")
     store = details.store
     click.echo(

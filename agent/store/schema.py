@@ -140,6 +140,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER node_usage_no_delete BEFORE DELETE ON node_usage
         BEGIN SELECT RAISE(ABORT, 'usage records are append-only'); END;
     """,
+    # 8: alert incidents: one row from when a rule's condition began to when it ended.
+    """
+    CREATE TABLE alerts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule TEXT NOT NULL,
+        key TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        fired_at REAL NOT NULL,
+        cleared_at REAL
+    );
+    CREATE UNIQUE INDEX alerts_open ON alerts (rule, key) WHERE cleared_at IS NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

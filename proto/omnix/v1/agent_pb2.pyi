@@ -26,7 +26,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("version", "uptime_s", "listen_addresses", "pipelines", "schedules", "running_runs", "queued_runs", "store", "license_tier", "pid", "state_dir", "metrics_url")
+    __slots__ = ("version", "uptime_s", "listen_addresses", "pipelines", "schedules", "running_runs", "queued_runs", "store", "license_tier", "pid", "state_dir", "metrics_url", "alerts")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
     LISTEN_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +39,7 @@ class GetStatusResponse(_message.Message):
     PID_FIELD_NUMBER: _ClassVar[int]
     STATE_DIR_FIELD_NUMBER: _ClassVar[int]
     METRICS_URL_FIELD_NUMBER: _ClassVar[int]
+    ALERTS_FIELD_NUMBER: _ClassVar[int]
     version: str
     uptime_s: float
     listen_addresses: _containers.RepeatedScalarFieldContainer[str]
@@ -51,4 +52,19 @@ class GetStatusResponse(_message.Message):
     pid: int
     state_dir: str
     metrics_url: str
-    def __init__(self, version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., listen_addresses: _Optional[_Iterable[str]] = ..., pipelines: _Optional[int] = ..., schedules: _Optional[_Iterable[_Union[_schedule_pb2.Schedule, _Mapping]]] = ..., running_runs: _Optional[int] = ..., queued_runs: _Optional[int] = ..., store: _Optional[_Union[StoreHealth, _Mapping]] = ..., license_tier: _Optional[str] = ..., pid: _Optional[int] = ..., state_dir: _Optional[str] = ..., metrics_url: _Optional[str] = ...) -> None: ...
+    alerts: _containers.RepeatedCompositeFieldContainer[Alert]
+    def __init__(self, version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., listen_addresses: _Optional[_Iterable[str]] = ..., pipelines: _Optional[int] = ..., schedules: _Optional[_Iterable[_Union[_schedule_pb2.Schedule, _Mapping]]] = ..., running_runs: _Optional[int] = ..., queued_runs: _Optional[int] = ..., store: _Optional[_Union[StoreHealth, _Mapping]] = ..., license_tier: _Optional[str] = ..., pid: _Optional[int] = ..., state_dir: _Optional[str] = ..., metrics_url: _Optional[str] = ..., alerts: _Optional[_Iterable[_Union[Alert, _Mapping]]] = ...) -> None: ...
+
+class Alert(_message.Message):
+    __slots__ = ("rule", "key", "severity", "message", "fired_at")
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIRED_AT_FIELD_NUMBER: _ClassVar[int]
+    rule: str
+    key: str
+    severity: str
+    message: str
+    fired_at: float
+    def __init__(self, rule: _Optional[str] = ..., key: _Optional[str] = ..., severity: _Optional[str] = ..., message: _Optional[str] = ..., fired_at: _Optional[float] = ...) -> None: ...
