@@ -1,6 +1,7 @@
-"""`omnix` with no arguments: the agent's pipelines, runs, schedules, status and license.
+"""`omnix` with no arguments: the agent's pipelines, runs, schedules, status, license and
+a dashboard.
 
-One mode per view (Textual MODES), switched with 1-5; runs open in a live run screen.
+One mode per view (Textual MODES), switched with 1-6; runs open in a live run screen.
 The header names the license tier in force, kept current by every status the views fetch.
 """
 
@@ -10,6 +11,7 @@ from typing import ClassVar
 
 from omnix.tui.components.agent_screen import AgentScreen
 from omnix.tui.components.agent_view import AgentView
+from omnix.tui.components.dashboard_screen import DashboardScreen
 from omnix.tui.components.license_screen import LicenseScreen, license_warning, tier_title
 from omnix.tui.components.pipelines_screen import PipelinesScreen
 from omnix.tui.components.runs_screen import RunsScreen
@@ -20,11 +22,14 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-HomeScreen = PipelinesScreen | RunsScreen | SchedulesScreen | AgentScreen | LicenseScreen
+HomeScreen = (
+    PipelinesScreen | RunsScreen | SchedulesScreen | AgentScreen | LicenseScreen | DashboardScreen
+)
 
 
 class HomeApp(App[None]):
-    """The agent's pipelines (1), runs (2), schedules (3), status (4) and license (5)."""
+    """The agent's pipelines (1), runs (2), schedules (3), status (4), license (5) and
+    dashboard (6)."""
 
     CSS_PATH = "omnix.tcss"
     TITLE = "omnix"
@@ -34,6 +39,7 @@ class HomeApp(App[None]):
         "schedules": SchedulesScreen,
         "agent": AgentScreen,
         "license": LicenseScreen,
+        "dashboard": DashboardScreen,
     }
     DEFAULT_MODE = "pipelines"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -42,6 +48,7 @@ class HomeApp(App[None]):
         Binding("3", "switch_mode('schedules')", "Sched"),
         Binding("4", "switch_mode('agent')", "Agent"),
         Binding("5", "switch_mode('license')", "License"),
+        Binding("6", "switch_mode('dashboard')", "Dash"),
         Binding("q", "quit", "Quit"),
     ]
 

@@ -21,11 +21,13 @@ from omnix.shared.pipeline import PipelineInvalid, parse_pipeline
 from omnix.tui.summaries import (
     AgentError,
     AgentSummary,
+    AlertSummary,
     LicenseSummary,
     LimitUsage,
     NodeOutput,
     NodeSummary,
     PipelineSummary,
+    PipelineUsage,
     RunSummary,
     ScheduleSummary,
     node_output,
@@ -37,7 +39,7 @@ from omnix.tui.wire import (
     node_status,
     run_status,
 )
-from omnix.v1 import agent_pb2, license_pb2, pipeline_pb2, run_pb2, schedule_pb2
+from omnix.v1 import agent_pb2, license_pb2, pipeline_pb2, run_pb2, schedule_pb2, usage_pb2
 
 if TYPE_CHECKING:
     from omnix.shared.cron import DstShift
@@ -240,7 +242,19 @@ class AgentSession:
             reply.license_tier,
             reply.pid,
             reply.state_dir,
+            tuple(
+                AlertSummary(a.rule, a.key, a.severity, a.message, a.fired_at) for a in reply.alerts
+            ),
         )
+
+    def usage_by_pipeline(self, since: float) -> list[PipelineUsage]:
+        """Usage per pipeline since `since`, largest CPU first, priced when the agent can."""
+        request = usage_pb2.GetUsageRequest(group_by=usage_pb2.USAGE_GROUPING_PIPELINE, since=since)
+        reply = self._call(self.client.usage.GetUsage, request)
+        return [
+            PipelineUsage(row.key[0], row.runs, row.cpu_ms, row.cost, reply.currency)
+            for row in reply.rows
+        ]
 
     def license(self) -> LicenseSummary:
         """The license in force, with today's usage against each limit."""

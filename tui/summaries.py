@@ -93,6 +93,30 @@ class AgentSummary:
     license_tier: str
     pid: int
     state_dir: str
+    alerts: tuple[AlertSummary, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    """An alert firing on the agent."""
+
+    rule: str
+    key: str
+    severity: str
+    message: str
+    fired_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineUsage:
+    """One pipeline's usage since some time, with its cost when the agent has prices."""
+
+    pipeline: str
+    runs: int
+    cpu_ms: int
+    cost: str
+    """Decimal text; empty without prices."""
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)

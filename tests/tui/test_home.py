@@ -21,6 +21,7 @@ from omnix.tui.summaries import LicenseSummary, LimitUsage
 from omnix.v1 import run_pb2, schedule_pb2
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
+from textual.widgets._footer import FooterKey
 
 DAILY = """\
 omnix: 1
@@ -311,3 +312,17 @@ def test_the_header_warns_while_the_license_is_expiring() -> None:
     assert license_warning(summary) == " ⚠ 9 days left"
     assert license_warning(replace(summary, state="valid", days_left=90)) == ""
     assert license_warning(replace(summary, tier="free", state="expired")) == " ✘ license expired"
+
+
+async def test_every_view_shows_all_its_footer_keys_at_80_columns(agent: Agent) -> None:
+    app = HomeApp(agent.address)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in "123456":
+            await pilot.press(key)
+            await loaded(pilot)
+            shown = list(app.screen.query(FooterKey))
+            assert {k.description for k in shown} >= {"Pipelines", "Dash", "Quit"}, key
+            assert all(k.region.right <= 80 and k.region.width for k in shown), (
+                key,
+                [(k.description, k.region) for k in shown],
+            )

@@ -14,13 +14,21 @@ import pytest
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.app import EditorApp
+from omnix.tui.components.dashboard_screen import DashboardScreen, build
 from omnix.tui.components.license_screen import LicenseScreen
 from omnix.tui.components.output_screen import OutputScreen
 from omnix.tui.components.runs_screen import RunsScreen
 from omnix.tui.document import PipelineDocument
 from omnix.tui.home import HomeApp
 from omnix.tui.session import RunSummary
-from omnix.tui.summaries import LicenseSummary, LimitUsage, NodeOutput, node_output
+from omnix.tui.summaries import (
+    AlertSummary,
+    LicenseSummary,
+    LimitUsage,
+    NodeOutput,
+    PipelineUsage,
+    node_output,
+)
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -267,3 +275,54 @@ class TestOutputViewSnapshots:
             "totals", shown, complete=complete, total_bytes=len(text.encode()), max_rows=1000
         )
         assert snap_compare(OutputApp(output), terminal_size=(80, 24))
+
+
+RECORDED_DASHBOARD = build(
+    [
+        RunSummary(
+            f"r{i}",
+            pipeline,
+            1,
+            status,
+            "",
+            "schedule",
+            base - hours * 3600,
+            base - hours * 3600,
+            base - hours * 3600 + seconds,
+            (),
+        )
+        for i, (pipeline, hours, status, seconds) in enumerate(
+            [("nightly-etl", h / 2, RunStatus.SUCCEEDED, 40 + h) for h in range(0, 40)]
+            + [("nightly-etl", 3.2, RunStatus.FAILED, 12.0), ("report", 1.5, RunStatus.FAILED, 3.0)]
+            + [("report", h, RunStatus.SUCCEEDED, 2.5) for h in (2, 5, 9, 13)]
+        )
+        for base in [1_800_000_000.0]
+    ],
+    [
+        PipelineUsage("nightly-etl", 41, 812_000, "4.180000", "EUR"),
+        PipelineUsage("report", 6, 9_000, "0.070000", "EUR"),
+    ],
+    (AlertSummary("pipeline_failures", "report", "warning", "the last run of report failed", 1.0),),
+    RECORDED_LICENSE,
+    1_800_000_000.0,
+)
+"""A day of two pipelines as the dashboard computes it, with one alert firing."""
+
+
+class TestDashboardSnapshots:
+    """The dashboard of `omnix` (6), connected to a real agent, showing a recorded day."""
+
+    @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+    def test_dashboard(
+        self, snap_compare: SnapCompare, agent: Agent, size: tuple[int, int]
+    ) -> None:
+        async def recorded_day(pilot: Pilot[None]) -> None:
+            await pilot.press("6")
+            await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+            screen = pilot.app.screen
+            assert isinstance(screen, DashboardScreen) and screen.refresh_timer is not None
+            screen.refresh_timer.pause()
+            screen.post_message(DashboardScreen.Loaded(RECORDED_DASHBOARD))
+            await pilot.pause()
+
+        assert snap_compare(HomeApp(agent.address), terminal_size=size, run_before=recorded_day)

@@ -30,7 +30,9 @@ T = TypeVar("T")
 class AgentView(Screen[None], Generic[T]):
     """A screen filled from the agent: subclasses define `fetch` (thread) and `show` (UI)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("g", "reload", "Refresh")]
+    # Off the footer, which the six views' keys fill at 80 columns; the views refresh on
+    # their own, and the keys panel (^p) lists it.
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("g", "reload", "Refresh", show=False)]
     REFRESH_S: ClassVar[float | None] = None
     """Fetch again every this many seconds while shown (None: only on `g`)."""
 

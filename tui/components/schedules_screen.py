@@ -30,7 +30,7 @@ class SchedulesScreen(AgentView[Previewed]):
     pauses or resumes the highlighted schedule, `r` runs its pipeline now."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("p", "toggle_pause", "Pause"),  # or resume: the footer is full at 80
         Binding("r", "run_now", "Run now"),
     ]
 
