@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from omnix.agent.alerts.anomaly import HISTORY, baseline, describe, is_anomalous
 from omnix.agent.config import PriceTable
 from omnix.agent.errors import ConfigError
 from omnix.agent.metrics.cost import cost
@@ -31,12 +32,19 @@ from omnix.agent.store.usage import utc_midnight
 from omnix.shared.status import RunStatus
 
 Severity = Literal["warning", "critical"]
-RULES = ("pipeline_failures", "run_longer_than", "daily_executions", "cost_per_day")
+RULES = (
+    "pipeline_failures",
+    "run_longer_than",
+    "daily_executions",
+    "cost_per_day",
+    "duration_anomaly",
+)
 _FIELDS: dict[str, dict[str, type]] = {
     "pipeline_failures": {"pipeline": str, "failures": int},
     "run_longer_than": {"pipeline": str, "seconds": float},
     "daily_executions": {"percent": float},
     "cost_per_day": {"amount": str},
+    "duration_anomaly": {"pipeline": str},
 }
 
 
@@ -60,6 +68,7 @@ class Rule:
             "run_longer_than": f"{self.seconds:g}s",
             "daily_executions": f"{self.percent:g}%",
             "cost_per_day": str(self.amount),
+            "duration_anomaly": self.pipeline,
         }[self.rule]
         return f"{self.rule}@{detail}" if detail else self.rule
 
@@ -120,6 +129,8 @@ def _rule(
         if values.get("seconds", 0) <= 0:
             raise ConfigError(f"{where}: seconds must be > 0")
         return Rule(kind, severity, pipeline=values.get("pipeline", ""), seconds=values["seconds"])
+    if kind == "duration_anomaly":
+        return Rule(kind, severity, pipeline=values.get("pipeline", ""))
     if kind == "daily_executions":
         if not 0 < values.get("percent", 0) <= 1000:
             raise ConfigError(f"{where}: percent must be > 0 (80 is 80 % of the limit)")
@@ -161,6 +172,8 @@ async def findings(
         return await _failures(rule, store)
     if rule.rule == "run_longer_than":
         return await _long_runs(rule, store, moment)
+    if rule.rule == "duration_anomaly":
+        return await _slow_runs(rule, store)
     if rule.rule == "daily_executions":
         limit = facts.executions_limit
         if limit is None or limit <= 0:
@@ -199,6 +212,28 @@ async def _failures(rule: Rule, store: Store) -> list[Finding]:
         if len(runs) == rule.failures and all(status == RunStatus.FAILED for status, _ in runs):
             times = "the last run" if rule.failures == 1 else f"the last {rule.failures} runs"
             found.append(Finding(pipeline, f"{times} of {pipeline} failed (newest: {runs[0][1]})"))
+    return found
+
+
+async def _slow_runs(rule: Rule, store: Store) -> list[Finding]:
+    """Each pipeline's newest succeeded run, judged against the ones before it."""
+    only = "pipeline = ? AND" if rule.pipeline else ""
+    rows = await store.fetch_all(
+        "SELECT pipeline, run_id, finished_at - started_at AS took FROM (SELECT pipeline,"
+        " run_id, started_at, finished_at, ROW_NUMBER() OVER (PARTITION BY pipeline ORDER BY"
+        f" seq DESC) AS newest FROM runs WHERE {only} status = ? AND started_at IS NOT NULL"
+        " AND finished_at IS NOT NULL) WHERE newest <= ? ORDER BY pipeline, newest",
+        [*([rule.pipeline] if rule.pipeline else []), str(RunStatus.SUCCEEDED), HISTORY + 1],
+    )
+    runs: dict[str, list[tuple[str, float]]] = {}
+    for row in rows:
+        runs.setdefault(row["pipeline"], []).append((row["run_id"], float(row["took"])))
+    found = []
+    for pipeline, recent in runs.items():
+        (run_id, took), earlier = recent[0], [t for _, t in recent[1:]]
+        base = baseline(earlier)
+        if base is not None and is_anomalous(took, base):
+            found.append(Finding(run_id, describe(f"run {run_id[:12]} of {pipeline}", took, base)))
     return found
 
 
