@@ -71,7 +71,7 @@ class AgentConfig:
     `{ rule = "run_longer_than", seconds = 600 }`, `{ rule = "daily_executions", percent =
     80 }`, `{ rule = "cost_per_day", amount = "25.00" }`; any may add `pipeline` (where it
     applies) and `severity` ("warning" or "critical"). Empty: the daily execution limit
-    at 80 % and 100 % (warnings). See docs/metrics.md."""
+    at 80 % and 100 % (warnings). See docs/usage.md."""
 
     alert_command: list[str] = field(default_factory=list)
     """A command run for each alert that fires or clears, with the alert as JSON on stdin."""

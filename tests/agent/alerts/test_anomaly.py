@@ -51,7 +51,7 @@ def test_precision_and_recall_on_generated_histories_with_injected_anomalies() -
         false_negative += len(injected - flagged)
     precision = true_positive / (true_positive + false_positive)
     recall = true_positive / (true_positive + false_negative)
-    # Measured at this seed: see docs/metrics.md. Floors, so a worse rule fails.
+    # Measured at this seed: see docs/usage.md. Floors, so a worse rule fails.
     assert precision >= 0.97, (precision, recall, true_positive, false_positive)
     assert recall >= 0.97, (precision, recall, true_positive, false_negative)
 
