@@ -20,7 +20,7 @@ from omnix.agent.workers.env import minimal_env
 from omnix.agent.workers.frames import Header
 from omnix.agent.workers.pool import WorkerPool
 from omnix.agent.workers.process import WorkerCrashed, WorkerProcess
-from omnix.agent.workers.usage import AttemptCost, cpu_seconds, peak_rss_bytes, reset_peak_rss
+from omnix.agent.workers.usage import AttemptCost
 
 REAP_TIMEOUT_S = 5.0
 """How long a cancelled attempt waits for its killed worker to be reaped."""
@@ -109,8 +109,8 @@ class PooledAdapter:
         async with self._pool.acquire() as worker:
             if task.began is not None:
                 task.began()
-            reset_peak_rss(worker.pid)
-            cpu_before = cpu_seconds(worker.pid)
+            # Measured only for a caller that records usage: the agent's runs do.
+            cpu_before = worker.meter.start() if task.measured is not None else None
             try:
                 reply, out = await worker.request(header, blobs, log)
             except asyncio.CancelledError:
@@ -127,13 +127,13 @@ class PooledAdapter:
                 )
             self.on_reply(reply)
             if task.measured is not None:
-                cpu_after = cpu_seconds(worker.pid)
+                cpu_after = worker.meter.cpu_seconds()
                 task.measured(
                     AttemptCost(
                         cpu_s=None
                         if cpu_before is None or cpu_after is None
                         else round(cpu_after - cpu_before, 3),
-                        peak_rss_bytes=peak_rss_bytes(worker.pid),
+                        peak_rss_bytes=worker.meter.peak_rss_bytes(),
                         bytes_in=sum(len(blob) for blob in blobs),
                         bytes_out=sum(len(blob) for blob in out),
                     )

@@ -146,10 +146,10 @@ class AgentMetrics:
 
 
 def _lang(pipeline: Pipeline, node_id: str) -> str:
-    for node in pipeline.nodes:
-        if node.id == node_id:
-            return node.lang
-    return "unknown"
+    try:
+        return pipeline.node(node_id).lang
+    except KeyError:
+        return "unknown"
 
 
 def _trigger(trigger: str) -> str:

@@ -31,6 +31,8 @@ class AttemptFailure:
 
     failure: NodeFailure
     retryable: bool = True
+    timed_out: bool = False
+    """The attempt ran past the node's timeout and was stopped."""
 
 
 def backoff_delay(base: float, attempt: int, rng: random.Random | None = None) -> float:
@@ -91,7 +93,8 @@ async def run_attempt(
             NodeFailure(
                 f"TimeoutError: the node ran longer than its timeout of {timeout:g}s and was "
                 "stopped (its whole process tree was killed); raise `timeout:` if it needs longer"
-            )
+            ),
+            timed_out=True,
         )
     except AdapterUnavailable as exc:
         return AttemptFailure(NodeFailure(f"AdapterUnavailable: {exc}"), retryable=False)

@@ -297,7 +297,7 @@ class RunExecution:
                     queue_wait_ms=round(max(0.0, began - due) * 1000),
                     cpu_ms=None if cost is None or cost.cpu_s is None else round(cost.cpu_s * 1000),
                     peak_rss_bytes=None if cost is None else cost.peak_rss_bytes,
-                    bytes_in=sum(len(self._outputs[up].data) for up in set(node.needs)),
+                    bytes_in=0 if cost is None else cost.bytes_in,
                     bytes_out=0 if cost is None else cost.bytes_out,
                     log_bytes=log_bytes,
                     status=status,
@@ -315,8 +315,7 @@ class RunExecution:
             if isinstance(outcome, Value):
                 record(attempt, "succeeded")
             else:
-                timed_out = outcome.failure.message.startswith("TimeoutError: the node ran")
-                record(attempt, "timed_out" if timed_out else "failed")
+                record(attempt, "timed_out" if outcome.timed_out else "failed")
             return outcome
 
         outcome = await run_attempts(

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from omnix.agent.workers.frames import FrameReceiver, FrameSender, Header, frame_parts
+from omnix.agent.workers.usage import ProcessMeter
 
 Stream = Literal["stdout", "stderr"]
 LogSink = Callable[[Stream, str], None]
@@ -110,6 +111,7 @@ class WorkerProcess(asyncio.SubprocessProtocol):
     def __init__(self, name: str) -> None:
         self.name = name
         self.pid = 0
+        self._meter: ProcessMeter | None = None
         self._marker_token = secrets.token_hex(12)
         marker = f"\x1e{self._marker_token}\x1e".encode()
         self._outputs = {fd: MarkedStream(stream, marker) for fd, stream in _STREAMS.items()}
@@ -196,7 +198,17 @@ class WorkerProcess(asyncio.SubprocessProtocol):
             request.markers += seen
             request.maybe_finish()
 
+    @property
+    def meter(self) -> ProcessMeter:
+        """CPU and peak memory of this worker, per attempt (its /proc files kept open)."""
+        if self._meter is None:
+            self._meter = ProcessMeter(self.pid)
+        return self._meter
+
     def process_exited(self) -> None:
+        if self._meter is not None:
+            self._meter.close()
+            self._meter = None
         self.returncode = self._transport.get_returncode() if self._transport else -1
         if not self._exited.done():
             self._exited.set_result(self.returncode or 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING
 
 from omnix.shared.status import RunStatus
@@ -100,7 +101,7 @@ def build(
             )
         )
     # Most expensive first when priced, else the busiest.
-    rows.sort(key=lambda r: (-float(r.cost or 0), -r.runs, r.pipeline))
+    rows.sort(key=lambda r: (-Decimal(r.cost or 0), -r.runs, r.pipeline))
     limits: tuple[tuple[str, int, int | None], ...] = ()
     if license is not None:
         limits = tuple(
@@ -168,7 +169,10 @@ class DashboardScreen(AgentView[Dashboard]):
         table = self.query_one(DataTable)
         table.clear()
         for row in data.pipelines:
-            cost = f"{float(row.cost):.2f} {data.currency}".strip() if row.cost else "—"
+            cost = "—"
+            if row.cost:
+                cents = Decimal(row.cost).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+                cost = f"{cents} {data.currency}".strip()
             table.add_row(
                 row.pipeline,
                 str(row.runs),

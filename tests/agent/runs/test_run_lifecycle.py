@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from omnix.agent.adapters.python import PythonAdapter
 from omnix.agent.runs.engine import Engine
+from omnix.agent.store.metering import NodeUsage
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.pipeline import Pipeline
 from omnix.shared.status import NodeStatus, RunStatus
@@ -301,3 +302,22 @@ async def test_the_wait_for_a_free_worker_is_queue_wait_not_duration(
     nodes = sorted(document.nodes.values(), key=lambda node: node.queue_wait_s or 0.0)
     assert all(0.4 <= (node.duration_s or 0.0) < 0.78 for node in nodes), document.dumps()
     assert 0.35 <= (nodes[1].queue_wait_s or 0.0) < 0.78, document.dumps()
+
+
+async def test_each_attempt_leaves_a_usage_record_saying_how_it_ended(
+    engine: Engine, make_pipeline: Make
+) -> None:
+    pipeline = make_pipeline("""
+        omnix: 1
+        name: usage
+        nodes:
+          - {id: slow, lang: python, timeout: 0.5, code: "import time; time.sleep(30)"}
+          - {id: quick, lang: python, code: "print('hi'); 1"}
+    """)
+    records: list[NodeUsage] = []
+    await engine.run(pipeline, on_usage=records.append)
+    by_node = {record.node_id: record for record in records}
+    assert by_node["slow"].status == "timed_out" and by_node["quick"].status == "succeeded"
+    quick = by_node["quick"]
+    assert quick.log_bytes == 3 and quick.cpu_ms is not None and quick.peak_rss_bytes
+    assert quick.bytes_out > 0 and 0 <= quick.wall_ms < 5000
