@@ -65,7 +65,7 @@ def command(run_id: str, as_json: bool, with_outputs: bool, agent: str | None) -
         out.write(f"  {label:<9} {local_time(document[key] or 0)}\n")
     for node_id, node in document["nodes"].items():
         took = f" in {node['duration_s']:.3f}s" if node["duration_s"] is not None else ""
-        if node["queue_wait_s"]:
+        if (node["queue_wait_s"] or 0) >= 0.001:  # a warm worker waits microseconds
             took += f" after {node['queue_wait_s']:.3f}s queued"
         tries = f", {node['attempts']} attempts" if node["attempts"] > 1 else ""
         out.write(f"  node {node_id}: {node['status']}{took}{tries}\n")
