@@ -135,16 +135,32 @@ def screen(tmux: list[str]) -> str:
     ).stdout
 
 
-def wait_for(tmux: list[str], seen: Callable[[str], bool], limit_s: float = 30) -> str:
-    """The screen once `seen` holds for it (tmux has no event to await: poll it)."""
+def pane(tmux: list[str], field: str) -> str:
+    """One of tmux's format variables for the editor's pane (e.g. `pane_dead`)."""
+    return subprocess.run(
+        [*tmux, "display-message", "-p", "-t", "edit", f"#{{{field}}}"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout.strip()
+
+
+def poll(probe: Callable[[], str], seen: Callable[[str], bool], limit_s: float = 30) -> str:
+    """`probe()` once `seen` holds for it (tmux has no event to await: poll it)."""
     deadline = time.monotonic() + limit_s
     while True:
-        text = screen(tmux)
+        text = probe()
         if seen(text):
             return text
         if time.monotonic() > deadline:
-            raise AssertionError(f"not seen in {limit_s:.0f} s; the screen:\n{text}")
+            raise AssertionError(f"not seen in {limit_s:.0f} s; last seen:\n{text}")
         time.sleep(0.1)
+
+
+def wait_for(tmux: list[str], seen: Callable[[str], bool], limit_s: float = 30) -> str:
+    """The screen once `seen` holds for it."""
+    return poll(lambda: screen(tmux), seen, limit_s)
 
 
 class TestUnderTmux:
@@ -158,7 +174,8 @@ class TestUnderTmux:
         command = " ".join([*EDIT[:2], repr(EDIT[2]), *EDIT[3:], str(pipeline_file), *NO_AGENT])
         subprocess.run(
             [*tmux, "new-session", "-d", "-s", "edit", "-x", "80", "-y", "24",
-             f"env -u COLORTERM TERM={term} {command}"],
+             f"env -u COLORTERM TERM={term} {command}",
+             ";", "set-option", "-w", "-t", "edit", "remain-on-exit", "on"],
             check=True,
             timeout=10,
         )  # fmt: skip
@@ -169,4 +186,6 @@ class TestUnderTmux:
         moved = wait_for(tmux, lambda text: "Node totals" in text)
         assert "┃ ○ totals ┃" in moved
         subprocess.run([*tmux, "send-keys", "-t", "edit", "q"], check=True, timeout=10)
-        wait_for(tmux, lambda text: "Node totals" not in text)
+        # The pane stays after the editor exits (remain-on-exit), so its end can be read.
+        poll(lambda: pane(tmux, "pane_dead"), lambda dead: dead == "1")
+        assert pane(tmux, "pane_dead_status") == "0"
