@@ -42,3 +42,19 @@ def default_state_dir(environ: Mapping[str, str] | None = None, euid: int | None
 def socket_path(state_dir: Path) -> Path:
     """The unix socket the agent of `state_dir` serves on."""
     return state_dir / SOCKET_NAME
+
+
+CACHE_DIR_ENV = "OMNIX_CACHE_DIR"
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where compiled node code is cached (Go binaries, Scala classes): `$OMNIX_CACHE_DIR`,
+    else `$CACHE_DIRECTORY` (systemd's `CacheDirectory=`), else `$XDG_CACHE_HOME/omnix`
+    (default `~/.cache/omnix`). Safe to delete: everything in it is rebuilt on demand."""
+    env = os.environ if environ is None else environ
+    if env.get(CACHE_DIR_ENV):
+        return Path(env[CACHE_DIR_ENV]).expanduser().absolute()
+    if env.get("CACHE_DIRECTORY"):
+        return Path(env["CACHE_DIRECTORY"].split(":")[0])
+    cache_home = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(cache_home) / "omnix"

@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 
 from omnix.agent.adapters.base import Adapter, AdapterUnavailable
 from omnix.shared.pipeline import BUILTIN_LANGUAGES
+from omnix.shared.runtimes import install_hint
 
 ENTRY_POINT_GROUP = "omnix.adapters"
 
@@ -24,16 +25,12 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "python": "omnix.agent.adapters.python:PythonAdapter",
     "sql": "omnix.agent.adapters.sql:SqlAdapter",
     "javascript": "omnix.agent.adapters.javascript.adapter:JavaScriptAdapter",
+    "r": "omnix.agent.adapters.r.adapter:RAdapter",
+    "go": "omnix.agent.adapters.go.adapter:GoAdapter",
+    "scala": "omnix.agent.adapters.scala.adapter:ScalaAdapter",
+    "julia": "omnix.agent.adapters.julia.adapter:JuliaAdapter",
 }
 """Languages this package runs itself, as "module:attribute" of a zero-argument factory."""
-
-_INSTALL_HINTS = {
-    "javascript": "install Node.js 20 or newer (e.g. apt-get install nodejs)",
-    "r": "install an adapter package for R (none ships with Omnix yet)",
-    "julia": "install an adapter package for Julia (none ships with Omnix yet)",
-    "scala": "install an adapter package for Scala (none ships with Omnix yet)",
-    "go": "install an adapter package for Go (none ships with Omnix yet)",
-}
 
 
 def adapter_targets() -> dict[str, str]:
@@ -51,7 +48,7 @@ def _load_factory(language: str, target: str) -> Callable[[], Adapter]:
     except ImportError as exc:
         raise AdapterUnavailable(
             f"the {language} adapter ({target}) cannot be imported: {exc}. "
-            f"{_INSTALL_HINTS.get(language, 'Reinstall the package that provides it.')}"
+            f"{install_hint(language) or 'Reinstall the package that provides it.'}"
         ) from None
     except AttributeError:
         raise AdapterUnavailable(
@@ -77,9 +74,7 @@ class AdapterRegistry(Mapping[str, Adapter]):
         target = self._targets.get(language)
         if target is None:
             if language in BUILTIN_LANGUAGES:
-                raise AdapterUnavailable(
-                    f"no adapter for '{language}' is installed: {_INSTALL_HINTS.get(language, '')}"
-                )
+                raise AdapterUnavailable(f"no adapter for '{language}' is installed")
             raise KeyError(language)
         adapter = _load_factory(language, target)()
         if getattr(adapter, "language", language) != language:

@@ -24,11 +24,12 @@ from omnix.agent.adapters.pooled import PooledAdapter
 from omnix.agent.workers.env import minimal_env
 from omnix.agent.workers.frames import Header
 from omnix.agent.workers.process import WorkerProcess
+from omnix.shared.runtimes import install_hint
 
 HERE = Path(__file__).resolve().parent
 WORKER_SCRIPT = HERE / "worker.mjs"
 MIN_NODE_MAJOR = 20
-INSTALL_HINT = "install Node.js >= 20, e.g. apt-get install nodejs"
+INSTALL_HINT = install_hint("javascript")
 # JavaScript's dates are UTC here whatever the machine's zone (docs/types.md).
 WORKER_TZ = "UTC"
 START_TIMEOUT_S = 15.0

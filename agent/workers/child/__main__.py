@@ -33,6 +33,11 @@ def _ops() -> dict[str, Op]:
 
         return sql_op.run(header, blobs)
 
+    def external(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
+        from omnix.agent.workers.child.external import bridge
+
+        return bridge.run(header, blobs)
+
     def table_to_json(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
         # With a `path`, the JSON goes straight to that file (the agent's output store)
         # and only its size comes back; otherwise the JSON is the reply.
@@ -61,6 +66,7 @@ def _ops() -> dict[str, Op]:
     return {
         "python": python,
         "sql": sql,
+        "external": external,
         "table_to_json": table_to_json,
         "ping": ping,
         "echo": echo,

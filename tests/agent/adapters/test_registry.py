@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from omnix.agent.adapters.base import AdapterUnavailable
+from omnix.agent.adapters.julia.adapter import JuliaAdapter
 from omnix.agent.adapters.python import PythonAdapter
 from omnix.agent.adapters.registry import AdapterRegistry, adapter_targets
 from omnix.agent.runs.engine import Engine
@@ -68,16 +69,20 @@ async def test_a_package_adds_a_language_with_an_entry_point(shout_plugin: None)
     assert document.nodes["hello"].output == "HELLO"
 
 
-async def test_a_language_without_an_adapter_fails_its_nodes_saying_what_to_install() -> None:
+async def test_a_language_whose_runtime_is_missing_fails_its_nodes_saying_what_to_install(
+    tmp_path: Path,
+) -> None:
     pipeline = Pipeline(
-        name="r",
-        nodes=(Node(id="stats", lang="r", code="1"), Node(id="ok", lang="python", code="2")),
+        name="julia",
+        nodes=(Node(id="stats", lang="julia", code="1"), Node(id="ok", lang="python", code="2")),
     )
-    async with Engine() as engine:
+    adapters = {"julia": JuliaAdapter(str(tmp_path / "julia")), "python": PythonAdapter()}
+    async with Engine(adapters=adapters) as engine:
         document = await engine.run(pipeline)
     assert document.status is RunStatus.FAILED
     assert document.nodes["stats"].status is NodeStatus.FAILED
-    assert "no adapter for 'r' is installed" in (document.nodes["stats"].error or "")
+    error = document.nodes["stats"].error or ""
+    assert "julia not found" in error and "https://julialang.org/downloads/" in error
     assert document.nodes["ok"].output == 2
 
 

@@ -295,7 +295,7 @@ async def test_close_stops_the_worker(require_binary: Callable[[str, str], str])
 async def test_missing_node_binary_is_a_clear_error(tmp_path: Path) -> None:
     adapter = JavaScriptAdapter(node=str(tmp_path / "no-such-node"))
     with pytest.raises(
-        AdapterUnavailable, match=r"install Node.js >= 20, e.g. apt-get install nodejs"
+        AdapterUnavailable, match=r"install Node\.js 20 or newer, e\.g\. apt-get install nodejs"
     ):
         await adapter.start()
 
