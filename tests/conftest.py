@@ -36,11 +36,17 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["OMNIX_STATE_DIR"] = _SESSION_STATE.setdefault(
             "dir", tempfile.mkdtemp(prefix="omnix-state-")
         )
+    # Compiled node code (Go binaries, Scala classes) goes to the session's own cache too.
+    if "OMNIX_CACHE_DIR" not in os.environ:
+        os.environ["OMNIX_CACHE_DIR"] = _SESSION_STATE.setdefault(
+            "cache", tempfile.mkdtemp(prefix="omnix-cache-")
+        )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if "dir" in _SESSION_STATE:
-        shutil.rmtree(_SESSION_STATE.pop("dir"), ignore_errors=True)
+    for key in ("dir", "cache"):
+        if key in _SESSION_STATE:
+            shutil.rmtree(_SESSION_STATE.pop(key), ignore_errors=True)
 
 
 _SESSION_STATE: dict[str, str] = {}

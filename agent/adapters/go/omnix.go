@@ -240,13 +240,18 @@ func appendValue(buf *bytes.Buffer, kind string, value any) error {
 		buf.WriteString(strconv.FormatBool(value.(bool)))
 	case "string":
 		appendString(buf, value.(string))
-	case "timestamp":
+	case "timestamp-us", "timestamp-ns":
 		t := value.(time.Time)
-		if t.Year() < 1678 || t.Year() > 2261 {
-			return fmt.Errorf("%s is outside the nanosecond timestamp range (1678-2261)", t)
+		seconds, nanos := t.Unix(), int64(t.Nanosecond())
+		per, ticks := int64(1_000_000), nanos/1000
+		if kind == "timestamp-ns" {
+			per, ticks = 1_000_000_000, nanos
+		}
+		if seconds > math.MaxInt64/per-1 || seconds < math.MinInt64/per+1 {
+			return fmt.Errorf("%s is outside the range of a 64-bit timestamp", t)
 		}
 		buf.WriteByte('"')
-		buf.WriteString(strconv.FormatInt(t.UnixNano(), 10))
+		buf.WriteString(strconv.FormatInt(seconds*per+ticks, 10))
 		buf.WriteByte('"')
 	}
 	return nil
@@ -310,8 +315,17 @@ func encodeTable(rows Table, upstream []string) ([]byte, error) {
 			if zone == "Local" {
 				zone = "UTC"
 			}
-			buf.WriteString(`,"unit":"ns","tz":`)
+			// Microseconds (a range of ±290,000 years) unless a value has finer digits.
+			unit := "us"
+			for _, row := range rows {
+				if t, ok := row[name].(time.Time); ok && t.Nanosecond()%1000 != 0 {
+					unit = "ns"
+					break
+				}
+			}
+			buf.WriteString(`,"unit":"` + unit + `","tz":`)
 			appendString(&buf, zone)
+			kind = "timestamp-" + unit
 		}
 		buf.WriteString(`,"values":[`)
 		for i, row := range rows {

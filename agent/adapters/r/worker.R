@@ -42,6 +42,11 @@ decode_column <- function(column, nrows) {
   type <- column$type
   if (type == "int64") {
     text <- as.character(values)
+    if (any(text == "-9223372036854775808", na.rm = TRUE)) {
+      stop(sprintf(paste0(
+        "column '%s' holds -9223372036854775808 (int64's minimum), which R's bit64 uses as NA; ",
+        "it cannot reach R exactly: filter or cast it upstream"), column$name), call. = FALSE)
+    }
     big <- as.integer64(text)
     if (all(is.na(big) | abs(big) <= INT32_MAX)) return(as.integer(big))
     return(big)

@@ -242,8 +242,17 @@ object Exchange {
       s"a ${other.getClass.getName} cannot be a table value (use Long, Double, Boolean, String, LocalDate, LocalDateTime, Instant or null)")
   }
 
-  private def nanos(instant: Instant): String =
-    (BigInt(instant.getEpochSecond) * 1000000000L + instant.getNano).toString
+  private def ticks(instant: Instant, unit: String): String =
+    if (unit == "ns") (BigInt(instant.getEpochSecond) * 1000000000L + instant.getNano).toString
+    else (BigInt(instant.getEpochSecond) * 1000000L + instant.getNano / 1000).toString
+
+  private def instantOf(value: Any): Option[Instant] = value match {
+    case t: LocalDateTime => Some(t.toInstant(ZoneOffset.UTC))
+    case t: Instant => Some(t)
+    case t: ZonedDateTime => Some(t.toInstant)
+    case Some(v) => instantOf(v)
+    case _ => None
+  }
 
   private def encode(kind: String, value: Any, out: java.lang.StringBuilder): Unit = value match {
     case null | None => out.append("null")
@@ -260,11 +269,7 @@ object Exchange {
       case "bool" => out.append(value.toString)
       case "string" => Json.quote(value.toString, out)
       case "date" => out.append(value.asInstanceOf[LocalDate].toEpochDay)
-      case _ => out.append('"').append(value match {
-        case t: LocalDateTime => nanos(t.toInstant(ZoneOffset.UTC))
-        case t: Instant => nanos(t)
-        case t: ZonedDateTime => nanos(t.toInstant)
-      }).append('"')
+      case unit => out.append('"').append(ticks(instantOf(value).get, unit)).append('"')
     }
   }
 
@@ -297,8 +302,10 @@ object Exchange {
       out.append("{\"name\":"); Json.quote(name, out)
       val base = if (kind.isEmpty) "null" else kind.takeWhile(_ != '-')
       out.append(",\"type\":\"").append(base).append('"')
+      // Microseconds (a range of ±290,000 years) unless a value has finer digits.
+      val unit = if (rows.exists(row => instantOf(row.getOrElse(name, null)).exists(_.getNano % 1000 != 0))) "ns" else "us"
       if (base == "timestamp") {
-        out.append(",\"unit\":\"ns\",\"tz\":")
+        out.append(",\"unit\":\"").append(unit).append("\",\"tz\":")
         val zone = kind.drop("timestamp-".length)
         if (zone == "naive") out.append("null") else Json.quote(zone, out)
       }
@@ -306,7 +313,7 @@ object Exchange {
       var r = 0
       while (r < rows.length) {
         if (r > 0) out.append(',')
-        encode(base, rows(r).getOrElse(name, null), out)
+        encode(if (base == "timestamp") unit else base, rows(r).getOrElse(name, null), out)
         r += 1
       }
       out.append("]}")
@@ -359,7 +366,7 @@ final class Compiler(cache: File, classpath: String) {
       if (reporter.hasErrors) {
         val errors = reporter.infos.toSeq.filter(_.severity == reporter.ERROR).map { info =>
           val line = if (info.pos.isDefined) info.pos.line - offset else 0
-          (line, info.msg)
+          (line, info.msg.split("\n").map(_.trim).filter(_.nonEmpty).mkString(" "))
         }
         val detail = errors.map { case (line, msg) => s"$node.scala:$line: $msg" }.mkString("\n")
         val (line, msg) = errors.head
