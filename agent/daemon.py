@@ -20,6 +20,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from omnix.agent.adapters.base import LanguageSupport
 from omnix.agent.alerts.monitor import AlertMonitor, Incident
 from omnix.agent.alerts.rules import Facts, parse_rules
 from omnix.agent.config import DB_FILE, MIB, AgentConfig, reply_limit_bytes
@@ -40,7 +41,7 @@ from omnix.shared.cron import FireTime
 from omnix.shared.outputs import KeepOutputs, UnknownNode, check_output_nodes
 from omnix.shared.params import ParamError, check_json_params, unknown_param
 from omnix.shared.pipeline import Pipeline
-from omnix.shared.tiers import Limit
+from omnix.shared.tiers import Limit, cheapest_tier_for_language
 
 if TYPE_CHECKING:
     from omnix.agent.licensing.report import LicenseReport
@@ -91,6 +92,22 @@ class AgentStatus:
     license_tier: str
     metrics_url: str = ""
     alerts: list[Incident] = field(default_factory=list)
+    languages: list[LanguageStatus] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageStatus:
+    """A language on this agent: its runtime (version or problem) and whether it is licensed."""
+
+    language: str
+    version: str
+    problem: str
+    licensed: bool
+    tier_needed: str
+
+
+LANGUAGE_PROBE_TTL_S = 300.0
+"""How long `omnix-agent status` reuses the runtimes' versions (probing runs each runtime)."""
 
 
 class Daemon:
@@ -108,6 +125,7 @@ class Daemon:
         self._store: Store | None = None
         self._runs: RunManager | None = None
         self._engine = engine
+        self._language_probe: tuple[float, asyncio.Future[list[LanguageSupport]]] | None = None
         self._license: LicenseGate | None = None
         self._warmup: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
@@ -636,7 +654,34 @@ class Daemon:
             license_tier=(await self.license.entitlements()).tier.value,
             metrics_url=self.metrics_url or "",
             alerts=await self.alerts(),
+            languages=await self.languages(),
         )
+
+    async def languages(self) -> list[LanguageStatus]:
+        """Which languages this agent runs: each runtime's version (probed at most every
+        `LANGUAGE_PROBE_TTL_S`, concurrently) and whether the license includes it."""
+        probe = getattr(self._engine, "languages", None)
+        if probe is None:
+            return []
+        now = time.monotonic()
+        if self._language_probe is None or now - self._language_probe[0] > LANGUAGE_PROBE_TTL_S:
+            self._language_probe = (now, asyncio.ensure_future(probe()))
+        found: list[LanguageSupport] = await asyncio.shield(self._language_probe[1])
+        entitlements = await self.license.entitlements()
+        statuses = []
+        for support in found:
+            licensed = entitlements.allows_language(support.language)
+            needed = None if licensed else cheapest_tier_for_language(support.language)
+            statuses.append(
+                LanguageStatus(
+                    support.language,
+                    support.version,
+                    support.problem,
+                    licensed,
+                    needed.value if needed is not None else "",
+                )
+            )
+        return statuses
 
 
 async def prune_store(store: Store, config: AgentConfig, now: datetime | None = None) -> int:

@@ -76,5 +76,14 @@ class Adapter(Protocol):
         """Stop every process this adapter started."""
 
 
+@dataclass(frozen=True, slots=True)
+class LanguageSupport:
+    """Whether this machine runs a language: its runtime's version, or the problem."""
+
+    language: str
+    version: str = ""
+    problem: str = ""
+
+
 class AdapterUnavailable(Exception):
     """The language's runtime is missing or broken; the message says what to install."""

@@ -93,6 +93,13 @@ class ExternalAdapter(PythonWorkerAdapter):
                 self._runtime = await self.locate(self._executable)
             return self._runtime
 
+    async def version(self) -> str:
+        """The runtime's version, found without starting anything (cheap enough for a status
+        check); `AdapterUnavailable` when the runtime is missing."""
+        if self._runtime is not None:
+            return self._runtime.version
+        return (await self.locate(self._executable)).version
+
     async def start(self) -> None:
         """Check the runtime before any worker starts, so a missing one says what to install."""
         await self.runtime()

@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import platform
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 
 from omnix.agent.adapters.base import AdapterUnavailable, LogSink, NodeFailure, NodeTask, Value
 from omnix.agent.workers.env import minimal_env
@@ -165,6 +168,18 @@ class PythonWorkerAdapter(PooledAdapter):
             "--preload",
             ",".join(self.preload),
         ]
+
+    version_of = ""
+    """The distribution whose version `version` reports (empty: Python's own)."""
+
+    async def version(self) -> str:
+        """Python's version, or that of the library the language runs on (DuckDB for SQL)."""
+        if not self.version_of:
+            return platform.python_version()
+        try:
+            return package_version(self.version_of)
+        except PackageNotFoundError:
+            raise self.cannot_start(f"{self.version_of} is not installed") from None
 
     def cannot_start(self, reason: str) -> AdapterUnavailable:
         """Names the interpreter and what to install into it."""

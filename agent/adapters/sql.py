@@ -19,6 +19,7 @@ class SqlAdapter(PythonWorkerAdapter):
     op = "sql"
     preload: tuple[str, ...] = ("duckdb", "pyarrow", "omnix.agent.workers.child.sql_op")
     install_hint = "pip install duckdb pyarrow"
+    version_of = "duckdb"
 
     def request(self, task: NodeTask) -> tuple[Header, Sequence[bytes]]:
         """The common request plus the node's `connection` (relative paths resolve in workdir)."""

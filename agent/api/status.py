@@ -39,6 +39,16 @@ class AgentServicer:
                 )
                 for alert in status.alerts
             ],
+            languages=[
+                agent_pb2.LanguageSupport(
+                    language=item.language,
+                    version=item.version,
+                    problem=item.problem,
+                    licensed=item.licensed,
+                    tier_needed=item.tier_needed,
+                )
+                for item in status.languages
+            ],
             pipelines=status.pipelines,
             schedules=[schedule_message(s) for s in self._daemon.schedules()],
             running_runs=status.running_runs,

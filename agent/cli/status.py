@@ -93,6 +93,17 @@ class ScheduleSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageSummary:
+    """A language the agent knows: its runtime's version, or why it cannot run."""
+
+    language: str
+    version: str
+    problem: str
+    licensed: bool
+    tier_needed: str
+
+
+@dataclass(frozen=True, slots=True)
 class StatusDetails:
     """What an agent that answered reports; `--json` prints it field by field."""
 
@@ -104,6 +115,7 @@ class StatusDetails:
     listen_addresses: list[str]
     metrics_url: str
     alerts: list[AlertSummary]
+    languages: list[LanguageSummary]
     pipelines: int
     running_runs: int
     queued_runs: int
@@ -151,6 +163,10 @@ def probe(
         metrics_url=reply.metrics_url,
         alerts=[
             AlertSummary(a.rule, a.key, a.severity, a.message, a.fired_at) for a in reply.alerts
+        ],
+        languages=[
+            LanguageSummary(l.language, l.version, l.problem, l.licensed, l.tier_needed)
+            for l in reply.languages
         ],
         pipelines=reply.pipelines,
         running_runs=reply.running_runs,
@@ -305,6 +321,11 @@ def command(
     sys.exit(code)
 
 
+def _language(item: LanguageSummary) -> str:
+    text = f"{item.language} {item.version}".rstrip()
+    return text if item.licensed else f"{text} (needs {item.tier_needed or 'another tier'})"
+
+
 def _print_details(details: StatusDetails) -> None:
     click.echo(f"  address:    {details.address} (pid {details.pid})")
     click.echo(f"  listening:  {', '.join(details.listen_addresses)}")
@@ -319,6 +340,12 @@ def _print_details(details: StatusDetails) -> None:
         f"({store.size_bytes} bytes, schema {store.schema_version})"
     )
     click.echo(f"  pipelines:  {details.pipelines}")
+    runs = [item for item in details.languages if not item.problem]
+    if runs:
+        click.echo("  languages:  " + ", ".join(_language(item) for item in runs))
+    for item in details.languages:
+        if item.problem:
+            click.echo(f"  cannot run: {item.language} - {item.problem}")
     click.echo(f"  runs:       {details.running_runs} running, {details.queued_runs} queued")
     click.echo(f"  license:    {license_line(details.license)}")
     for schedule in details.schedules:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Mapping
 from types import TracebackType
 from typing import Any
 
-from omnix.agent.adapters.base import Adapter, AdapterUnavailable
+from omnix.agent.adapters.base import Adapter, AdapterUnavailable, LanguageSupport
 from omnix.agent.adapters.registry import AdapterRegistry
 from omnix.agent.runs.execution import RunExecution, SecretResolver
 from omnix.agent.runs.outputs import TableDecoder
@@ -26,7 +26,7 @@ from omnix.agent.store.metering import NodeUsage
 from omnix.agent.store.outputs import OutputFiles
 from omnix.shared.events import RunEvent
 from omnix.shared.params import check_json_params
-from omnix.shared.pipeline import Pipeline
+from omnix.shared.pipeline import BUILTIN_LANGUAGES, Pipeline
 from omnix.shared.rundoc import RunDocument
 
 
@@ -100,6 +100,29 @@ class Engine:
                 if pids is not None:
                     counts[language] = len(pids)
         return counts
+
+    async def languages(self) -> list[LanguageSupport]:
+        """Every language this engine knows (built-ins and plugins), each with its runtime's
+        version or why it cannot run here. Starts nothing: only version probes run."""
+        names = sorted(set(BUILTIN_LANGUAGES) | set(self._adapters))
+        return list(await asyncio.gather(*(self._support(name) for name in names)))
+
+    async def _support(self, language: str) -> LanguageSupport:
+        try:
+            adapter = self._adapters[language]
+        except KeyError:
+            return LanguageSupport(language, problem=f"no adapter for '{language}' is installed")
+        except AdapterUnavailable as exc:
+            return LanguageSupport(language, problem=str(exc))
+        version = getattr(adapter, "version", None)
+        if version is None:
+            return LanguageSupport(language)  # a plugin that does not say
+        try:
+            return LanguageSupport(language, version=str(await version()))
+        except AdapterUnavailable as exc:
+            return LanguageSupport(language, problem=str(exc))
+        except Exception as exc:  # a plugin's bug must not break a status check
+            return LanguageSupport(language, problem=f"{type(exc).__name__}: {exc}")
 
     async def warm(self, language: str) -> None:
         """Start `language`'s adapter ahead of the first run that needs it."""

@@ -46,3 +46,22 @@ def test_validating_a_valid_file_imports_no_heavy_library(tmp_path: Path) -> Non
         timeout=60,
     )
     assert result.stdout.strip().endswith("[]"), result.stdout + result.stderr
+
+
+def test_a_node_whose_runtime_is_missing_is_a_warning_naming_node_language_and_install(
+    tmp_path: Path,
+) -> None:
+    """Julia is not installed on this machine (Debian does not package it); the file stays
+    valid, since the agent that runs it may have julia."""
+    pipeline = tmp_path / "stats.yaml"
+    pipeline.write_text(
+        "omnix: 1\nname: stats\nnodes:\n  - {id: a, lang: python, code: '1'}\n"
+        "  - id: fit\n    lang: julia\n    code: '1 + 1'\n"
+    )
+    result = omnix("validate", str(pipeline))
+    assert result.returncode == 0
+    assert (
+        f"{pipeline}:5: warning: node 'fit' is julia: julia is not installed on this machine: "
+        "install Julia 1.6 or newer from https://julialang.org/downloads/"
+    ) in result.stderr
+    assert "node 'a'" not in result.stderr

@@ -110,6 +110,13 @@ class JavaScriptAdapter(PooledAdapter):
         self.last_timings: dict[str, float] = {}
         """Milliseconds the worker spent decoding inputs, running code and encoding the output."""
 
+    async def version(self) -> str:
+        """Node.js's version (`AdapterUnavailable` when it is missing or too old)."""
+        async with self._runtime_lock:
+            if self._runtime is None:
+                self._runtime = await find_node(self._node)
+        return ".".join(map(str, self._runtime.version))
+
     async def command(self) -> list[str]:
         """Node.js with the permission model on, allowed to read only the worker's own files."""
         async with self._runtime_lock:

@@ -72,6 +72,21 @@ class ScalaAdapter(ExternalAdapter):
         self._classpath = os.pathsep.join([*map(str, jars), str(classes)])
         return runtime
 
+    async def version(self) -> str:
+        """`scala -version` alone: the worker is compiled when the first node needs it."""
+        if self._runtime is not None:
+            return self._runtime.version
+        found = await probe(
+            "Scala",
+            self._executable or "scala",
+            ["-version"],
+            r"version (\d+\.\d+\.\d+)",
+            INSTALL_HINT,
+        )
+        if shutil.which("java") is None:
+            raise AdapterUnavailable(f"java not found: Scala nodes run on a JVM; {INSTALL_HINT}")
+        return found.version
+
     async def _compile_worker(self, runtime: Runtime, jars: list[Path], classes: Path) -> None:
         building = classes.with_name(classes.name + f".{os.getpid()}")
         shutil.rmtree(building, ignore_errors=True)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from omnix.v1 import schedule_pb2 as omnix_dot_v1_dot_schedule__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14omnix/v1/agent.proto\x12\x08omnix.v1\x1a\x17omnix/v1/schedule.proto\"c\n\x0bStoreHealth\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x16\n\x0eschema_version\x18\x05 \x01(\x05\"\x12\n\x10GetStatusRequest\"\xc7\x02\n\x11GetStatusResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x10\n\x08uptime_s\x18\x02 \x01(\x01\x12\x18\n\x10listen_addresses\x18\x03 \x03(\t\x12\x11\n\tpipelines\x18\x04 \x01(\x05\x12%\n\tschedules\x18\x05 \x03(\x0b\x32\x12.omnix.v1.Schedule\x12\x14\n\x0crunning_runs\x18\x06 \x01(\x05\x12\x13\n\x0bqueued_runs\x18\x07 \x01(\x05\x12$\n\x05store\x18\x08 \x01(\x0b\x32\x15.omnix.v1.StoreHealth\x12\x14\n\x0clicense_tier\x18\t \x01(\t\x12\x0b\n\x03pid\x18\n \x01(\x05\x12\x11\n\tstate_dir\x18\x0b \x01(\t\x12\x13\n\x0bmetrics_url\x18\x0c \x01(\t\x12\x1f\n\x06\x61lerts\x18\r \x03(\x0b\x32\x0f.omnix.v1.Alert\"W\n\x05\x41lert\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x10\n\x08severity\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x10\n\x08\x66ired_at\x18\x05 \x01(\x01\x32T\n\x0c\x41gentService\x12\x44\n\tGetStatus\x12\x1a.omnix.v1.GetStatusRequest\x1a\x1b.omnix.v1.GetStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14omnix/v1/agent.proto\x12\x08omnix.v1\x1a\x17omnix/v1/schedule.proto\"c\n\x0bStoreHealth\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x16\n\x0eschema_version\x18\x05 \x01(\x05\"\x12\n\x10GetStatusRequest\"\xf5\x02\n\x11GetStatusResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x10\n\x08uptime_s\x18\x02 \x01(\x01\x12\x18\n\x10listen_addresses\x18\x03 \x03(\t\x12\x11\n\tpipelines\x18\x04 \x01(\x05\x12%\n\tschedules\x18\x05 \x03(\x0b\x32\x12.omnix.v1.Schedule\x12\x14\n\x0crunning_runs\x18\x06 \x01(\x05\x12\x13\n\x0bqueued_runs\x18\x07 \x01(\x05\x12$\n\x05store\x18\x08 \x01(\x0b\x32\x15.omnix.v1.StoreHealth\x12\x14\n\x0clicense_tier\x18\t \x01(\t\x12\x0b\n\x03pid\x18\n \x01(\x05\x12\x11\n\tstate_dir\x18\x0b \x01(\t\x12\x13\n\x0bmetrics_url\x18\x0c \x01(\t\x12\x1f\n\x06\x61lerts\x18\r \x03(\x0b\x32\x0f.omnix.v1.Alert\x12,\n\tlanguages\x18\x0e \x03(\x0b\x32\x19.omnix.v1.LanguageSupport\"l\n\x0fLanguageSupport\x12\x10\n\x08language\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0f\n\x07problem\x18\x03 \x01(\t\x12\x10\n\x08licensed\x18\x04 \x01(\x08\x12\x13\n\x0btier_needed\x18\x05 \x01(\t\"W\n\x05\x41lert\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x10\n\x08severity\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x10\n\x08\x66ired_at\x18\x05 \x01(\x01\x32T\n\x0c\x41gentService\x12\x44\n\tGetStatus\x12\x1a.omnix.v1.GetStatusRequest\x1a\x1b.omnix.v1.GetStatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,9 +37,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATUSREQUEST']._serialized_start=160
   _globals['_GETSTATUSREQUEST']._serialized_end=178
   _globals['_GETSTATUSRESPONSE']._serialized_start=181
-  _globals['_GETSTATUSRESPONSE']._serialized_end=508
-  _globals['_ALERT']._serialized_start=510
-  _globals['_ALERT']._serialized_end=597
-  _globals['_AGENTSERVICE']._serialized_start=599
-  _globals['_AGENTSERVICE']._serialized_end=683
+  _globals['_GETSTATUSRESPONSE']._serialized_end=554
+  _globals['_LANGUAGESUPPORT']._serialized_start=556
+  _globals['_LANGUAGESUPPORT']._serialized_end=664
+  _globals['_ALERT']._serialized_start=666
+  _globals['_ALERT']._serialized_end=753
+  _globals['_AGENTSERVICE']._serialized_start=755
+  _globals['_AGENTSERVICE']._serialized_end=839
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("version", "uptime_s", "listen_addresses", "pipelines", "schedules", "running_runs", "queued_runs", "store", "license_tier", "pid", "state_dir", "metrics_url", "alerts")
+    __slots__ = ("version", "uptime_s", "listen_addresses", "pipelines", "schedules", "running_runs", "queued_runs", "store", "license_tier", "pid", "state_dir", "metrics_url", "alerts", "languages")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
     LISTEN_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,7 @@ class GetStatusResponse(_message.Message):
     STATE_DIR_FIELD_NUMBER: _ClassVar[int]
     METRICS_URL_FIELD_NUMBER: _ClassVar[int]
     ALERTS_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
     version: str
     uptime_s: float
     listen_addresses: _containers.RepeatedScalarFieldContainer[str]
@@ -53,7 +54,22 @@ class GetStatusResponse(_message.Message):
     state_dir: str
     metrics_url: str
     alerts: _containers.RepeatedCompositeFieldContainer[Alert]
-    def __init__(self, version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., listen_addresses: _Optional[_Iterable[str]] = ..., pipelines: _Optional[int] = ..., schedules: _Optional[_Iterable[_Union[_schedule_pb2.Schedule, _Mapping]]] = ..., running_runs: _Optional[int] = ..., queued_runs: _Optional[int] = ..., store: _Optional[_Union[StoreHealth, _Mapping]] = ..., license_tier: _Optional[str] = ..., pid: _Optional[int] = ..., state_dir: _Optional[str] = ..., metrics_url: _Optional[str] = ..., alerts: _Optional[_Iterable[_Union[Alert, _Mapping]]] = ...) -> None: ...
+    languages: _containers.RepeatedCompositeFieldContainer[LanguageSupport]
+    def __init__(self, version: _Optional[str] = ..., uptime_s: _Optional[float] = ..., listen_addresses: _Optional[_Iterable[str]] = ..., pipelines: _Optional[int] = ..., schedules: _Optional[_Iterable[_Union[_schedule_pb2.Schedule, _Mapping]]] = ..., running_runs: _Optional[int] = ..., queued_runs: _Optional[int] = ..., store: _Optional[_Union[StoreHealth, _Mapping]] = ..., license_tier: _Optional[str] = ..., pid: _Optional[int] = ..., state_dir: _Optional[str] = ..., metrics_url: _Optional[str] = ..., alerts: _Optional[_Iterable[_Union[Alert, _Mapping]]] = ..., languages: _Optional[_Iterable[_Union[LanguageSupport, _Mapping]]] = ...) -> None: ...
+
+class LanguageSupport(_message.Message):
+    __slots__ = ("language", "version", "problem", "licensed", "tier_needed")
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
+    LICENSED_FIELD_NUMBER: _ClassVar[int]
+    TIER_NEEDED_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    version: str
+    problem: str
+    licensed: bool
+    tier_needed: str
+    def __init__(self, language: _Optional[str] = ..., version: _Optional[str] = ..., problem: _Optional[str] = ..., licensed: _Optional[bool] = ..., tier_needed: _Optional[str] = ...) -> None: ...
 
 class Alert(_message.Message):
     __slots__ = ("rule", "key", "severity", "message", "fired_at")

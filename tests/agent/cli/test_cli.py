@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -373,6 +373,36 @@ def test_status_json_reports_store_and_listeners(module_agent: RunningAgent) -> 
     document = json.loads(result.stdout)
     assert result.returncode == 0 and document["status"] == "OK"
     assert document["store"]["ok"] and module_agent.tcp_address in document["listen_addresses"]
+
+
+def test_status_lists_each_language_with_its_version_license_and_problem(
+    module_agent: RunningAgent, require_binary: Callable[[str, str], str]
+) -> None:
+    require_binary("Rscript", "apt-get install r-base-core")
+    result = cli("omnix-agent", "status", "--address", module_agent.address, "--json")
+    languages = {item["language"]: item for item in json.loads(result.stdout)["languages"]}
+    assert set(languages) >= {"python", "sql", "javascript", "r", "go", "scala", "julia"}
+    assert languages["python"]["licensed"] and languages["python"]["version"]
+    # Free: R is there but needs Team; Julia is not installed on this machine.
+    assert languages["r"]["version"] and not languages["r"]["licensed"]
+    assert languages["r"]["tier_needed"] == "team"
+    assert "julialang.org" in languages["julia"]["problem"]
+    text = cli("omnix-agent", "status", "--address", module_agent.address).stdout
+    assert f"r {languages['r']['version']} (needs team)" in text
+    assert "cannot run: julia - julia not found" in text
+
+
+def test_a_language_outside_the_license_is_refused_before_its_missing_runtime(
+    module_agent: RunningAgent, tmp_path: Path
+) -> None:
+    path = tmp_path / "fit.yaml"
+    path.write_text("omnix: 1\nname: clifit\nnodes:\n  - {id: fit, lang: julia, code: '1'}\n")
+    result = cli("omnix", "run", str(path), "--agent", module_agent.address)
+    assert result.returncode == 2, result.stderr
+    assert (
+        "node 'fit' uses julia, which the Free tier does not run; Team runs julia" in result.stderr
+    )
+    assert "not found" not in result.stderr
 
 
 def test_status_is_warning_exit_1_when_the_queue_reaches_the_threshold(
