@@ -165,8 +165,8 @@ def probe(
             AlertSummary(a.rule, a.key, a.severity, a.message, a.fired_at) for a in reply.alerts
         ],
         languages=[
-            LanguageSummary(l.language, l.version, l.problem, l.licensed, l.tier_needed)
-            for l in reply.languages
+            LanguageSummary(x.language, x.version, x.problem, x.licensed, x.tier_needed)
+            for x in reply.languages
         ],
         pipelines=reply.pipelines,
         running_runs=reply.running_runs,
