@@ -187,3 +187,18 @@ class PythonWorkerAdapter(PooledAdapter):
             f"the {self.language} adapter cannot start its worker ({sys.executable}): {reason}\n"
             f"install what is missing into that interpreter: {self.install_hint}"
         )
+
+
+class PluginWorkerAdapter(PythonWorkerAdapter):
+    """The base for a connector written in Python (docs/plugins.md): its nodes run in the
+    same warm, killable, metered workers as Python nodes, through the function
+    ``run(header, blobs) -> (reply, blobs)`` of `worker_module`, which the worker imports
+    (list it, and the libraries it needs, in `preload` to import them once per worker)."""
+
+    op = "plugin"
+    worker_module = ""
+
+    def request(self, task: NodeTask) -> tuple[Header, Sequence[bytes]]:
+        """The common request plus the worker module and the node's `connection`."""
+        header, blobs = super().request(task)
+        return {**header, "module": self.worker_module, "connection": task.node.connection}, blobs

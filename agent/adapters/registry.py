@@ -41,6 +41,12 @@ def adapter_targets() -> dict[str, str]:
     return targets
 
 
+def plugin_languages() -> list[str]:
+    """The languages installed plugins serve, sorted: a tier that allows N custom connectors
+    enables the first N of them (an entry point that replaces a built-in counts too)."""
+    return sorted({entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)})
+
+
 def _load_factory(language: str, target: str) -> Callable[[], Adapter]:
     module_name, _, attribute = target.partition(":")
     try:

@@ -13,6 +13,7 @@ COMMANDS = {
     "stop": "omnix.agent.cli.stop:command",
     "status": "omnix.agent.cli.status:command",
     "prune": "omnix.agent.cli.prune:command",
+    "plugins": "omnix.agent.cli.plugins:command",
 }
 
 

@@ -7,9 +7,10 @@ the limit, the tier in force and the cheapest tier that lifts it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from omnix.agent.adapters.registry import plugin_languages
 from omnix.agent.errors import FeatureUnavailable, LimitExceeded
 from omnix.shared.license_status import LicenseState, LicenseStatus
 from omnix.shared.pipeline import BUILTIN_LANGUAGES, Pipeline
@@ -80,11 +81,38 @@ class Entitlements:
             feature=feature,
         )
 
-    def check_languages(self, pipeline: Pipeline) -> None:
-        """Raise `FeatureUnavailable` naming every node whose language the tier cannot run."""
+    def check_languages(self, pipeline: Pipeline, plugins: Sequence[str] | None = None) -> None:
+        """Raise `FeatureUnavailable` naming every node whose language the tier cannot run,
+        or `LimitExceeded` for a node whose custom connector is past the tier's limit.
+        `plugins`: the installed plugin languages, in the order they are enabled
+        (default: the entry points found now)."""
         refusal = self.language_refusal(pipeline)
         if refusal is not None:
             raise refusal
+        self.check_connectors_enabled(pipeline, plugin_languages() if plugins is None else plugins)
+
+    def check_connectors_enabled(self, pipeline: Pipeline, plugins: Sequence[str]) -> None:
+        """A tier that allows N custom connectors enables the first N installed plugins (by
+        name); a node using one past them is refused, naming the tier that enables it."""
+        ceiling = self.limit(Limit.CUSTOM_CONNECTORS)
+        if ceiling is None:
+            return
+        for node in pipeline.nodes:
+            if node.lang not in plugins:
+                continue
+            position = list(plugins).index(node.lang) + 1
+            if position <= ceiling:
+                continue
+            upgrade = cheapest_tier_for_count(Limit.CUSTOM_CONNECTORS, position, above=self.tier)
+            raise LimitExceeded(
+                f"pipeline '{pipeline.name}': node '{node.id}' uses {node.lang}, custom connector "
+                f"{position} of the {len(plugins)} installed ({', '.join(plugins)}); the "
+                f"{self.tier.title} tier enables the first {ceiling:,}; "
+                f"{self._offer(Limit.CUSTOM_CONNECTORS, upgrade)} — {self._hint()}",
+                limit=Limit.CUSTOM_CONNECTORS,
+                tier=self.tier,
+                upgrade=upgrade,
+            )
 
     def language_refusal(self, pipeline: Pipeline) -> FeatureUnavailable | None:
         """The error `check_languages` would raise, or None: for warning at deploy time that a

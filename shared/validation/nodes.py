@@ -10,6 +10,7 @@ from pathlib import Path
 
 from omnix.shared.duration import DurationError, parse_duration
 from omnix.shared.pipeline import (
+    BUILTIN_LANGUAGES,
     Node,
 )
 from omnix.shared.validation.located import (
@@ -169,8 +170,12 @@ def _node(
     env = _env(raw, problem)
     connection = raw.get("connection")
     if connection is not None:
-        if lang != "sql":
-            problem("connection", "`connection` only applies to sql nodes")
+        if lang in BUILTIN_LANGUAGES and lang != "sql":
+            problem("connection", "`connection` only applies to sql nodes and connector nodes")
+        elif lang != "sql":
+            # A connector's own business (a PostgreSQL URL, ...): it checks it when it runs.
+            if not isinstance(connection, str) or not connection.strip():
+                problem("connection", "`connection` must be a non-empty string")
         elif not isinstance(connection, str) or not connection.startswith("sqlite:"):
             problem(
                 "connection", "`connection` must look like sqlite:PATH (PATH relative to the file)"

@@ -38,6 +38,13 @@ def _ops() -> dict[str, Op]:
 
         return bridge.run(header, blobs)
 
+    def plugin(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
+        # A connector's own operation: `module` (named by its adapter, never by a pipeline)
+        # has `run(header, blobs) -> (reply, blobs)` like the operations here.
+        module = importlib.import_module(header["module"])
+        result: Reply = module.run(header, blobs)
+        return result
+
     def table_to_json(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
         # With a `path`, the JSON goes straight to that file (the agent's output store)
         # and only its size comes back; otherwise the JSON is the reply.
@@ -67,6 +74,7 @@ def _ops() -> dict[str, Op]:
         "python": python,
         "sql": sql,
         "external": external,
+        "plugin": plugin,
         "table_to_json": table_to_json,
         "ping": ping,
         "echo": echo,

@@ -252,3 +252,32 @@ def test_a_pipeline_needing_a_higher_tier_deploys_but_cannot_start() -> None:
 
 def test_a_runnable_pipeline_has_no_language_refusal() -> None:
     assert Entitlements.free().language_refusal(PLAIN) is None
+
+
+PLUGINS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]  # six, in enabling order
+
+
+def test_a_tier_enables_the_first_n_connectors_and_refuses_the_next(entitlements_for: Make) -> None:
+    team = entitlements_for(Tier.TEAM)
+    team.check_connectors_enabled(pipeline("epsilon"), sorted(PLUGINS))  # 5th by name: enabled
+    with pytest.raises(LimitExceeded) as caught:
+        team.check_connectors_enabled(pipeline("zeta"), sorted(PLUGINS))
+    assert caught.value.upgrade is Tier.BUSINESS
+    assert str(caught.value).startswith(
+        "pipeline 'sales': node 'n0_zeta' uses zeta, custom connector 6 of the 6 installed "
+        "(alpha, beta, delta, epsilon, gamma, zeta); the Team tier enables the first 5; "
+        "Business allows 20"
+    )
+
+
+def test_an_unlimited_tier_enables_every_connector(entitlements_for: Make) -> None:
+    entitlements_for(Tier.ENTERPRISE).check_connectors_enabled(pipeline("zeta"), PLUGINS * 10)
+
+
+def test_the_shipped_postgres_connector_loads_and_is_enabled_on_team(
+    entitlements_for: Make,
+) -> None:
+    from omnix.agent.cli.plugins import installed_plugins
+
+    plugins = {p.language: p for p in installed_plugins(entitlements_for(Tier.TEAM))}
+    assert plugins["postgres"].enabled and plugins["postgres"].problem == ""

@@ -43,7 +43,11 @@ def test_every_exchange_type_comes_back_with_its_arrow_type() -> None:
 
 def test_int64_values_travel_as_strings_so_no_json_reader_rounds_them() -> None:
     exchanged = table_to_exchange(pa.table({"big": pa.array([2**53 + 1], pa.int64())}), "R")
-    assert exchanged["columns"][0] == {"name": "big", "type": "int64", "values": ["9007199254740993"]}
+    assert exchanged["columns"][0] == {
+        "name": "big",
+        "type": "int64",
+        "values": ["9007199254740993"],
+    }
 
 
 def test_decimals_cross_as_int64_or_float64_only_when_exact() -> None:
@@ -52,20 +56,25 @@ def test_decimals_cross_as_int64_or_float64_only_when_exact() -> None:
     assert table_to_exchange(pa.table({"w": whole}), "R")["columns"][0]["type"] == "int64"
     assert table_to_exchange(pa.table({"c": cents}), "R")["columns"][0]["type"] == "float64"
     exact = pa.array([decimal.Decimal("12345678901234567.8901")], pa.decimal128(38, 4))
-    with pytest.raises(ExchangeError, match="column 'x' has decimal128.*cast it to a string"):
+    with pytest.raises(ExchangeError, match=r"column 'x' has decimal128.*cast it to a string"):
         table_to_exchange(pa.table({"x": exact}), "R")
 
 
 def test_uint64_beyond_int64_and_nested_columns_are_refused_by_name() -> None:
     with pytest.raises(ExchangeError, match="column 'u' holds uint64 values beyond int64's range"):
         table_to_exchange(pa.table({"u": pa.array([2**64 - 1], pa.uint64())}), "Go")
-    with pytest.raises(ExchangeError, match="column 'l' has Arrow type list<item: int64>, which Go nodes cannot read"):
+    with pytest.raises(
+        ExchangeError,
+        match="column 'l' has Arrow type list<item: int64>, which Go nodes cannot read",
+    ):
         table_to_exchange(pa.table({"l": pa.array([[1]])}), "Go")
 
 
 def test_a_reply_with_a_value_out_of_range_names_column_and_row() -> None:
     reply = {"nrows": 2, "columns": [{"name": "n", "type": "int64", "values": ["1", str(2**63)]}]}
-    with pytest.raises(ExchangeError, match="column 'n', row 1: 9223372036854775808 is beyond int64's range"):
+    with pytest.raises(
+        ExchangeError, match="column 'n', row 1: 9223372036854775808 is beyond int64's range"
+    ):
         table_from_exchange(reply)
 
 

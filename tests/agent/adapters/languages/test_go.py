@@ -46,9 +46,13 @@ async def test_a_node_whose_code_did_not_change_does_not_recompile(
 
 
 @ASYNC
-async def test_a_panic_names_the_line_of_the_node(engine: Engine, make_pipeline: Make, go: str) -> None:
+async def test_a_panic_names_the_line_of_the_node(
+    engine: Engine, make_pipeline: Make, go: str
+) -> None:
     code = "var rows []int\n_ = rows\nreturn rows[3], nil"
-    document = await engine.run(make_pipeline("omnix: 1\nname: panics\nnodes:\n" + node_yaml("p", "go", code)))
+    document = await engine.run(
+        make_pipeline("omnix: 1\nname: panics\nnodes:\n" + node_yaml("p", "go", code))
+    )
     assert document.status is RunStatus.FAILED
     error = document.nodes["p"].error or ""
     assert "panic: runtime error: index out of range [3] with length 0 (line 3)" in error
@@ -59,12 +63,18 @@ async def test_standard_packages_are_imported_for_the_node_and_its_own_imports_k
     engine: Engine, make_pipeline: Make, go: str
 ) -> None:
     code = 'import "unicode/utf8"\n\nwords := strings.Fields("a bé c")\nreturn utf8.RuneCountInString(strings.Join(words, "")), nil'
-    document = await engine.run(make_pipeline("omnix: 1\nname: imports\nnodes:\n" + node_yaml("w", "go", code)))
+    document = await engine.run(
+        make_pipeline("omnix: 1\nname: imports\nnodes:\n" + node_yaml("w", "go", code))
+    )
     assert document.nodes["w"].output == 4, document.dumps()
 
 
 def test_the_generated_source_keeps_the_node_line_numbers() -> None:
-    source = go_source("n", 'import "os"\nx := strings.ToUpper("a")\nreturn x, nil', [{"name": "up", "kind": "table"}])
+    source = go_source(
+        "n",
+        'import "os"\nx := strings.ToUpper("a")\nreturn x, nil',
+        [{"name": "up", "kind": "table"}],
+    )
     lines = source.splitlines()
     directive = lines.index("//line n.go:1")
     assert lines[directive + 1] == ""  # the hoisted import leaves its line blank

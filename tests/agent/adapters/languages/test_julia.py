@@ -26,7 +26,7 @@ async def test_a_julia_that_does_not_report_a_version_is_refused(tmp_path: Path)
     broken = tmp_path / "julia"
     broken.write_text("#!/bin/sh\necho 'segmentation fault' >&2\nexit 139\n")
     broken.chmod(broken.stat().st_mode | stat.S_IXUSR)
-    with pytest.raises(AdapterUnavailable, match="does not work .*segmentation fault"):
+    with pytest.raises(AdapterUnavailable, match=r"does not work .*segmentation fault"):
         await JuliaAdapter(str(broken)).version()
 
 
