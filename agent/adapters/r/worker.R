@@ -83,12 +83,9 @@ decode_table <- function(input) {
 json_string <- function(x) as.character(toJSON(as.character(x), na = "null"))
 json_scalar_string <- function(x) as.character(toJSON(x, auto_unbox = TRUE))
 
-exact_numbers <- function(x) {
-  text <- sprintf("%.15g", x)
-  inexact <- !is.na(x) & is.finite(x) & suppressWarnings(as.numeric(text)) != x
-  text[inexact] <- sprintf("%.17g", x[inexact])
-  text
-}
+# 17 significant digits read back as the same double, always (the bridge parses them; it
+# writes JSON outputs again in the shortest form).
+exact_numbers <- function(x) sprintf("%.17g", x)
 
 number_array <- function(x, quote = FALSE) {
   text <- exact_numbers(x)

@@ -119,6 +119,18 @@ def _int(value: Any, name: str, row: int) -> int:
     return number
 
 
+def _int64s(values: list[Any], name: str) -> pa.Array:
+    """int64 values (decimal strings, or integers) through Arrow's own checked parse; on a
+    bad value, the slow path names its row."""
+    try:
+        if all(v is None or isinstance(v, str) for v in values):
+            return pc.cast(pa.array(values, pa.string()), pa.int64())
+        return pa.array(values, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+        ints = [None if v is None else _int(v, name, i) for i, v in enumerate(values)]
+        return pa.array(ints, pa.int64())
+
+
 def _float(value: Any) -> float:
     return float(value)  # float("NaN") and float("-Infinity") are the exchange's spellings
 
@@ -132,9 +144,10 @@ def column_from_exchange(column: Mapping[str, Any], nrows: int) -> pa.Array:
         raise ExchangeError(f"column '{name}' has {len(values)} values for {nrows} rows")
     try:
         if kind == "int64":
-            ints = [None if v is None else _int(v, name, i) for i, v in enumerate(values)]
-            return pa.array(ints, pa.int64())
+            return _int64s(values, name)
         if kind == "float64":
+            if not any(isinstance(v, str) for v in values):
+                return pa.array(values, pa.float64())
             return pa.array([None if v is None else _float(v) for v in values], pa.float64())
         if kind == "bool":
             return pa.array(values, pa.bool_())
@@ -146,8 +159,7 @@ def column_from_exchange(column: Mapping[str, Any], nrows: int) -> pa.Array:
             unit = column.get("unit", "ns")
             if unit not in UNITS:
                 raise ExchangeError(f"column '{name}' has an unknown timestamp unit {unit!r}")
-            ints = [None if v is None else _int(v, name, i) for i, v in enumerate(values)]
-            return pa.array(ints, pa.int64()).cast(pa.timestamp(unit, column.get("tz")))
+            return _int64s(values, name).cast(pa.timestamp(unit, column.get("tz")))
         if kind == "null":
             return pa.nulls(nrows)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
