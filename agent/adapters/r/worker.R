@@ -88,6 +88,7 @@ json_scalar_string <- function(x) as.character(toJSON(x, auto_unbox = TRUE))
 exact_numbers <- function(x) sprintf("%.17g", x)
 
 number_array <- function(x, quote = FALSE) {
+  if (length(x) == 0) return("[]")  # paste0 would make one "" of nothing
   text <- exact_numbers(x)
   text[is.nan(x)] <- '"NaN"'
   text[is.infinite(x) & x > 0] <- '"Infinity"'
@@ -97,6 +98,7 @@ number_array <- function(x, quote = FALSE) {
 }
 
 quoted_array <- function(text) {
+  if (length(text) == 0) return("[]")
   out <- paste0('"', text, '"')
   out[is.na(text)] <- "null"
   paste0("[", paste(out, collapse = ","), "]")

@@ -143,3 +143,30 @@ async def test_a_table_the_language_makes_arrives_exactly(
         rows = [dict(zip(("big", "name", "score", "flag"), values, strict=True))
                 for values in zip(big, names, scores, flags, strict=True)]  # fmt: skip
         assert [{k: row[k] for k in ("big", "name", "score", "flag")} for row in seen] == rows
+
+
+async def test_an_empty_table_keeps_its_columns_in_r_and_is_an_empty_list_in_go_and_scala(
+    engine: Engine, make_pipeline: Make, language: str
+) -> None:
+    """R's data.frame has columns without rows; Go's and Scala's lists of rows do not, so an
+    empty one is the JSON value [] (docs/languages.md)."""
+    empty = "SELECT 1::BIGINT AS id, 'a' AS name, DATE '2024-01-01' AS day WHERE false"
+    nodes = (
+        node_yaml("source", "sql", empty)
+        + node_yaml("through", language, SNIPPETS[language].identity, needs="source")
+        + node_yaml(
+            "kind",
+            "python",
+            "{'type': type(through).__name__, 'columns': list(getattr(through, 'columns', []))}",
+            needs="through",
+        )
+    )
+    document = await engine.run(make_pipeline("omnix: 1\nname: empty\nnodes:\n" + nodes))
+    assert document.status is RunStatus.SUCCEEDED, document.dumps()
+    if language == "r":
+        assert document.nodes["kind"].output == {
+            "type": "DataFrame",
+            "columns": ["id", "name", "day"],
+        }
+    else:
+        assert document.nodes["kind"].output == {"type": "list", "columns": []}
