@@ -36,7 +36,13 @@ STARTER_CODE = {
     "python": "# upstream outputs are variables named after their nodes\nNone\n",
     "javascript": "// upstream outputs are variables named after their nodes\nnull\n",
     "sql": "SELECT 1 AS one\n",
+    "r": "# upstream outputs are variables named after their nodes\nNULL\n",
+    "julia": "# upstream outputs are variables named after their nodes\nnothing\n",
+    "scala": "// upstream outputs are values named after their nodes\nnull\n",
+    "go": "// upstream outputs are variables named after their nodes\nreturn nil, nil\n",
 }
+"""A new node's code: valid in its language, its output null. The order is the add-node
+list's (the built-ins as the tier table lists them, then plugins by name)."""
 
 
 INSPECTOR_DELAY_S = 0.08
@@ -226,7 +232,11 @@ class EditorApp(RunControl):
 
     def action_add_node(self) -> None:
         """Ask for a language and an id, then add the node (downstream of the selection)."""
-        languages = sorted(known_languages(), key=lambda lang: (lang not in STARTER_CODE, lang))
+        order = list(STARTER_CODE)
+        languages = sorted(
+            known_languages(),
+            key=lambda lang: (order.index(lang) if lang in order else len(order), lang),
+        )
         upstream = self.canvas.selected
 
         def added(result: tuple[str, str] | None) -> None:
