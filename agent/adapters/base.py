@@ -25,6 +25,8 @@ class Value:
 
     kind: ValueKind
     data: bytes
+    rows: int | None = None
+    """A table's row count, when the worker that made it said (usage records count rows)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,14 @@ REAP_TIMEOUT_S = 5.0
 """How long a cancelled attempt waits for its killed worker to be reaped."""
 
 
+def _rows_in(task: NodeTask) -> int | None:
+    """Rows of the attempt's upstream tables, when every table's count is known."""
+    counts = [value.rows for value in task.inputs.values() if value.kind == "table"]
+    return (
+        None if any(count is None for count in counts) else sum(c for c in counts if c is not None)
+    )
+
+
 class PooledAdapter:
     """Runs one language's nodes as requests to a pool of warm workers.
 
@@ -139,13 +147,15 @@ class PooledAdapter:
                         peak_rss_bytes=worker.meter.peak_rss_bytes(),
                         bytes_in=sum(len(blob) for blob in blobs),
                         bytes_out=sum(len(blob) for blob in out),
+                        rows_in=_rows_in(task),
+                        rows_out=reply.get("rows") if reply.get("ok") else None,
                     )
                 )
             if not reply.get("ok"):
                 if reply.get("internal"):
                     raise RuntimeError(f"the {self.language} worker failed: {reply.get('message')}")
                 return NodeFailure(reply.get("message", ""), reply.get("traceback", ""))
-            result = Value(kind=reply["kind"], data=out[0])
+            result = Value(kind=reply["kind"], data=out[0], rows=reply.get("rows"))
             if self.retire_after(worker, task, result):
                 worker.retire()
         return result

@@ -69,6 +69,8 @@ class UsageServicer:
                     bytes_out=total.bytes_out,
                     log_bytes=total.log_bytes,
                     memory_byte_ms=total.memory_byte_ms,
+                    rows_in=total.rows_in,
+                    rows_out=total.rows_out,
                     cost="" if prices is None else str(cost(total, prices)),
                 )
                 for total in totals

@@ -301,6 +301,8 @@ class RunExecution:
                     bytes_out=0 if cost is None else cost.bytes_out,
                     log_bytes=log_bytes,
                     status=status,
+                    rows_in=None if cost is None else cost.rows_in,
+                    rows_out=None if cost is None else cost.rows_out,
                 )
             )
 

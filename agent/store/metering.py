@@ -37,6 +37,10 @@ class NodeUsage:
     log_bytes: int
     status: str
     """How the attempt ended: succeeded, failed, timed_out or cancelled."""
+    rows_in: int | None = None
+    """Rows of the upstream tables it read; None when not known."""
+    rows_out: int | None = None
+    """Rows of the table it produced; None for a JSON output or when not known."""
 
 
 def usage_ops(record: NodeUsage) -> list[Op]:
@@ -45,7 +49,7 @@ def usage_ops(record: NodeUsage) -> list[Op]:
         (
             "INSERT INTO node_usage (run_id, pipeline, node_id, lang, attempt, agent, started_at,"
             " wall_ms, queue_wait_ms, cpu_ms, peak_rss_bytes, bytes_in, bytes_out, log_bytes,"
-            " status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " status, rows_in, rows_out) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 record.run_id,
                 record.pipeline,
@@ -62,6 +66,8 @@ def usage_ops(record: NodeUsage) -> list[Op]:
                 record.bytes_out,
                 record.log_bytes,
                 record.status,
+                record.rows_in,
+                record.rows_out,
             ),
         )
     ]
@@ -96,6 +102,9 @@ class UsageTotal:
     log_bytes: int
     memory_byte_ms: int
     """Each attempt's peak memory times its wall time, summed: what GB-hours are priced by."""
+    rows_in: int = 0
+    rows_out: int = 0
+    """Rows read from upstream tables and rows produced, over the attempts that know them."""
 
 
 async def usage_totals(
@@ -118,7 +127,8 @@ async def usage_totals(
         " SUM(status != 'succeeded') AS failed, SUM(wall_ms) AS wall, SUM(queue_wait_ms) AS"
         " queued, COALESCE(SUM(cpu_ms), 0) AS cpu, COALESCE(MAX(peak_rss_bytes), 0) AS peak,"
         " SUM(bytes_in) AS bytes_in, SUM(bytes_out) AS bytes_out, SUM(log_bytes) AS logs,"
-        " COALESCE(SUM(peak_rss_bytes * wall_ms), 0) AS memory"
+        " COALESCE(SUM(peak_rss_bytes * wall_ms), 0) AS memory,"
+        " COALESCE(SUM(rows_in), 0) AS rows_in, COALESCE(SUM(rows_out), 0) AS rows_out"
         f" FROM node_usage {clause} GROUP BY {', '.join(keys)}"
         f" ORDER BY cpu DESC, wall DESC, {', '.join(keys)}",
         params,
@@ -137,6 +147,8 @@ async def usage_totals(
             bytes_out=row["bytes_out"],
             log_bytes=row["logs"],
             memory_byte_ms=row["memory"],
+            rows_in=row["rows_in"],
+            rows_out=row["rows_out"],
         )
         for row in rows
     ]

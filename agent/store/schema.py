@@ -153,6 +153,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX alerts_open ON alerts (rule, key) WHERE cleared_at IS NULL;
     """,
+    # 9: rows each attempt read from upstream tables and wrote (NULL: not known).
+    """
+    ALTER TABLE node_usage ADD COLUMN rows_in INTEGER;
+    ALTER TABLE node_usage ADD COLUMN rows_out INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,6 +25,10 @@ class AttemptCost:
     peak_rss_bytes: int | None
     bytes_in: int
     bytes_out: int
+    rows_in: int | None = None
+    """Rows of the upstream tables the attempt read (None when a table's count is unknown)."""
+    rows_out: int | None = None
+    """Rows of the table it produced (None for a JSON output)."""
 
 
 class ProcessMeter:

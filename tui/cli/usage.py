@@ -34,6 +34,8 @@ FIELDS = (
     "bytes_out",
     "log_bytes",
     "memory_byte_ms",
+    "rows_in",
+    "rows_out",
 )
 
 
@@ -58,8 +60,8 @@ def command(
     as_csv: bool,
     agent: str | None,
 ) -> None:
-    """Show what node attempts used (wall and CPU time, peak memory, bytes in and out,
-    log bytes), summed per pipeline or as --by says, largest CPU first."""
+    """Show what node attempts used (wall and CPU time, peak memory, rows and bytes in and
+    out, log bytes), summed per pipeline or as --by says, largest CPU first."""
     if as_json and as_csv:
         raise click.UsageError("give --json or --csv, not both")
     request = usage_pb2.GetUsageRequest(group_by=GROUPINGS[by], since=since or 0, until=until or 0)
@@ -92,7 +94,18 @@ def command(
 
 
 def _table(names: list[str], rows: list[dict[str, Any]], currency: str | None) -> None:
-    headers = [*names, "runs", "attempts", "failed", "wall", "queued", "cpu", "peak mem", "out"]
+    headers = [
+        *names,
+        "runs",
+        "attempts",
+        "failed",
+        "wall",
+        "queued",
+        "cpu",
+        "peak mem",
+        "rows out",
+        "out",
+    ]
     if currency is not None:
         headers.append(f"cost {currency}".strip())
     cells = [
@@ -105,6 +118,7 @@ def _table(names: list[str], rows: list[dict[str, Any]], currency: str | None) -
             _seconds(row["queue_wait_ms"]),
             _seconds(row["cpu_ms"]),
             _bytes(row["peak_rss_bytes"]),
+            f"{row['rows_out']:,}",
             _bytes(row["bytes_out"]),
             *([_cents(row["cost"])] if currency is not None else []),
         ]

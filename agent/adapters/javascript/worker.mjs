@@ -190,10 +190,10 @@ async function run(request, blobs) {
     const ran = performance.now();
     if (value instanceof DeclaredTable) {
       blob = writeTable(value.rows, hints, value.types, sources);
-      header = { ok: true, kind: 'table' };
+      header = { ok: true, kind: 'table', rows: value.rows.length };
     } else if (isTable(value)) {
       blob = writeTable(value, hints, new Map(), sources);
-      header = { ok: true, kind: 'table' };
+      header = { ok: true, kind: 'table', rows: value.length };
     } else {
       blob = Buffer.from(toJSONText(value), 'utf8');
       header = { ok: true, kind: 'json' };

@@ -269,7 +269,7 @@ def run(header: dict[str, Any], blobs: list[memoryview]) -> Reply:
                 f"{kind}: line {_line(code, at)}: {(exc.diag.message_primary or str(exc)).strip()}"
             )
     if isinstance(result, pa.Table):
-        return {"ok": True, "kind": "table"}, [write_table(result)]
+        return {"ok": True, "kind": "table", "rows": result.num_rows}, [write_table(result)]
     return {"ok": True, "kind": "json"}, [json.dumps(result).encode()]
 
 

@@ -97,7 +97,8 @@ def decode_inputs(header: dict[str, Any], blobs: list[memoryview]) -> dict[str, 
 def encode_output(value: Any) -> Result:
     """A DataFrame becomes an Arrow table; anything else must be JSON."""
     if isinstance(value, pd.DataFrame):
-        return {"ok": True, "kind": "table"}, [write_table(_frame_to_arrow(value))]
+        table = _frame_to_arrow(value)
+        return {"ok": True, "kind": "table", "rows": table.num_rows}, [write_table(table)]
     if isinstance(value, pd.Series):
         raise OutputError(
             "the last expression is a pandas Series, which is not a table; "

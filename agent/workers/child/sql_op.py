@@ -234,4 +234,4 @@ def run(header: dict[str, Any], blobs: list[memoryview]) -> Result:
         return {"ok": False, "message": f"node '{node}': {exc}", "traceback": ""}, []
     if table is None:
         return {"ok": True, "kind": "json"}, [b"null"]
-    return {"ok": True, "kind": "table"}, [write_table(table)]
+    return {"ok": True, "kind": "table", "rows": table.num_rows}, [write_table(table)]

@@ -24,21 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14omnix/v1/usage.proto\x12\x08omnix.v1\"Z\n\x0fGetUsageRequest\x12)\n\x08group_by\x18\x01 \x01(\x0e\x32\x17.omnix.v1.UsageGrouping\x12\r\n\x05since\x18\x02 \x01(\x01\x12\r\n\x05until\x18\x03 \x01(\x01\"\xfe\x01\n\x08UsageRow\x12\x0b\n\x03key\x18\x01 \x03(\t\x12\x0c\n\x04runs\x18\x02 \x01(\x03\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x03\x12\x17\n\x0f\x66\x61iled_attempts\x18\x04 \x01(\x03\x12\x0f\n\x07wall_ms\x18\x05 \x01(\x03\x12\x15\n\rqueue_wait_ms\x18\x06 \x01(\x03\x12\x0e\n\x06\x63pu_ms\x18\x07 \x01(\x03\x12\x16\n\x0epeak_rss_bytes\x18\x08 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\t \x01(\x03\x12\x11\n\tbytes_out\x18\n \x01(\x03\x12\x11\n\tlog_bytes\x18\x0b \x01(\x03\x12\x0c\n\x04\x63ost\x18\x0c \x01(\t\x12\x16\n\x0ememory_byte_ms\x18\r \x01(\x03\"i\n\x10GetUsageResponse\x12 \n\x04rows\x18\x01 \x03(\x0b\x32\x12.omnix.v1.UsageRow\x12\x11\n\tkey_names\x18\x02 \x03(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x0e\n\x06priced\x18\x04 \x01(\x08*\xc8\x01\n\rUsageGrouping\x12\x1e\n\x1aUSAGE_GROUPING_UNSPECIFIED\x10\x00\x12\x1b\n\x17USAGE_GROUPING_PIPELINE\x10\x01\x12\x17\n\x13USAGE_GROUPING_NODE\x10\x02\x12\x16\n\x12USAGE_GROUPING_DAY\x10\x03\x12\x18\n\x14USAGE_GROUPING_AGENT\x10\x04\x12\x17\n\x13USAGE_GROUPING_LANG\x10\x05\x12\x16\n\x12USAGE_GROUPING_RUN\x10\x06\x32Q\n\x0cUsageService\x12\x41\n\x08GetUsage\x12\x19.omnix.v1.GetUsageRequest\x1a\x1a.omnix.v1.GetUsageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14omnix/v1/usage.proto\x12\x08omnix.v1\"Z\n\x0fGetUsageRequest\x12)\n\x08group_by\x18\x01 \x01(\x0e\x32\x17.omnix.v1.UsageGrouping\x12\r\n\x05since\x18\x02 \x01(\x01\x12\r\n\x05until\x18\x03 \x01(\x01\"\xa1\x02\n\x08UsageRow\x12\x0b\n\x03key\x18\x01 \x03(\t\x12\x0c\n\x04runs\x18\x02 \x01(\x03\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x03\x12\x17\n\x0f\x66\x61iled_attempts\x18\x04 \x01(\x03\x12\x0f\n\x07wall_ms\x18\x05 \x01(\x03\x12\x15\n\rqueue_wait_ms\x18\x06 \x01(\x03\x12\x0e\n\x06\x63pu_ms\x18\x07 \x01(\x03\x12\x16\n\x0epeak_rss_bytes\x18\x08 \x01(\x03\x12\x10\n\x08\x62ytes_in\x18\t \x01(\x03\x12\x11\n\tbytes_out\x18\n \x01(\x03\x12\x11\n\tlog_bytes\x18\x0b \x01(\x03\x12\x0c\n\x04\x63ost\x18\x0c \x01(\t\x12\x16\n\x0ememory_byte_ms\x18\r \x01(\x03\x12\x0f\n\x07rows_in\x18\x0e \x01(\x03\x12\x10\n\x08rows_out\x18\x0f \x01(\x03\"i\n\x10GetUsageResponse\x12 \n\x04rows\x18\x01 \x03(\x0b\x32\x12.omnix.v1.UsageRow\x12\x11\n\tkey_names\x18\x02 \x03(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x0e\n\x06priced\x18\x04 \x01(\x08*\xc8\x01\n\rUsageGrouping\x12\x1e\n\x1aUSAGE_GROUPING_UNSPECIFIED\x10\x00\x12\x1b\n\x17USAGE_GROUPING_PIPELINE\x10\x01\x12\x17\n\x13USAGE_GROUPING_NODE\x10\x02\x12\x16\n\x12USAGE_GROUPING_DAY\x10\x03\x12\x18\n\x14USAGE_GROUPING_AGENT\x10\x04\x12\x17\n\x13USAGE_GROUPING_LANG\x10\x05\x12\x16\n\x12USAGE_GROUPING_RUN\x10\x06\x32Q\n\x0cUsageService\x12\x41\n\x08GetUsage\x12\x19.omnix.v1.GetUsageRequest\x1a\x1a.omnix.v1.GetUsageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'omnix.v1.usage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USAGEGROUPING']._serialized_start=491
-  _globals['_USAGEGROUPING']._serialized_end=691
+  _globals['_USAGEGROUPING']._serialized_start=526
+  _globals['_USAGEGROUPING']._serialized_end=726
   _globals['_GETUSAGEREQUEST']._serialized_start=34
   _globals['_GETUSAGEREQUEST']._serialized_end=124
   _globals['_USAGEROW']._serialized_start=127
-  _globals['_USAGEROW']._serialized_end=381
-  _globals['_GETUSAGERESPONSE']._serialized_start=383
-  _globals['_GETUSAGERESPONSE']._serialized_end=488
-  _globals['_USAGESERVICE']._serialized_start=693
-  _globals['_USAGESERVICE']._serialized_end=774
+  _globals['_USAGEROW']._serialized_end=416
+  _globals['_GETUSAGERESPONSE']._serialized_start=418
+  _globals['_GETUSAGERESPONSE']._serialized_end=523
+  _globals['_USAGESERVICE']._serialized_start=728
+  _globals['_USAGESERVICE']._serialized_end=809
 # @@protoc_insertion_point(module_scope)

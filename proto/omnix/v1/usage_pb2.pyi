@@ -35,7 +35,7 @@ class GetUsageRequest(_message.Message):
     def __init__(self, group_by: _Optional[_Union[UsageGrouping, str]] = ..., since: _Optional[float] = ..., until: _Optional[float] = ...) -> None: ...
 
 class UsageRow(_message.Message):
-    __slots__ = ("key", "runs", "attempts", "failed_attempts", "wall_ms", "queue_wait_ms", "cpu_ms", "peak_rss_bytes", "bytes_in", "bytes_out", "log_bytes", "cost", "memory_byte_ms")
+    __slots__ = ("key", "runs", "attempts", "failed_attempts", "wall_ms", "queue_wait_ms", "cpu_ms", "peak_rss_bytes", "bytes_in", "bytes_out", "log_bytes", "cost", "memory_byte_ms", "rows_in", "rows_out")
     KEY_FIELD_NUMBER: _ClassVar[int]
     RUNS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,8 @@ class UsageRow(_message.Message):
     LOG_BYTES_FIELD_NUMBER: _ClassVar[int]
     COST_FIELD_NUMBER: _ClassVar[int]
     MEMORY_BYTE_MS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_IN_FIELD_NUMBER: _ClassVar[int]
+    ROWS_OUT_FIELD_NUMBER: _ClassVar[int]
     key: _containers.RepeatedScalarFieldContainer[str]
     runs: int
     attempts: int
@@ -62,7 +64,9 @@ class UsageRow(_message.Message):
     log_bytes: int
     cost: str
     memory_byte_ms: int
-    def __init__(self, key: _Optional[_Iterable[str]] = ..., runs: _Optional[int] = ..., attempts: _Optional[int] = ..., failed_attempts: _Optional[int] = ..., wall_ms: _Optional[int] = ..., queue_wait_ms: _Optional[int] = ..., cpu_ms: _Optional[int] = ..., peak_rss_bytes: _Optional[int] = ..., bytes_in: _Optional[int] = ..., bytes_out: _Optional[int] = ..., log_bytes: _Optional[int] = ..., cost: _Optional[str] = ..., memory_byte_ms: _Optional[int] = ...) -> None: ...
+    rows_in: int
+    rows_out: int
+    def __init__(self, key: _Optional[_Iterable[str]] = ..., runs: _Optional[int] = ..., attempts: _Optional[int] = ..., failed_attempts: _Optional[int] = ..., wall_ms: _Optional[int] = ..., queue_wait_ms: _Optional[int] = ..., cpu_ms: _Optional[int] = ..., peak_rss_bytes: _Optional[int] = ..., bytes_in: _Optional[int] = ..., bytes_out: _Optional[int] = ..., log_bytes: _Optional[int] = ..., cost: _Optional[str] = ..., memory_byte_ms: _Optional[int] = ..., rows_in: _Optional[int] = ..., rows_out: _Optional[int] = ...) -> None: ...
 
 class GetUsageResponse(_message.Message):
     __slots__ = ("rows", "key_names", "currency", "priced")

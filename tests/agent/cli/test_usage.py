@@ -112,6 +112,13 @@ def test_a_node_that_burns_cpu_and_memory_is_measured_within_tolerance(
     assert count["bytes_in"] == spin["bytes_out"] and count["peak_rss_bytes"] < 200 * MIB
 
 
+def test_rows_in_and_out_are_counted_per_node(measured: RunningAgent) -> None:
+    nodes = {(row["pipeline"], row["node"]): row for row in usage(measured, "--by", "node")}
+    spin, count = nodes[("burn", "spin")], nodes[("burn", "count")]
+    assert (spin["rows_in"], spin["rows_out"]) == (0, 10_000)
+    assert (count["rows_in"], count["rows_out"]) == (10_000, 1)
+
+
 def test_each_attempt_is_a_record_and_failed_ones_are_counted(measured: RunningAgent) -> None:
     flaky = next(row for row in usage(measured) if row["pipeline"] == "flaky")
     assert (flaky["runs"], flaky["attempts"], flaky["failed_attempts"]) == (1, 2, 1)

@@ -78,7 +78,7 @@ def _request_line(
 def _value(reply: dict[str, Any], upstream: Iterable[pa.Schema]) -> Reply:
     if reply.get("kind") == "table":
         table = table_from_exchange(reply, upstream)
-        return {"ok": True, "kind": "table"}, [write_table(table)]
+        return {"ok": True, "kind": "table", "rows": table.num_rows}, [write_table(table)]
     return {"ok": True, "kind": "json"}, [dump_json(reply.get("value"))]
 
 
