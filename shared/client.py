@@ -1,7 +1,8 @@
 """The one gRPC client of an agent: address resolution, deadlines, auto-start of a local
 agent, and the sentence a gRPC error becomes. Used by the TUI, `omnix` and `omnix-agent`.
 
-Addresses are `unix:/path` or `host:port`. Precedence: the `--agent` flag, `$OMNIX_AGENT`,
+Addresses are `unix:/path`, `host:port` or `ssh://user@host[:port][/path/agent.sock]`
+(omnix.shared.remote.ssh). Precedence: the `--agent` flag, `$OMNIX_AGENT`,
 `agent` in `~/.config/omnix/client.toml`, then the local default: the socket in the state
 directory of `omnix.shared.paths` (`~/.local/share/omnix/agent.sock` for a user). Only the
 local default auto-starts an agent (like tmux starts its server): a named address that does
@@ -24,7 +25,7 @@ import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -40,6 +41,9 @@ from omnix.v1 import (
     schedule_pb2_grpc,
     usage_pb2_grpc,
 )
+
+if TYPE_CHECKING:
+    from omnix.shared.remote.ssh import SshTunnel
 
 DEFAULT_TIMEOUT_S = 10.0
 WATCH_TIMEOUT_S = 7 * 24 * 3600.0
@@ -118,6 +122,8 @@ def resolve_address(flag: str | None = None) -> AgentAddress:
             if target.startswith("unix:"):
                 target = "unix:" + str(Path(target[5:]).expanduser().absolute())
                 tls = ""  # A unix socket is local: TLS adds nothing.
+            elif target.startswith("ssh://"):
+                tls = ""  # SSH encrypts and authenticates the server already.
             else:
                 tls = tls_ca
             return AgentAddress(target, token, tls, autostart=target == default_address())
@@ -164,7 +170,18 @@ class AgentClient:
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.max_send_message_length", MAX_MESSAGE),
         ]
-        if address.tls_ca:
+        self._tunnel: SshTunnel | None = None
+        if address.target.startswith("ssh://"):
+            # Loaded only for SSH: paramiko is a noticeable part of a command's start.
+            from omnix.shared.remote.ssh import SshError, SshTarget, SshTunnel
+
+            try:
+                self._tunnel = SshTunnel(SshTarget.parse(address.target))
+            except SshError as exc:
+                raise AgentUnreachable(str(exc)) from None
+            target = f"unix:{self._tunnel.socket_path}"
+            self._channel = grpc.insecure_channel(target, options=options)
+        elif address.tls_ca:
             try:
                 root = Path(address.tls_ca).read_bytes()
             except OSError as exc:
@@ -188,8 +205,10 @@ class AgentClient:
         self.close()
 
     def close(self) -> None:
-        """Close the channel."""
+        """Close the channel (and the SSH connection of an ssh:// address)."""
         self._channel.close()
+        if self._tunnel is not None:
+            self._tunnel.close()
 
     @property
     def metadata(self) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ COMMANDS = {
     "status": "omnix.agent.cli.status:command",
     "prune": "omnix.agent.cli.prune:command",
     "plugins": "omnix.agent.cli.plugins:command",
+    "dial-stdio": "omnix.agent.cli.dial_stdio:command",
 }
 
 

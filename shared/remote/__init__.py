@@ -1,0 +1,1 @@
+"""Reaching an agent on another machine: `ssh://` addresses, tunnelled with paramiko."""

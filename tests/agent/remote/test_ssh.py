@@ -1,0 +1,78 @@
+"""`ssh://` agent addresses through a real OpenSSH server on loopback: a run end to end,
+and host keys that are unknown or changed refused with what to do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.agent.agents import RunningAgent, environment
+from tests.agent.remote.conftest import SshServer
+
+OMNIX = Path(sys.executable).with_name("omnix")
+AGENT_COMMAND = Path(sys.executable).with_name("omnix-agent")
+PIPELINE = """\
+omnix: 1
+name: overssh
+nodes:
+  - id: extract
+    lang: python
+    code: |
+      print("hello from the server")
+      [{"n": 1}, {"n": 2}]
+  - id: total
+    lang: sql
+    needs: [extract]
+    code: SELECT SUM(n) AS total FROM extract
+"""
+
+
+def ssh_address(sshd: SshServer, agent: RunningAgent) -> str:
+    socket = str(agent.address).removeprefix("unix:")
+    return f"ssh://{sshd.user}@127.0.0.1:{sshd.port}{socket}?command={AGENT_COMMAND}"
+
+
+def omnix(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(OMNIX), *args], capture_output=True, text=True, timeout=120,
+        env=environment(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config")),
+    )  # fmt: skip
+
+
+def test_a_run_goes_through_ssh_to_the_agent_and_back(
+    sshd: SshServer, ssh_home: Path, agent: RunningAgent, tmp_path: Path
+) -> None:
+    pipeline = tmp_path / "overssh.yaml"
+    pipeline.write_text(PIPELINE)
+    result = omnix(ssh_home, "run", str(pipeline), "--json", "--agent", ssh_address(sshd, agent))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["status"] == "succeeded"
+    assert document["nodes"]["total"]["output"] == [{"total": 3}]
+    assert "hello from the server" in result.stderr
+
+
+def test_an_unknown_host_key_is_refused_with_its_fingerprint_and_how_to_trust_it(
+    sshd: SshServer, ssh_home: Path, agent: RunningAgent
+) -> None:
+    (ssh_home / ".ssh" / "known_hosts").write_text("")
+    result = omnix(ssh_home, "runs", "--agent", ssh_address(sshd, agent))
+    assert result.returncode != 0
+    assert "is not in" in result.stderr and "known_hosts" in result.stderr
+    assert "SHA256:" in result.stderr
+    assert f"ssh-keyscan -p {sshd.port} 127.0.0.1 >> ~/.ssh/known_hosts" in result.stderr
+
+
+def test_a_changed_host_key_is_refused_as_a_possible_interception(
+    sshd: SshServer, ssh_home: Path, agent: RunningAgent, tmp_path: Path
+) -> None:
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    kind, key = (tmp_path / "other_key.pub").read_text().split()[:2]
+    (ssh_home / ".ssh" / "known_hosts").write_text(f"[127.0.0.1]:{sshd.port} {kind} {key}\n")
+    result = omnix(ssh_home, "runs", "--agent", ssh_address(sshd, agent))
+    assert result.returncode != 0
+    assert "has CHANGED" in result.stderr and "intercepting" in result.stderr
+    assert f"ssh-keygen -R '[127.0.0.1]:{sshd.port}'" in result.stderr
