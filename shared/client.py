@@ -49,6 +49,10 @@ DEFAULT_TIMEOUT_S = 10.0
 WATCH_TIMEOUT_S = 7 * 24 * 3600.0
 """A WatchRun deadline too: a stream left open by a vanished client must end some day."""
 AUTOSTART_TIMEOUT_S = 15.0
+RECONNECT_FIRST_S = 0.25
+RECONNECT_MAX_S = 4.0
+RECONNECT_LIMIT_S = 60.0
+"""How long a watch over SSH keeps making a dropped link again before it gives up."""
 MAX_MESSAGE = 256 * 1024 * 1024
 
 
@@ -170,6 +174,8 @@ class AgentClient:
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.max_send_message_length", MAX_MESSAGE),
         ]
+        self.on_link: Callable[[str], None] | None = None
+        """Told when an SSH link drops and when it is made again (see `watch`)."""
         self._tunnel: SshTunnel | None = None
         if address.target.startswith("ssh://"):
             # Loaded only for SSH: paramiko is a noticeable part of a command's start.
@@ -180,7 +186,13 @@ class AgentClient:
             except SshError as exc:
                 raise AgentUnreachable(str(exc)) from None
             target = f"unix:{self._tunnel.socket_path}"
-            self._channel = grpc.insecure_channel(target, options=options)
+            # The local end is always there: a dropped link is remade at once, not after
+            # gRPC's default reconnect backoff of seconds.
+            quick = [
+                ("grpc.initial_reconnect_backoff_ms", 100),
+                ("grpc.max_reconnect_backoff_ms", 1000),
+            ]
+            self._channel = grpc.insecure_channel(target, options=[*options, *quick])
         elif address.tls_ca:
             try:
                 root = Path(address.tls_ca).read_bytes()
@@ -228,13 +240,47 @@ class AgentClient:
     def watch(self, run_id: str, *, follow: bool = True) -> Iterator[run_pb2.WatchRunResponse]:
         """The run's events from its start, until it ends (or, without `follow`, until the
         recorded history is sent). A history has no overall deadline, only one on silence:
-        it ends with an error when the agent sends nothing for `timeout_s`."""
-        stream = self.runs.WatchRun(
-            run_pb2.WatchRunRequest(run_id=run_id, history_only=not follow),
-            timeout=WATCH_TIMEOUT_S,
-            metadata=self.metadata,
-        )
-        yield from self._stream(stream, idle_s=None if follow else self.timeout_s)
+        it ends with an error when the agent sends nothing for `timeout_s`.
+
+        Over SSH, a link that drops while following is made again with backoff (for up to
+        `RECONNECT_LIMIT_S`) and the watch resumes after the last event it yielded: events
+        carry their position in the run, so none is lost or repeated. `on_link` hears
+        "reconnecting ..." and "reconnected"."""
+        seen = 0
+        delay = RECONNECT_FIRST_S
+        lost_at: float | None = None
+        while True:
+            stream = self.runs.WatchRun(
+                run_pb2.WatchRunRequest(run_id=run_id, history_only=not follow),
+                timeout=WATCH_TIMEOUT_S,
+                metadata=self.metadata,
+            )
+            try:
+                for message in self._stream(stream, idle_s=None if follow else self.timeout_s):
+                    if message.sequence and message.sequence <= seen:
+                        continue  # sent before the link dropped
+                    if lost_at is not None:
+                        self._link("reconnected")
+                        lost_at, delay = None, RECONNECT_FIRST_S
+                    seen = message.sequence or seen
+                    yield message
+                return
+            except AgentUnreachable as exc:
+                if not (follow and self._tunnel is not None):
+                    raise
+                now = time.monotonic()
+                lost_at = lost_at or now
+                if now - lost_at > RECONNECT_LIMIT_S:
+                    raise AgentUnreachable(
+                        f"{exc}; gave up reconnecting after {RECONNECT_LIMIT_S:g}s"
+                    ) from None
+                self._link(f"link to {self.address.target} lost; reconnecting in {delay:g}s")
+                time.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+
+    def _link(self, state: str) -> None:
+        if self.on_link is not None:
+            self.on_link(state)
 
     def read_outputs(self, run_id: str, node_ids: Sequence[str] = ()) -> dict[str, str]:
         """Kept node outputs as JSON text by node (of `node_ids`, else every kept one),

@@ -30,6 +30,7 @@ def command(run_id: str, follow: bool, agent: str | None) -> None:
     full_id = run_id
     out = sys.stdout
     with agent_client(agent) as client:
+        client.on_link = lambda state: print(f"omnix: {state}", file=sys.stderr, flush=True)
         for message in client.watch(run_id, follow=follow):
             full_id = message.run_id or full_id
             event = event_from_message(message)

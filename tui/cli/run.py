@@ -125,6 +125,7 @@ def _run(
     renderer = ProgressRenderer(sys.stderr if as_json else sys.stdout, node_ids=node_ids)
     run_id = client.call(client.runs.StartRun, request).run.run_id
     shown = 0
+    client.on_link = lambda state: print(f"omnix: {state}", file=sys.stderr, flush=True)
 
     def show_events() -> None:
         nonlocal shown

@@ -4,6 +4,7 @@ session with a temporary host key and one authorized test key; and a client home
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -46,13 +47,9 @@ def _keygen(path: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
 
 
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[SshServer]:
-    if not (os.path.exists(SSHD) and shutil.which("ssh-keygen")):
-        message = "OpenSSH's sshd is not installed (apt-get install openssh-server)"
-        if IN_CI:
-            pytest.fail(f"{message}: .ci/run should have installed it")
-        pytest.skip(message)
+@contextlib.contextmanager
+def start_sshd() -> Iterator[SshServer]:
+    """sshd on a free loopback port, in a temporary folder removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="omnix-sshd-"))
     os.chmod(root, 0o700)
     _keygen(root / "host_key")
@@ -92,6 +89,17 @@ def sshd() -> Iterator[SshServer]:
         server.terminate()
         server.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[SshServer]:
+    if not (os.path.exists(SSHD) and shutil.which("ssh-keygen")):
+        message = "OpenSSH's sshd is not installed (apt-get install openssh-server)"
+        if IN_CI:
+            pytest.fail(f"{message}: .ci/run should have installed it")
+        pytest.skip(message)
+    with start_sshd() as server:
+        yield server
 
 
 @pytest.fixture

@@ -76,3 +76,53 @@ def test_a_changed_host_key_is_refused_as_a_possible_interception(
     assert result.returncode != 0
     assert "has CHANGED" in result.stderr and "intercepting" in result.stderr
     assert f"ssh-keygen -R '[127.0.0.1]:{sshd.port}'" in result.stderr
+
+
+SLOW = """\
+omnix: 1
+name: sshslow
+nodes:
+  - id: slow
+    lang: python
+    code: |
+      import time
+      for i in range(6):
+          print(f"tick {i}", flush=True)
+          time.sleep(0.5)
+      "done"
+"""
+
+
+def sessions_of(sshd: SshServer) -> list[int]:
+    """The sshd processes serving connections (children of the listening one)."""
+    master = int((sshd.root / "sshd.pid").read_text())
+    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def test_a_link_killed_mid_run_is_made_again_and_the_run_followed_to_its_end(
+    sshd: SshServer, ssh_home: Path, agent: RunningAgent, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    pipeline = tmp_path / "slow.yaml"
+    pipeline.write_text(SLOW)
+    command = [str(OMNIX), "run", str(pipeline), "--json", "--agent", ssh_address(sshd, agent)]
+    env = environment(HOME=str(ssh_home), XDG_CONFIG_HOME=str(ssh_home / ".config"))
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stderr is not None
+    for line in process.stderr:  # the run is under way once its first log line arrives
+        if "tick 1" in line:
+            break
+    for pid in sessions_of(sshd):
+        os.kill(pid, signal.SIGKILL)  # the connection drops, as when a laptop loses Wi-Fi
+    rest = process.stderr.read()
+    out = process.stdout.read() if process.stdout else ""
+    assert process.wait(timeout=60) == 0, rest
+    assert "reconnecting" in rest and "reconnected" in rest
+    assert "tick 5" in rest
+    assert json.loads(out)["nodes"]["slow"]["output"] == "done"
+    assert rest.count("tick 3") == 1  # nothing shown twice
