@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -109,20 +110,66 @@ class AgentAddress:
         return Path(self.target[len("unix:") :]) if self.target.startswith("unix:") else None
 
 
+REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """A named agent of the client config: ``[remotes.prod] agent = "ssh://deploy@prod-1"``
+    (with an optional `token` and `tls_ca` of its own)."""
+
+    name: str
+    agent: str
+    token: str = ""
+    tls_ca: str = ""
+
+
+def named_remotes(config: dict[str, Any], path: Path) -> dict[str, Remote]:
+    """The `[remotes.*]` tables of the client config."""
+    table = config.get("remotes", {})
+    if not isinstance(table, dict):
+        raise AgentUnreachable(f"{path}: `remotes` must be tables: [remotes.NAME] agent = ...")
+    remotes = {}
+    for name, entry in table.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("agent"), str):
+            raise AgentUnreachable(f'{path}: [remotes.{name}] needs agent = "ADDRESS"')
+        remotes[name] = Remote(
+            name, entry["agent"], str(entry.get("token", "")), str(entry.get("tls_ca", ""))
+        )
+    return remotes
+
+
+def load_client_config() -> tuple[dict[str, Any], Path]:
+    """The client config (empty when there is none) and its path."""
+    path = client_config_path()
+    if not path.exists():
+        return {}, path
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), path
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AgentUnreachable(f"{path}: cannot read the client config: {exc}") from None
+
+
 def resolve_address(flag: str | None = None) -> AgentAddress:
     """The agent address by precedence: flag, $OMNIX_AGENT, client config, local default."""
-    config: dict[str, Any] = {}
-    path = client_config_path()
-    if path.exists():
-        try:
-            config = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise AgentUnreachable(f"{path}: cannot read the client config: {exc}") from None
+    config, path = load_client_config()
     token = os.environ.get("OMNIX_TOKEN") or str(config.get("token", ""))
     tls_ca = os.environ.get("OMNIX_TLS_CA") or str(config.get("tls_ca", ""))
+    remotes = named_remotes(config, path)
     for candidate in (flag, os.environ.get("OMNIX_AGENT"), config.get("agent")):
         if candidate:
             target = str(candidate)
+            if target in remotes:
+                remote = remotes[target]
+                target = remote.agent
+                token = remote.token or token
+                tls_ca = remote.tls_ca or tls_ca
+            elif REMOTE_NAME.fullmatch(target) and ":" not in target:
+                known = ", ".join(sorted(remotes)) or "none"
+                raise AgentUnreachable(
+                    f"no remote named {target!r} in {path} (remotes: {known}); add "
+                    f'[remotes.{target}] agent = "ssh://user@host", or give an address'
+                )
             if target.startswith("unix:"):
                 target = "unix:" + str(Path(target[5:]).expanduser().absolute())
                 tls = ""  # A unix socket is local: TLS adds nothing.

@@ -100,12 +100,17 @@ class RunControl(App[None]):
             with AgentSession(self.agent) as session:
                 run_id = session.start_source(source, path)
                 feed.started(run_id)
-                for event in session.events(run_id):
+                for event in session.events(run_id, on_link=self._link_changed):
                     feed.deliver(event)
         except AgentError as exc:
             feed.ended(str(exc))
             return
         feed.ended()
+
+    def _link_changed(self, state: str) -> None:
+        """From the run worker: the SSH link to the agent dropped or came back."""
+        severity = "warning" if "lost" in state else "information"
+        self.call_from_thread(self.notify, f"agent {state}", severity=severity)
 
     def run_feed(self) -> RunFeed:
         """Where a run worker sends events (make it on the UI thread)."""

@@ -142,8 +142,12 @@ class AgentSession:
         request = run_pb2.StartRunRequest(pipeline_name=name, keep_outputs=run_pb2.KEEP_OUTPUTS_ALL)
         return str(self._call(self.client.runs.StartRun, request).run.run_id)
 
-    def events(self, run_id: str) -> Iterator[RunEvent]:
-        """A run's events from its start until it ends (a finished run's history, then stop)."""
+    def events(
+        self, run_id: str, on_link: Callable[[str], None] | None = None
+    ) -> Iterator[RunEvent]:
+        """A run's events from its start until it ends (a finished run's history, then stop).
+        `on_link` hears when an SSH link drops and is made again (the watch resumes)."""
+        self.client.on_link = on_link
         stream = self.client.watch(run_id)
         while True:
             message = _translated(lambda: next(stream, None))

@@ -20,6 +20,7 @@ COMMANDS = {
     "pause": "omnix.tui.cli.schedule:pause",
     "resume": "omnix.tui.cli.schedule:resume",
     "backfill": "omnix.tui.cli.backfill:command",
+    "remotes": "omnix.tui.cli.remotes:command",
 }
 
 
@@ -32,9 +33,11 @@ COMMANDS = {
 @click.version_option(package_name="omnix")
 @click.option(
     "--agent",
+    "--remote",
     "agent",
     metavar="ADDR",
-    help="Agent for the TUI: unix:/path or host:port (default: $OMNIX_AGENT, config, local).",
+    help="Agent for the TUI: unix:/path, host:port, ssh://user@host[/socket] or a remote's "
+    "name (default: $OMNIX_AGENT, config, local).",
 )
 @click.pass_context
 def main(ctx: click.Context, agent: str | None) -> None:

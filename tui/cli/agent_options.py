@@ -20,9 +20,11 @@ def agent_option(function: F) -> F:
     """`--agent ADDR`: unix:/path or host:port (default: $OMNIX_AGENT, config, local agent)."""
     return click.option(
         "--agent",
+        "--remote",
         "agent",
         metavar="ADDR",
-        help="Agent address: unix:/path or host:port (default: $OMNIX_AGENT, config, local).",
+        help="Agent address: unix:/path, host:port, ssh://user@host[/socket], or the name of "
+        "a [remotes.NAME] in the client config (default: $OMNIX_AGENT, config, local).",
     )(function)
 
 

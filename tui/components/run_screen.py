@@ -67,12 +67,17 @@ class RunScreen(Screen[None]):
                 run = session.run(self.run_id)
                 source = session.pipeline_source(run.pipeline, run.version) if run.version else None
                 self.post_message(self.GraphReady(run, source))
-                for event in session.events(self.run_id):
+                for event in session.events(self.run_id, on_link=self._link_changed):
                     feed.deliver(event)
         except AgentError as exc:
             feed.ended(str(exc))
             return
         feed.ended()
+
+    def _link_changed(self, state: str) -> None:
+        """From the follow worker: the SSH link to the agent dropped or came back."""
+        severity = "warning" if "lost" in state else "information"
+        self.app.call_from_thread(self.notify, f"agent {state}", severity=severity)
 
     def on_run_screen_graph_ready(self, message: GraphReady) -> None:
         run = message.run

@@ -126,3 +126,25 @@ def test_a_link_killed_mid_run_is_made_again_and_the_run_followed_to_its_end(
     assert "tick 5" in rest
     assert json.loads(out)["nodes"]["slow"]["output"] == "done"
     assert rest.count("tick 3") == 1  # nothing shown twice
+
+
+def test_named_remotes_are_used_by_name_and_listed_with_their_state(
+    sshd: SshServer, ssh_home: Path, agent: RunningAgent
+) -> None:
+    config = ssh_home / ".config" / "omnix" / "client.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        f'[remotes.prod]\nagent = "{ssh_address(sshd, agent)}"\n'
+        '[remotes.gone]\nagent = "unix:/nonexistent/agent.sock"\n'
+    )
+    runs = omnix(ssh_home, "runs", "--remote", "prod")
+    assert runs.returncode == 0, runs.stderr
+    listed = omnix(ssh_home, "remotes", "--json")
+    assert listed.returncode == 0, listed.stderr
+    states = {state["name"]: state for state in json.loads(listed.stdout)}
+    assert states["prod"]["reachable"] and states["prod"]["tier"] == "free"
+    assert states["prod"]["version"]
+    assert not states["gone"]["reachable"] and "no agent answers" in states["gone"]["problem"]
+    unknown = omnix(ssh_home, "runs", "--remote", "staging")
+    assert unknown.returncode != 0
+    assert "no remote named 'staging'" in unknown.stderr and "remotes: gone, prod" in unknown.stderr
