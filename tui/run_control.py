@@ -6,6 +6,8 @@ The editor app builds on this; it supplies the document, the canvas and the vali
 
 from __future__ import annotations
 
+from functools import partial
+
 from omnix.shared.events import NodeStateChanged, RunEvent
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.components.graph import GraphCanvas
@@ -94,23 +96,18 @@ class RunControl(App[None]):
     @work(thread=True, exclusive=True, group="run")
     def watch_run(self, source: str, path: str, feed: RunFeed) -> None:
         """Start a run on the agent and feed its events to the UI until it ends."""
-        from omnix.tui.session import AgentError, AgentSession
+        from omnix.tui.session import AgentError, AgentSession, notify_link
 
         try:
             with AgentSession(self.agent) as session:
                 run_id = session.start_source(source, path)
                 feed.started(run_id)
-                for event in session.events(run_id, on_link=self._link_changed):
+                for event in session.events(run_id, on_link=partial(notify_link, self)):
                     feed.deliver(event)
         except AgentError as exc:
             feed.ended(str(exc))
             return
         feed.ended()
-
-    def _link_changed(self, state: str) -> None:
-        """From the run worker: the SSH link to the agent dropped or came back."""
-        severity = "warning" if "lost" in state else "information"
-        self.call_from_thread(self.notify, f"agent {state}", severity=severity)
 
     def run_feed(self) -> RunFeed:
         """Where a run worker sends events (make it on the UI thread)."""

@@ -43,6 +43,7 @@ from omnix.v1 import agent_pb2, license_pb2, pipeline_pb2, run_pb2, schedule_pb2
 
 if TYPE_CHECKING:
     from omnix.shared.cron import DstShift
+    from textual.app import App
 
 T = TypeVar("T")
 
@@ -315,3 +316,10 @@ def _translated(call: Callable[[], T]) -> T:
         raise AgentError(str(exc)) from None
     except grpc.RpcError as exc:
         raise AgentError(f"the agent refused: {describe_rpc_error(exc)}") from None
+
+
+def notify_link(app: App[Any], state: str) -> None:
+    """From a worker thread: tell the user the SSH link to the agent dropped or came back
+    (`AgentSession.events` resumes the run's events by itself)."""
+    severity = "warning" if "lost" in state else "information"
+    app.call_from_thread(app.notify, f"agent {state}", severity=severity)

@@ -39,7 +39,7 @@ USAGE_ERROR = 2
 CALL_S = 5.0
 
 
-def _resolve_state_dir(flag: Path | None) -> Path:
+def state_dir_from_option(flag: Path | None) -> Path:
     """The state dir by the one rule every agent command uses (`resolve_state_dir`)."""
     try:
         return resolve_state_dir(str(flag) if flag else None, load_config(None))
@@ -138,7 +138,7 @@ def install(key: str, state_dir: Path | None) -> None:
     Through the running agent when one answers on the state dir's socket (it takes effect at
     once), else into the state dir for the agent's next start."""
     text = sys.stdin.read() if key == "-" else key
-    state = _resolve_state_dir(state_dir)
+    state = state_dir_from_option(state_dir)
     with running_agent(state) as client:
         if client is not None and _install_through_agent(client, text, state):
             return
@@ -206,7 +206,7 @@ def _install_through_agent(client: AgentClient, key: str, state_dir: Path) -> bo
 def show(as_json: bool, state_dir: Path | None) -> None:
     """Show the license in force: tier, customer, seats, expiry, features, limits and today's
     usage (from the running agent when one answers, else read from its store file)."""
-    state = _resolve_state_dir(state_dir)
+    state = state_dir_from_option(state_dir)
     report: LicenseReport | None = None
     with running_agent(state) as client:
         if client is not None:

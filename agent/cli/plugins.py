@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from omnix.agent.adapters.base import AdapterUnavailable
 from omnix.agent.adapters.registry import ENTRY_POINT_GROUP, AdapterRegistry, plugin_languages
-from omnix.agent.cli.license import _resolve_state_dir, state_dir_option
+from omnix.agent.cli.license import state_dir_from_option, state_dir_option
 from omnix.agent.licensing.entitlements import Entitlements
 from omnix.agent.licensing.keyfile import LicenseStore
 from omnix.agent.store.usage import read_store
@@ -45,7 +45,7 @@ def installed_plugins(entitlements: Entitlements) -> list[PluginInfo]:
             AdapterRegistry({language: entry.value})[language]
         except AdapterUnavailable as exc:
             problem = str(exc)
-        enabled = ceiling is None or position <= ceiling
+        enabled = entitlements.enables_connector(position)
         if not enabled and not problem:
             upgrade = cheapest_tier_for_count(Limit.CUSTOM_CONNECTORS, position)
             offer = f"{upgrade.title} enables it" if upgrade else "no tier enables it"
@@ -73,7 +73,7 @@ def installed_plugins(entitlements: Entitlements) -> list[PluginInfo]:
 def command(as_json: bool, state_dir: Path | None) -> None:
     """List adapter plugins (entry points in the omnix.adapters group): the language each
     serves, its package, whether it loads, and whether the license enables it."""
-    state = _resolve_state_dir(state_dir)
+    state = state_dir_from_option(state_dir)
     read = read_store(state)
     newest = read[1] if read is not None else None
     entitlements = Entitlements(

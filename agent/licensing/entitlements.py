@@ -91,18 +91,21 @@ class Entitlements:
             raise refusal
         self.check_connectors_enabled(pipeline, plugin_languages() if plugins is None else plugins)
 
+    def enables_connector(self, position: int) -> bool:
+        """Whether the plugin at `position` (from 1, in `plugin_languages()` order) is enabled."""
+        ceiling = self.limit(Limit.CUSTOM_CONNECTORS)
+        return ceiling is None or position <= ceiling
+
     def check_connectors_enabled(self, pipeline: Pipeline, plugins: Sequence[str]) -> None:
         """A tier that allows N custom connectors enables the first N installed plugins (by
         name); a node using one past them is refused, naming the tier that enables it."""
-        ceiling = self.limit(Limit.CUSTOM_CONNECTORS)
-        if ceiling is None:
-            return
         for node in pipeline.nodes:
             if node.lang not in plugins:
                 continue
             position = list(plugins).index(node.lang) + 1
-            if position <= ceiling:
+            if self.enables_connector(position):
                 continue
+            ceiling = self.limit(Limit.CUSTOM_CONNECTORS) or 0
             upgrade = cheapest_tier_for_count(Limit.CUSTOM_CONNECTORS, position, above=self.tier)
             raise LimitExceeded(
                 f"pipeline '{pipeline.name}': node '{node.id}' uses {node.lang}, custom connector "

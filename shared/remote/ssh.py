@@ -172,8 +172,6 @@ class SshTunnel:
                     "server's authorized_keys"
                 ) from None
             except (OSError, paramiko.SSHException) as exc:
-                if isinstance(exc, SshError):
-                    raise
                 raise SshError(f"cannot reach {shown} over SSH: {exc}") from None
             self._client = client
             return client

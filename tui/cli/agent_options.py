@@ -28,6 +28,11 @@ def agent_option(function: F) -> F:
     )(function)
 
 
+def report_link(state: str) -> None:
+    """Print an SSH link's state (lost, reconnecting, reconnected) on stderr."""
+    click.echo(f"omnix: {state}", err=True)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print `omnix: message` on stderr and exit with `code`."""
     click.echo(f"omnix: {message}", err=True)

@@ -13,7 +13,7 @@ import click
 from omnix.shared.cli import EXIT_FAILED, EXIT_INTERRUPTED
 from omnix.shared.events import NodeLog, NodeStateChanged, RunStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
-from omnix.tui.cli.agent_options import agent_client, agent_option
+from omnix.tui.cli.agent_options import agent_client, agent_option, report_link
 from omnix.tui.wire import event_from_message
 
 
@@ -30,7 +30,7 @@ def command(run_id: str, follow: bool, agent: str | None) -> None:
     full_id = run_id
     out = sys.stdout
     with agent_client(agent) as client:
-        client.on_link = lambda state: print(f"omnix: {state}", file=sys.stderr, flush=True)
+        client.on_link = report_link
         for message in client.watch(run_id, follow=follow):
             full_id = message.run_id or full_id
             event = event_from_message(message)

@@ -29,7 +29,7 @@ from omnix.shared.outputs import UnknownNode, check_output_nodes, output_lines
 from omnix.shared.progress import ProgressRenderer
 from omnix.shared.rundoc import RunDocument
 from omnix.shared.status import RunStatus
-from omnix.tui.cli.agent_options import agent_client, agent_option, fail
+from omnix.tui.cli.agent_options import agent_client, agent_option, fail, report_link
 from omnix.tui.wire import document_from_run, event_from_message, node_files
 from omnix.v1 import pipeline_pb2, run_pb2
 
@@ -125,7 +125,7 @@ def _run(
     renderer = ProgressRenderer(sys.stderr if as_json else sys.stdout, node_ids=node_ids)
     run_id = client.call(client.runs.StartRun, request).run.run_id
     shown = 0
-    client.on_link = lambda state: print(f"omnix: {state}", file=sys.stderr, flush=True)
+    client.on_link = report_link
 
     def show_events() -> None:
         nonlocal shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from omnix.shared.events import NodeStateChanged
@@ -60,24 +61,19 @@ class RunScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="follow")
     def follow(self, feed: RunFeed) -> None:
         """Draw the run's graph, then feed its events (history first) until it ends."""
-        from omnix.tui.session import AgentSession
+        from omnix.tui.session import AgentSession, notify_link
 
         try:
             with AgentSession(self.agent) as session:
                 run = session.run(self.run_id)
                 source = session.pipeline_source(run.pipeline, run.version) if run.version else None
                 self.post_message(self.GraphReady(run, source))
-                for event in session.events(self.run_id, on_link=self._link_changed):
+                for event in session.events(self.run_id, on_link=partial(notify_link, self.app)):
                     feed.deliver(event)
         except AgentError as exc:
             feed.ended(str(exc))
             return
         feed.ended()
-
-    def _link_changed(self, state: str) -> None:
-        """From the follow worker: the SSH link to the agent dropped or came back."""
-        severity = "warning" if "lost" in state else "information"
-        self.app.call_from_thread(self.notify, f"agent {state}", severity=severity)
 
     def on_run_screen_graph_ready(self, message: GraphReady) -> None:
         run = message.run

@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
 	"regexp"
 	"runtime/debug"
 	"sort"
@@ -193,28 +194,13 @@ func appendValue(buf *bytes.Buffer, kind string, value any) error {
 	}
 	switch kind {
 	case "int64":
+		// Any Go integer; kindOf has already refused unsigned values beyond int64.
+		number := reflect.ValueOf(value)
 		var n int64
-		switch v := value.(type) {
-		case int:
-			n = int64(v)
-		case int8:
-			n = int64(v)
-		case int16:
-			n = int64(v)
-		case int32:
-			n = int64(v)
-		case int64:
-			n = v
-		case uint8:
-			n = int64(v)
-		case uint16:
-			n = int64(v)
-		case uint32:
-			n = int64(v)
-		case uint:
-			n = int64(v)
-		case uint64:
-			n = int64(v)
+		if number.CanInt() {
+			n = number.Int()
+		} else {
+			n = int64(number.Uint())
 		}
 		buf.WriteByte('"')
 		buf.WriteString(strconv.FormatInt(n, 10))

@@ -47,27 +47,33 @@ class ScalaAdapter(ExternalAdapter):
     def _cache(self) -> Path:
         return (self._cache_dir or default_cache_dir()) / "scala"
 
-    async def locate(self, executable: str | None) -> Runtime:
-        """`scala -version`, the jars beside it, `java`, and Worker.scala compiled (once)."""
+    async def _probe(self, executable: str | None) -> tuple[Runtime, str]:
+        """`scala -version` and the `java` that runs the worker."""
         runtime = await probe(
             "Scala", executable or "scala", ["-version"], r"version (\d+\.\d+\.\d+)", INSTALL_HINT
         )
-        home = Path(os.path.realpath(runtime.path)).parent.parent
-        jars = [home / "lib" / jar for jar in JARS]
-        missing = [str(jar) for jar in jars if not jar.exists()]
-        if missing:
-            raise AdapterUnavailable(
-                f"the Scala installation at {home} lacks {', '.join(missing)}; {INSTALL_HINT}"
-            )
         java = shutil.which("java")
         if java is None:
             raise AdapterUnavailable(f"java not found: Scala nodes run on a JVM; {INSTALL_HINT}")
-        digest = hashlib.sha256(WORKER_SOURCE.read_bytes() + runtime.version.encode()).hexdigest()[
-            :16
-        ]
-        classes = self._cache() / f"worker-{digest}"
+        return runtime, java
+
+    async def locate(self, executable: str | None) -> Runtime:
+        """`scala -version`, `java`, the jars and scalac beside scala, and Worker.scala
+        compiled (once per installation)."""
+        runtime, java = await self._probe(executable)
+        bin_dir = Path(os.path.realpath(runtime.path)).parent
+        jars = [bin_dir.parent / "lib" / jar for jar in JARS]
+        scalac = bin_dir / "scalac"
+        missing = [str(path) for path in (*jars, scalac) if not path.exists()]
+        if missing:
+            raise AdapterUnavailable(
+                f"the Scala installation at {bin_dir.parent} lacks {', '.join(missing)}; "
+                f"{INSTALL_HINT}"
+            )
+        digest = hashlib.sha256(WORKER_SOURCE.read_bytes() + runtime.version.encode())
+        classes = self._cache() / f"worker-{digest.hexdigest()[:16]}"
         if not (classes / ".done").exists():
-            await self._compile_worker(runtime, jars, classes)
+            await self._compile_worker(scalac, jars, classes)
         self._java = java
         self._classpath = os.pathsep.join([*map(str, jars), str(classes)])
         return runtime
@@ -76,25 +82,14 @@ class ScalaAdapter(ExternalAdapter):
         """`scala -version` alone: the worker is compiled when the first node needs it."""
         if self._runtime is not None:
             return self._runtime.version
-        found = await probe(
-            "Scala",
-            self._executable or "scala",
-            ["-version"],
-            r"version (\d+\.\d+\.\d+)",
-            INSTALL_HINT,
-        )
-        if shutil.which("java") is None:
-            raise AdapterUnavailable(f"java not found: Scala nodes run on a JVM; {INSTALL_HINT}")
-        return found.version
+        return (await self._probe(self._executable))[0].version
 
-    async def _compile_worker(self, runtime: Runtime, jars: list[Path], classes: Path) -> None:
+    async def _compile_worker(self, scalac: Path, jars: list[Path], classes: Path) -> None:
         building = classes.with_name(classes.name + f".{os.getpid()}")
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir(parents=True)
         proc = await asyncio.create_subprocess_exec(
-            runtime.path.replace("/scala", "/scalac")
-            if shutil.which("scalac") is None
-            else "scalac",
+            str(scalac),
             "-nowarn",
             "-d",
             str(building),

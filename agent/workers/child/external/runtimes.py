@@ -187,6 +187,12 @@ _GO_IMPORT_BLOCK = re.compile(r"^\s*import\s*\(\s*$")
 _GO_QUALIFIED = re.compile(r"(?<![\w.])([a-z][a-z0-9]*)\.[A-Za-z_]")
 
 
+def _declares(body: str, name: str) -> bool:
+    """Whether the node's code declares a variable `name` (`name :=`, `a, name :=`, `var name`)."""
+    pattern = rf"(?<![\w.]){name}\s*(?:,\s*\w+\s*)*:=|,\s*{name}\s*:=|\bvar\s+{name}\b"
+    return re.search(pattern, body) is not None
+
+
 def _hoist_imports(lines: list[str]) -> list[str]:
     """The node's leading import lines (blanked in `lines`, so line numbers hold)."""
     hoisted: list[str] = []
@@ -232,8 +238,11 @@ def go_source(node: str, code: str, inputs: list[Mapping[str, Any]]) -> str:
     named = " ".join(imports)
     for package in sorted(set(_GO_QUALIFIED.findall(body))):
         path = GO_STANDARD_PACKAGES.get(package)
-        if path is not None and package not in bound and f'"{path}"' not in named:
-            imports.append(f'import "{path}"')
+        if path is None or package in bound or f'"{path}"' in named:
+            continue
+        if _declares(body, package):
+            continue  # a variable of the node's (`url := ...`), not the package
+        imports.append(f'import "{path}"')
     return (
         "package main\n\n"
         + "".join(f"{line}\n" for line in imports)

@@ -81,3 +81,10 @@ def test_the_generated_source_keeps_the_node_line_numbers() -> None:
     assert lines[directive + 2] == 'x := strings.ToUpper("a")'
     assert 'import "os"' in lines and 'import "strings"' in lines
     assert '\tup := in.Table("up")' in lines
+
+
+def test_a_variable_named_like_a_package_is_not_imported_as_one() -> None:
+    source = go_source(
+        "n", 'url := struct{ Path string }{"/x"}\nreturn url.Path + strings.ToUpper("a"), nil', []
+    )
+    assert 'import "net/url"' not in source and 'import "strings"' in source
