@@ -52,13 +52,25 @@ class AgentConfig:
     listen: list[str] = field(default_factory=list)
     """Extra TCP addresses (`host:port`) to serve on, besides the unix socket in the state dir.
     Plaintext is allowed on loopback only; other hosts need `tls_cert` and `tls_key`.
-    Clients on TCP must send the admin token."""
+    Clients on TCP must send a token: a session (`omnix login`), an API token or the admin
+    token."""
 
     tls_cert: str = ""
     """PEM certificate chain for TCP listeners. Empty: plaintext (loopback only)."""
 
     tls_key: str = ""
     """PEM private key matching `tls_cert`."""
+
+    master_key_file: str = ""
+    """The secrets master key (32 bytes in base64, one line, mode 0600). Empty: systemd's
+    credential `omnix-master-key` when given (LoadCredential=), else `master.key` in the
+    state dir, made on first use."""
+
+    session_idle_s: float = 8 * 3600.0
+    """A login session unused for this many seconds expires."""
+
+    session_max_s: float = 7 * 86400.0
+    """A login session expires this many seconds after `omnix login`, used or not."""
 
     prices: dict[str, Any] = field(default_factory=dict)
     """What usage costs, for `omnix usage`: a `[prices]` table of decimal amounts, as
@@ -230,6 +242,8 @@ def _from_mapping(data: dict[str, Any], source: str) -> AgentConfig:
         setattr(config, key, value)
     if config.log_level not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"{source}: log_level must be debug, info, warning or error")
+    if config.session_idle_s <= 0 or config.session_max_s <= 0:
+        raise ConfigError(f"{source}: session_idle_s and session_max_s must be > 0")
     if config.alert_check_s <= 0:
         raise ConfigError(f"{source}: alert_check_s must be > 0")
     if config.max_concurrent_runs < 1 or config.max_message_mb < 1:

@@ -29,6 +29,7 @@ from omnix.agent.licensing.gate import LicenseGate
 from omnix.agent.runs.bundles import files_key, parse_bundle
 from omnix.agent.runs.manager import PipelineRunner, RunManager
 from omnix.agent.schedule.scheduler import PipelineScheduler, ScheduledPipeline
+from omnix.agent.security.guard import Security
 from omnix.agent.store import metering
 from omnix.agent.store import pipelines as catalog
 from omnix.agent.store import runs as records
@@ -136,6 +137,10 @@ class Daemon:
         self._license_stale = asyncio.Event()
         self._alerts: AlertMonitor | None = None
         self._alerting: asyncio.Task[None] | None = None
+        self._security: Security | None = None
+        self.admin_token = ""
+        """The state dir's admin token (set by the server before `start`): it acts as the
+        Owner, for scripts on the machine that can read the state dir."""
 
     @property
     def store(self) -> Store:
@@ -150,6 +155,17 @@ class Daemon:
         return self._license
 
     @property
+    def security(self) -> Security:
+        """Users, credentials, secrets and the audit log (after `start`)."""
+        assert self._security is not None, "Daemon.start() first"
+        return self._security
+
+    @property
+    def license_gate(self) -> LicenseGate:
+        """The license checks (after `start`)."""
+        return self.license
+
+    @property
     def runs(self) -> RunManager:
         """The run manager (after `start`)."""
         assert self._runs is not None, "Daemon.start() first"
@@ -160,10 +176,23 @@ class Daemon:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._store = await Store.open(self.state_dir / DB_FILE, fsync=self.config.durable_fsync)
         self._license = LicenseGate(self.state_dir, self._store)
+        self._security = Security(
+            self._store,
+            self.state_dir,
+            entitlements=self._license.entitlements,
+            admin_token=self.admin_token,
+            master_key_file=self.config.master_key_file,
+            session_idle_s=self.config.session_idle_s,
+            session_max_s=self.config.session_max_s,
+        )
+        await self._security.open()
         if self._engine is None:
             from omnix.agent.runs.engine import Engine  # Pulls in the adapters: load it late.
 
-            self._engine = Engine(max_parallel=self.config.max_parallel_nodes or None)
+            self._engine = Engine(
+                max_parallel=self.config.max_parallel_nodes or None,
+                secrets=self._security.secret,
+            )
         engine = self._engine
         metrics_address = self.config.metrics_address()
         if metrics_address is not None:

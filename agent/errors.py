@@ -28,6 +28,18 @@ class NotScheduled(NotFound):
         self.pipeline = pipeline
 
 
+class Unauthenticated(Exception):
+    """The caller's credentials prove nothing (wrong password, unknown token)."""
+
+
+class Forbidden(Exception):
+    """The caller is known but may not do this (PERMISSION_DENIED)."""
+
+
+class TooManyAttempts(Exception):
+    """Too many failed attempts; the message says when to try again."""
+
+
 class TooLarge(Exception):
     """A reply would exceed what one message carries; the message names the streaming call."""
 

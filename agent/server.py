@@ -3,8 +3,9 @@
 `AgentServer` binds the unix socket in the state dir and optional TCP listeners; `Agent`
 starts, drains, reloads and stops the daemon and its servers in order.
 
-Two `grpc.aio` servers share the servicers: the unix socket (mode 0600) needs no token,
-every TCP listener requires the admin token (plaintext only on loopback, TLS otherwise).
+Two `grpc.aio` servers share the servicers and the one policy interceptor: on the unix socket
+(mode 0600) a call without a token is the agent's own OS user, every TCP call needs a token
+(plaintext only on loopback, TLS otherwise).
 Both serve the standard health service and server reflection, so grpcurl works.
 """
 
@@ -23,12 +24,13 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from omnix.agent.api.auth import TokenAuthInterceptor
+from omnix.agent.api.auth import PolicyInterceptor
 from omnix.agent.api.decoding import DecodeErrorInterceptor
 from omnix.agent.api.license import LicenseServicer
 from omnix.agent.api.pipelines import PipelineServicer
 from omnix.agent.api.runs import RunServicer
 from omnix.agent.api.schedules import ScheduleServicer
+from omnix.agent.api.security import SecretServicer, SecurityServicer
 from omnix.agent.api.status import AgentServicer
 from omnix.agent.api.usage import UsageServicer
 from omnix.agent.config import (
@@ -56,6 +58,8 @@ from omnix.v1 import (
     run_pb2_grpc,
     schedule_pb2,
     schedule_pb2_grpc,
+    security_pb2,
+    security_pb2_grpc,
     usage_pb2,
     usage_pb2_grpc,
 )
@@ -70,16 +74,17 @@ SERVICE_NAMES = (
     agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
     license_pb2.DESCRIPTOR.services_by_name["LicenseService"].full_name,
     usage_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name,
+    security_pb2.DESCRIPTOR.services_by_name["SecurityService"].full_name,
+    security_pb2.DESCRIPTOR.services_by_name["SecretService"].full_name,
 )
 
 
 class AgentServer:
     """The servers of one `Daemon`; `start()` binds, `stop(grace)` drains."""
 
-    def __init__(self, daemon: Daemon, config: AgentConfig, token: str) -> None:
+    def __init__(self, daemon: Daemon, config: AgentConfig) -> None:
         self._daemon = daemon
         self._config = config
-        self._token = token
         self._servers: list[grpc.aio.Server] = []
         self._health: list[Any] = []  # grpc_health.v1.health.aio.HealthServicer
         self.socket = socket_path(daemon.state_dir)
@@ -107,6 +112,10 @@ class AgentServer:
         agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(self._daemon), server)
         license_pb2_grpc.add_LicenseServiceServicer_to_server(LicenseServicer(self._daemon), server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(self._daemon), server)
+        security_pb2_grpc.add_SecurityServiceServicer_to_server(
+            SecurityServicer(self._daemon), server
+        )
+        security_pb2_grpc.add_SecretServiceServicer_to_server(SecretServicer(self._daemon), server)
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         self._health.append(health_servicer)
@@ -120,11 +129,12 @@ class AgentServer:
         """Bind every listener and report SERVING; returns the addresses served."""
         _clear_stale_socket(self.socket)
         addresses = [f"unix:{self.socket}"]
-        unix_server = self._build([])
+        security = self._daemon.security
+        unix_server = self._build([PolicyInterceptor(security, local=True)])
         unix_server.add_insecure_port(f"unix:{self.socket}")
         tcp = self._config.tcp_listeners()
         if tcp:
-            tcp_server = self._build([TokenAuthInterceptor(self._token)])
+            tcp_server = self._build([PolicyInterceptor(security, local=False)])
             credentials = self._credentials()
             for address in tcp:
                 try:
@@ -222,8 +232,9 @@ class Agent:
         """Open the store, recover runs, bind every listener, tell systemd we are ready;
         returns the addresses served."""
         token = self._token if self._token is not None else ensure_admin_token(self.state_dir)
+        self.daemon.admin_token = token
         await self.daemon.start()
-        self._server = AgentServer(self.daemon, self.config, token)
+        self._server = AgentServer(self.daemon, self.config)
         try:
             self.addresses = await self._server.start()
         except BaseException:

@@ -8,7 +8,8 @@ directory of `omnix.shared.paths` (`~/.local/share/omnix/agent.sock` for a user)
 local default auto-starts an agent (like tmux starts its server): a named address that does
 not answer is an error to report.
 
-TCP agents want the admin token (`$OMNIX_TOKEN` or `token` in the client config) and, beyond
+TCP agents want a token: `$OMNIX_TOKEN`, else the session `omnix login` stored for that
+address (omnix.shared.sessions), else `token` in the client config; and, beyond
 loopback, TLS: `$OMNIX_TLS_CA` or `tls_ca` names the PEM file of the CA that signed the
 agent's certificate.
 """
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from omnix.shared.paths import default_state_dir, socket_path
+from omnix.shared.sessions import credentials_path, session_for
 from omnix.v1 import (
     agent_pb2,
     agent_pb2_grpc,
@@ -40,6 +42,7 @@ from omnix.v1 import (
     run_pb2,
     run_pb2_grpc,
     schedule_pb2_grpc,
+    security_pb2_grpc,
     usage_pb2_grpc,
 )
 
@@ -177,8 +180,23 @@ def resolve_address(flag: str | None = None) -> AgentAddress:
                 tls = ""  # SSH encrypts and authenticates the server already.
             else:
                 tls = tls_ca
-            return AgentAddress(target, token, tls, autostart=target == default_address())
-    return AgentAddress(default_address(), token, autostart=True)
+            return AgentAddress(
+                target,
+                _with_session(token, target, path),
+                tls,
+                autostart=target == default_address(),
+            )
+    target = default_address()
+    return AgentAddress(target, _with_session(token, target, path), autostart=True)
+
+
+def _with_session(token: str, target: str, config_path: Path) -> str:
+    """$OMNIX_TOKEN first; then the session of `omnix login` to this agent; then the
+    configured token."""
+    if os.environ.get("OMNIX_TOKEN"):
+        return token
+    session = session_for(credentials_path(config_path), target)
+    return session.token if session is not None else token
 
 
 class _Silence:
@@ -255,6 +273,8 @@ class AgentClient:
         self.agent = agent_pb2_grpc.AgentServiceStub(self._channel)
         self.license = license_pb2_grpc.LicenseServiceStub(self._channel)
         self.usage = usage_pb2_grpc.UsageServiceStub(self._channel)
+        self.security = security_pb2_grpc.SecurityServiceStub(self._channel)
+        self.secrets = security_pb2_grpc.SecretServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def __enter__(self) -> AgentClient:

@@ -16,10 +16,13 @@ import grpc
 from omnix.agent.errors import (
     BadRequest,
     FeatureUnavailable,
+    Forbidden,
     LimitExceeded,
     NotFound,
     ShuttingDown,
     TooLarge,
+    TooManyAttempts,
+    Unauthenticated,
     Unavailable,
 )
 from omnix.shared.pipeline import PipelineInvalid
@@ -43,6 +46,12 @@ def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)
     if isinstance(exc, FeatureUnavailable):  # The license does not include it.
         return grpc.StatusCode.PERMISSION_DENIED, str(exc)
+    if isinstance(exc, Unauthenticated):
+        return grpc.StatusCode.UNAUTHENTICATED, str(exc)
+    if isinstance(exc, Forbidden):
+        return grpc.StatusCode.PERMISSION_DENIED, str(exc)
+    if isinstance(exc, TooManyAttempts):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)
     if isinstance(exc, ShuttingDown):
         return grpc.StatusCode.UNAVAILABLE, str(exc)
     if isinstance(exc, Unavailable):

@@ -15,6 +15,10 @@ COMMANDS = {
     "prune": "omnix.agent.cli.prune:command",
     "plugins": "omnix.agent.cli.plugins:command",
     "dial-stdio": "omnix.agent.cli.dial_stdio:command",
+    "user": "omnix.agent.cli.users:user",
+    "session": "omnix.agent.cli.users:session",
+    "audit": "omnix.agent.cli.audit:command",
+    "secrets": "omnix.agent.cli.secrets:command",
 }
 
 

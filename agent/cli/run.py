@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import signal
 import sys
 from pathlib import Path
@@ -77,13 +76,22 @@ def command(
     progress_stream = sys.stderr if as_json else sys.stdout
     renderer = ProgressRenderer(progress_stream, node_ids=[node.id for node in pipeline.nodes])
     try:
-        state_dir = resolve_state_dir(state_dir_flag, load_config(config_path))
+        config = load_config(config_path)
+        state_dir = resolve_state_dir(state_dir_flag, config)
     except ConfigError as exc:
         click.echo(f"omnix-agent: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     # Only the outputs asked for are converted, and they stay JSON text throughout.
     document = asyncio.run(
-        _run(pipeline, params, renderer, KeepOutputs(outputs), output_nodes, state_dir)
+        _run(
+            pipeline,
+            params,
+            renderer,
+            KeepOutputs(outputs),
+            output_nodes,
+            state_dir,
+            config.master_key_file,
+        )
     )
     renderer.finish()
     if as_json:
@@ -107,6 +115,7 @@ async def _run(
     keep: KeepOutputs,
     output_nodes: tuple[str, ...],
     state_dir: Path,
+    master_key_file: str,
 ) -> RunDocument:
     """Run in this process as an agent would: counted against the license, recorded in the
     state dir's store (so `omnix runs` lists it), outputs kept as JSON text."""
@@ -126,7 +135,17 @@ async def _run(
         except EntitlementError as exc:
             click.echo(f"omnix-agent: {exc}", err=True)
             sys.exit(EXIT_INVALID)
-        async with Engine(secrets=os.environ.get) as engine:
+        secrets = None
+        if any(node.secrets for node in pipeline.nodes):
+            # The agent's own secrets, from the same store and master key.
+            from omnix.agent.security.vault import Vault
+
+            try:
+                secrets = (await Vault.open(store, state_dir, master_key_file)).get
+            except ConfigError as exc:
+                click.echo(f"omnix-agent: {exc}", err=True)
+                sys.exit(EXIT_INVALID)
+        async with Engine(secrets=secrets) as engine:
             # No recovery: an agent may serve this state dir, and its runs are its own.
             manager = RunManager(store, engine, max_concurrent_runs=1)
             await manager.start(recover=False)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from omnix.agent.adapters.base import Adapter, AdapterUnavailable, NodeFailure, NodeTask, Value
 from omnix.agent.runs.attempts import AttemptFailure, run_attempt, run_attempts
 from omnix.agent.runs.outputs import TableDecoder, TableOutputError
+from omnix.agent.security.masking import Masker
 from omnix.agent.store.metering import NodeUsage
 from omnix.agent.store.outputs import OutputFiles
 from omnix.agent.workers.usage import AttemptCost
@@ -79,7 +80,15 @@ class RunExecution:
         self._slots = slots
         self._decoder = decoder
         self._on_event = on_event
-        self._secrets = secrets
+        # Resolved once, when the run starts: every attempt gets the same values, and every
+        # log line, error and kept output of the run is masked against them.
+        names = sorted({name for node in pipeline.nodes for name in node.secrets})
+        self._secret_values = {
+            name: value
+            for name in names
+            if secrets is not None and (value := secrets(name)) is not None
+        }
+        self._masker = Masker(self._secret_values.values())
         self._include_outputs: Callable[[str], bool] = (
             (lambda node_id: include_outputs)
             if isinstance(include_outputs, bool)
@@ -124,6 +133,7 @@ class RunExecution:
         result = self.document.nodes[node_id]
         result.status = status
         if error is not None:
+            error = self._masker.mask(error)
             result.error = error
         self.emit(
             NodeStateChanged(
@@ -257,11 +267,22 @@ class RunExecution:
         began_at = time.time()
         log_bytes = 0
         cost: AttemptCost | None = None
+        masks = {"stdout": self._masker.stream(), "stderr": self._masker.stream()}
 
         def log(stream: Literal["stdout", "stderr"], text: str) -> None:
             nonlocal log_bytes
+            if self._masker:
+                text = masks[stream].feed(text)
+                if not text:
+                    return
             log_bytes += len(text.encode(errors="replace"))
             self.emit(NodeLog(self.run_id, node.id, stream, text, time.time()))
+
+        def flush_logs() -> None:
+            for stream in ("stdout", "stderr"):
+                rest = masks[stream].flush()
+                if rest:
+                    self.emit(NodeLog(self.run_id, node.id, stream, rest, time.time()))
 
         def measured(attempt_cost: AttemptCost) -> None:
             nonlocal cost
@@ -312,8 +333,10 @@ class RunExecution:
             try:
                 outcome = await self._attempt(node, adapter, attempt, log, code_began, measured)
             except asyncio.CancelledError:
+                flush_logs()
                 record(attempt, "cancelled")
                 raise
+            flush_logs()
             if isinstance(outcome, Value):
                 record(attempt, "succeeded")
             else:
@@ -347,10 +370,12 @@ class RunExecution:
     ) -> Value | AttemptFailure:
         env = dict(node.env)
         for name in node.secrets:
-            value = self._secrets(name) if self._secrets is not None else None
+            value = self._secret_values.get(name)
             if value is None:
                 return AttemptFailure(
-                    NodeFailure(f"the secret {name!r} is not set; add it to the agent's secrets"),
+                    NodeFailure(
+                        f"the secret {name!r} is not set: `omnix secret set {name}` adds it"
+                    ),
                     retryable=False,
                 )
             env[name] = value
@@ -377,19 +402,25 @@ class RunExecution:
             path = files.path(self.run_id, node_id)
             files.folder(self.run_id)
             self._decoding[node_id] = asyncio.create_task(
-                self._decoder.write_json(value, path, fsync=files.fsync)
+                self._decoder.write_json(value, path, fsync=files.fsync, masker=self._masker)
             )
             return
         if self._outputs_as_text:
             # Kept as JSON text (tables written by a worker while the run goes on): the
             # agent stores and sends it as it is, never holding it as Python objects.
-            self._decoding[node_id] = asyncio.create_task(self._decoder.to_json_text(value))
+            self._decoding[node_id] = asyncio.create_task(
+                self._decoder.to_json_text(value, masker=self._masker)
+            )
             return
         if value.kind == "json":
-            self.document.nodes[node_id].output = json.loads(value.data)
+            self.document.nodes[node_id].output = json.loads(
+                self._masker.mask_bytes(bytes(value.data))
+            )
             return
         # Tables are decoded in a worker while the run goes on.
-        self._decoding[node_id] = asyncio.create_task(self._decoder.to_json(value))
+        self._decoding[node_id] = asyncio.create_task(
+            self._decoder.to_json(value, masker=self._masker)
+        )
 
     async def _collect_outputs(self) -> None:
         for node_id, task in self._decoding.items():

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from omnix.agent.adapters.base import Value
+from omnix.agent.security.masking import Masker
 from omnix.agent.workers.env import minimal_env
 from omnix.agent.workers.files import write_whole
 from omnix.agent.workers.pool import WorkerPool
@@ -39,28 +40,32 @@ class TableDecoder:
         """Warm the worker up ahead of the first table."""
         await self._pool.start()
 
-    async def to_json(self, value: Value) -> JsonValue:
+    async def to_json(self, value: Value, *, masker: Masker | None = None) -> JsonValue:
         """The value as JSON: a table becomes a list of row objects."""
-        result: Any = json.loads(await self.to_json_text(value))
+        result: Any = json.loads(await self.to_json_text(value, masker=masker))
         return result
 
-    async def to_json_text(self, value: Value) -> str:
+    async def to_json_text(self, value: Value, *, masker: Masker | None = None) -> str:
         """The value as JSON text, never parsed here: a table becomes a list of row objects
-        (written by the worker), a JSON value is its own text."""
+        (written by the worker), a JSON value is its own text. `masker`'s secrets are masked."""
         if value.kind == "json":
-            return bytes(value.data).decode()
+            data = bytes(value.data)
+            return (masker.mask_bytes(data) if masker else data).decode()
         async with self._pool.acquire() as worker:
-            reply, out = await worker.request({"op": "table_to_json"}, [value.data])
+            reply, out = await worker.request(_request(masker), [value.data])
         if not reply.get("ok"):
             raise TableOutputError(str(reply.get("message")))
         return bytes(out[0]).decode()
 
-    async def write_json(self, value: Value, path: Path, *, fsync: bool = False) -> int:
+    async def write_json(
+        self, value: Value, path: Path, *, fsync: bool = False, masker: Masker | None = None
+    ) -> int:
         """Write the value as JSON text to `path`; its size in bytes. A table's JSON is
         written by the worker itself, so it never passes through the agent."""
         if value.kind == "json":
-            return await asyncio.to_thread(write_whole, path, [value.data], fsync=fsync)
-        request = {"op": "table_to_json", "path": str(path), "fsync": fsync}
+            data = masker.mask_bytes(bytes(value.data)) if masker else value.data
+            return await asyncio.to_thread(write_whole, path, [data], fsync=fsync)
+        request = {**_request(masker), "path": str(path), "fsync": fsync}
         async with self._pool.acquire() as worker:
             reply, _ = await worker.request(request, [value.data])
         if not reply.get("ok"):
@@ -70,3 +75,11 @@ class TableDecoder:
     async def close(self) -> None:
         """Stop the worker."""
         await self._pool.close()
+
+
+def _request(masker: Masker | None) -> dict[str, Any]:
+    """A table_to_json request; with secrets, the worker masks their forms in the JSON."""
+    request: dict[str, Any] = {"op": "table_to_json"}
+    if masker:
+        request["mask"] = masker.forms
+    return request

@@ -158,6 +158,71 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE node_usage ADD COLUMN rows_in INTEGER;
     ALTER TABLE node_usage ADD COLUMN rows_out INTEGER;
     """,
+    # 10: users, their tokens and sessions (hashes only), encrypted secrets, the audit
+    # chain and its signed checkpoints (see omnix.agent.security and docs/security.md).
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL DEFAULT '',
+        os_user TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE credentials (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        user TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        sha256 BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL,
+        last_used_at REAL,
+        revoked_at REAL,
+        revoked_by TEXT NOT NULL DEFAULT '',
+        peer TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX credentials_by_user ON credentials (user);
+    CREATE TABLE secret_keys (
+        id INTEGER PRIMARY KEY,
+        wrapped BLOB NOT NULL,
+        master_id TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        key_id INTEGER NOT NULL,
+        sealed BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        via TEXT NOT NULL,
+        peer TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        result TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_time ON audit_log (at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE audit_checkpoints (
+        seq INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        at REAL NOT NULL,
+        signature TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,14 +9,20 @@ import tempfile
 import textwrap
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from omnix.agent.runs.engine import Engine
+from omnix.shared import licensing
+from omnix.shared.licensing import LicenseTerms, LicenseVerifier, sign_license
 from omnix.shared.pipeline import Pipeline, parse_pipeline
+from omnix.shared.tiers import Tier
 
 from tests.agent.agents import AgentFactory, RunningAgent, spawn_agent
+from tests.agent.licenses import EXPIRES, ISSUED, Issue
 
 
 @pytest.fixture
@@ -119,3 +125,37 @@ def wait_gone() -> Callable[[int], bool]:
         return _is_gone(pid)
 
     return wait
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> Ed25519PrivateKey:
+    """A throwaway key pair standing in for the vendor's, made fresh for each test session."""
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="session")
+def verifier(signing_key: Ed25519PrivateKey) -> LicenseVerifier:
+    """A verifier that trusts the throwaway key (and only it)."""
+    return LicenseVerifier([signing_key.public_key()])
+
+
+@pytest.fixture(scope="session")
+def issue(signing_key: Ed25519PrivateKey) -> Issue:
+    """`issue(tier=..., customer=..., seats=..., issued=..., expires=...)` -> a signed key."""
+
+    def make(
+        tier: Tier = Tier.TEAM,
+        customer: str = "Acme",
+        seats: int | None = None,
+        issued: datetime = ISSUED,
+        expires: datetime = EXPIRES,
+    ) -> str:
+        return sign_license(LicenseTerms(customer, tier, issued, expires, seats), signing_key)
+
+    return make
+
+
+@pytest.fixture
+def trust_throwaway_key(monkeypatch: pytest.MonkeyPatch, signing_key: Ed25519PrivateKey) -> None:
+    """Make the default verifier trust the throwaway key, in this process only."""
+    monkeypatch.setattr(licensing, "vendor_keys", lambda: (signing_key.public_key(),))

@@ -21,6 +21,11 @@ COMMANDS = {
     "resume": "omnix.tui.cli.schedule:resume",
     "backfill": "omnix.tui.cli.backfill:command",
     "remotes": "omnix.tui.cli.remotes:command",
+    "login": "omnix.tui.cli.login:login",
+    "logout": "omnix.tui.cli.login:logout",
+    "whoami": "omnix.tui.cli.login:whoami",
+    "token": "omnix.tui.cli.tokens:command",
+    "secret": "omnix.tui.cli.secrets:command",
 }
 
 

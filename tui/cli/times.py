@@ -7,11 +7,9 @@ from datetime import datetime
 
 import click
 from omnix.shared.duration import DurationError, parse_duration
+from omnix.shared.listing import local_time
 
-
-def local_time(epoch: float) -> str:
-    """`2026-11-01 06:00:00` in this machine's timezone; `-` for no time (0)."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "-"
+__all__ = ["Moment", "Since", "local_time"]
 
 
 class Moment(click.ParamType[float]):
