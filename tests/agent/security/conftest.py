@@ -63,7 +63,7 @@ StartAgent = Callable[..., Awaitable[SecureAgent]]
 
 @pytest.fixture
 async def start_agent(trust_throwaway_key: None, issue: Issue) -> AsyncIterator[StartAgent]:
-    """`await start_agent(tier=Tier.TEAM, users=True, engine=None, **config)`."""
+    """`await start_agent(tier=Tier.TEAM, users=True, real_engine=False, **config)`."""
     started: list[SecureAgent] = []
     folders: list[Path] = []
 
@@ -71,7 +71,7 @@ async def start_agent(trust_throwaway_key: None, issue: Issue) -> AsyncIterator[
         *,
         tier: Tier | None = Tier.TEAM,
         users: bool = True,
-        engine: Any = None,
+        real_engine: bool = False,
         state_dir: Path | None = None,
         **settings: Any,
     ) -> SecureAgent:
@@ -79,7 +79,9 @@ async def start_agent(trust_throwaway_key: None, issue: Issue) -> AsyncIterator[
             state_dir = Path(tempfile.mkdtemp(prefix="ox", dir="/tmp"))
             folders.append(state_dir)
         config = AgentConfig(listen=["127.0.0.1:0"], **settings)
-        agent = Agent(config, state_dir, engine=engine or _NoEngine(), token=ADMIN_TOKEN)
+        agent = Agent(
+            config, state_dir, engine=None if real_engine else _NoEngine(), token=ADMIN_TOKEN
+        )
         addresses = await agent.start()
         secure = SecureAgent(state_dir, agent, next(a for a in addresses if a.startswith("127.")))
         started.append(secure)
