@@ -46,3 +46,13 @@ def test_a_viewer_may_look_but_not_run_deploy_or_read_the_audit_log() -> None:
 def test_only_an_owner_installs_licenses_and_rotates_keys() -> None:
     for permission in (Permission.INSTALL_LICENSE, Permission.ROTATE_KEYS):
         assert [role for role in Role if allows(role, permission)] == [Role.OWNER]
+
+
+def test_docs_security_lists_every_rule() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "security.md").read_text()
+    for method, rule in POLICY.items():
+        service, name = method.strip("/").split("/")
+        row = f"| {service.rsplit('.', 1)[-1]}.{name} | {rule.permission.value} |"
+        assert row in text, row
