@@ -72,6 +72,14 @@ class AgentConfig:
     session_max_s: float = 7 * 86400.0
     """A login session expires this many seconds after `omnix login`, used or not."""
 
+    sso: dict[str, Any] = field(default_factory=dict)
+    """Single sign-on through an OpenID Connect provider (Business and up), an `[sso]`
+    table: `issuer` (the provider's URL), `client_id` (a public client allowed the device
+    authorization grant), `roles` (claim value to role, e.g. `{ "data-team" = "developer",
+    "ops" = "admin" }`), and optionally `role_claim` ("groups"), `user_claim`
+    ("preferred_username") and `scopes` ("openid profile email groups"). Empty: no SSO.
+    See docs/security.md."""
+
     prices: dict[str, Any] = field(default_factory=dict)
     """What usage costs, for `omnix usage`: a `[prices]` table of decimal amounts, as
     strings for exactness: `currency = "EUR"`, `cpu_second` (per CPU-second of a node's

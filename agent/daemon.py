@@ -24,19 +24,28 @@ from omnix.agent.adapters.base import LanguageSupport
 from omnix.agent.alerts.monitor import AlertMonitor, Incident
 from omnix.agent.alerts.rules import Facts, parse_rules
 from omnix.agent.config import DB_FILE, MIB, AgentConfig, reply_limit_bytes
-from omnix.agent.errors import BadRequest, EntitlementError, NotFound, NotScheduled, TooLarge
+from omnix.agent.errors import (
+    BadRequest,
+    EntitlementError,
+    Forbidden,
+    NotFound,
+    NotScheduled,
+    TooLarge,
+)
 from omnix.agent.licensing.gate import LicenseGate
 from omnix.agent.runs.bundles import files_key, parse_bundle
 from omnix.agent.runs.manager import PipelineRunner, RunManager
 from omnix.agent.schedule.scheduler import PipelineScheduler, ScheduledPipeline
+from omnix.agent.security.credentials import Principal
 from omnix.agent.security.guard import Security
+from omnix.agent.security.sharing import Action
 from omnix.agent.store import metering
 from omnix.agent.store import pipelines as catalog
 from omnix.agent.store import runs as records
 from omnix.agent.store.db import Store, StoreHealth
 from omnix.agent.store.metering import Grouping, UsageTotal
 from omnix.agent.store.pipelines import PipelineRecord, UnfiredFire, VersionRecord
-from omnix.agent.store.runs import RunRecord, SequencedEvent
+from omnix.agent.store.runs import RunRecord, RunScope, SequencedEvent
 from omnix.agent.store.usage import utc_midnight
 from omnix.shared.cron import FireTime
 from omnix.shared.outputs import KeepOutputs, UnknownNode, check_output_nodes
@@ -184,6 +193,8 @@ class Daemon:
             master_key_file=self.config.master_key_file,
             session_idle_s=self.config.session_idle_s,
             session_max_s=self.config.session_max_s,
+            sso=self.config.sso,
+            source=self.config.source,
         )
         await self._security.open()
         if self._engine is None:
@@ -333,13 +344,23 @@ class Daemon:
     # -- pipelines -------------------------------------------------------------------------
 
     async def deploy(
-        self, source: str, path: str, files: dict[str, str] | None = None
+        self,
+        source: str,
+        path: str,
+        files: dict[str, str] | None = None,
+        *,
+        caller: Principal | None = None,
     ) -> tuple[PipelineRecord, int]:
         """Validate and store a new version (with the files its `file:` nodes name);
-        (re)schedule it."""
+        (re)schedule it. A first deploy makes `caller` the pipeline's owner (the agent's
+        Owner when None); a later one needs the right to deploy it."""
         files = files or {}
         pipeline = parse_bundle(source, path or "<deployed>", files_key(files))
+        sharing = self.security.sharing
         async with self._deploy_lock:  # Versions are latest + 1: one deploy at a time.
+            if caller is not None:
+                sharing.check(caller, pipeline.name, Action.DEPLOY)
+            owner = caller.user if caller is not None else self.security.accounts.owner().name
             await self.license.check_deploy(pipeline)
             try:
                 current = await catalog.get_pipeline(self.store, pipeline.name)
@@ -354,8 +375,10 @@ class Daemon:
                     path or "<deployed>",
                     version,
                     files,
+                    owner,
                 )
             )
+            sharing.deployed(pipeline.name, owner)
         self._set_schedule(pipeline, paused=paused)
         return await catalog.get_pipeline(self.store, pipeline.name), version
 
@@ -375,6 +398,7 @@ class Daemon:
         """Remove a deployed pipeline and its schedule; its runs stay."""
         await catalog.get_pipeline(self.store, name)  # NotFound
         await self.store.write(*catalog.delete_pipeline_ops(name))
+        self.security.sharing.deleted(name)
         if self.is_scheduled(name):
             self._scheduler.remove(name)
 
@@ -400,6 +424,7 @@ class Daemon:
         scheduled_for: float | None = None,
         keep_outputs: KeepOutputs = KeepOutputs.FINAL,
         output_nodes: Sequence[str] = (),
+        started_by: str = "",
     ) -> RunRecord:
         """Queue a run of a deployed pipeline (`version` 0: the newest). Scheduled runs keep
         the final nodes' outputs."""
@@ -419,6 +444,7 @@ class Daemon:
             scheduled_for=scheduled_for,
             keep_outputs=keep_outputs,
             output_nodes=output_nodes,
+            started_by=started_by,
         )
 
     async def start_inline(
@@ -430,9 +456,17 @@ class Daemon:
         *,
         keep_outputs: KeepOutputs = KeepOutputs.FINAL,
         output_nodes: Sequence[str] = (),
+        started_by: str = "",
+        scope: frozenset[str] = frozenset(),
     ) -> RunRecord:
-        """Queue a run of pipeline text sent by a client, without deploying it."""
+        """Queue a run of pipeline text sent by a client, without deploying it (`scope`: the
+        names a scoped token may run)."""
         pipeline = parse_bundle(source, path or "<inline>", files_key(files or {}))
+        if scope and pipeline.name not in scope:
+            raise Forbidden(
+                f"this token is limited to {', '.join(sorted(scope))}: it cannot run "
+                f"{pipeline.name!r}"
+            )
         check_run_params(pipeline, params)
         _check_output_nodes(pipeline, output_nodes)
         await self.license.check_run_start(pipeline)
@@ -442,6 +476,7 @@ class Daemon:
             files=files,
             keep_outputs=keep_outputs,
             output_nodes=output_nodes,
+            started_by=started_by,
         )
 
     async def resolve_run_id(self, run_id: str) -> str:
@@ -489,9 +524,12 @@ class Daemon:
                 sent += len(part)
                 yield node_id, part, sent >= output.size, output.size
 
-    async def list_runs(self, pipeline: str, limit: int) -> list[RunRecord]:
-        """The newest `limit` runs (of one pipeline, when named), newest first."""
-        return await records.list_runs(self.store, pipeline, limit)
+    async def list_runs(
+        self, pipeline: str, limit: int, scope: RunScope | None = None
+    ) -> list[RunRecord]:
+        """The newest `limit` runs (of one pipeline, when named; within `scope`, when
+        given), newest first."""
+        return await records.list_runs(self.store, pipeline, limit, scope)
 
     async def cancel_run(self, run_id: str) -> RunRecord:
         """Cancel a queued or running run; its record once it has ended."""
@@ -514,7 +552,7 @@ class Daemon:
         return await catalog.unfired_fires(self.store, pipeline, limit)
 
     async def backfill(
-        self, name: str, start: datetime, end: datetime
+        self, name: str, start: datetime, end: datetime, *, started_by: str = ""
     ) -> tuple[list[RunRecord], int]:
         """Queue a run (trigger "backfill") for each fire time of `name`'s schedule from
         `start` to `end`, both included, that has no run yet: (the runs, how many skipped).
@@ -537,7 +575,12 @@ class Daemon:
                 continue
             runs.append(
                 await self.start_deployed(
-                    name, 0, {}, trigger="backfill", scheduled_for=at.timestamp()
+                    name,
+                    0,
+                    {},
+                    trigger="backfill",
+                    scheduled_for=at.timestamp(),
+                    started_by=started_by,
                 )
             )
         return runs, len(times) - len(runs)
@@ -644,10 +687,15 @@ class Daemon:
     # -- usage -----------------------------------------------------------------------------
 
     async def usage(
-        self, by: Grouping, since: float | None, until: float | None
+        self,
+        by: Grouping,
+        since: float | None,
+        until: float | None,
+        pipelines: frozenset[str] | None = None,
     ) -> list[UsageTotal]:
-        """The usage records summed per `by` over [since, until)."""
-        return await metering.usage_totals(self.store, by, since, until)
+        """The usage records (of `pipelines`, when given) summed per `by` over
+        [since, until)."""
+        return await metering.usage_totals(self.store, by, since, until, pipelines)
 
     # -- retention -------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ def credential_rows(items: Sequence[Any]) -> list[dict[str, object]]:
             "revoked_at": c.revoked_at or None,
             "revoked_by": c.revoked_by or None,
             "peer": c.peer,
+            "pipelines": list(getattr(c, "pipelines", ())),
         }
         for c in items
     ]
@@ -51,6 +52,9 @@ def print_credentials(items: Sequence[Any], as_json: bool) -> None:
             state = f"expires {local_time(c.expires_at)}"
         else:
             state = "active"
+        scope = list(getattr(c, "pipelines", ()))
+        if scope:
+            state += f", only {','.join(scope)}"
         click.echo(
             f"{c.id:<13} {c.user:<16} {c.name:<16} {c.role:<10} "
             f"{local_time(c.last_used_at):<20} {state}"

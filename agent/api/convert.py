@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
+from omnix.agent.security.sharing import Share
 from omnix.agent.store.pipelines import PipelineRecord, VersionRecord
 from omnix.agent.store.runs import RunRecord, SequencedEvent
 from omnix.shared.events import NodeLog, NodeStateChanged
@@ -18,7 +20,9 @@ NODE_STATUS: dict[NodeStatus, status_pb2.NodeStatus] = {
 }
 
 
-def pipeline_message(record: PipelineRecord, *, scheduled: bool) -> pipeline_pb2.Pipeline:
+def pipeline_message(
+    record: PipelineRecord, *, scheduled: bool, shares: Sequence[Share] = ()
+) -> pipeline_pb2.Pipeline:
     """A deployed pipeline as the wire shows it."""
     return pipeline_pb2.Pipeline(
         name=record.name,
@@ -27,6 +31,16 @@ def pipeline_message(record: PipelineRecord, *, scheduled: bool) -> pipeline_pb2
         created_at=record.created_at,
         updated_at=record.updated_at,
         scheduled=scheduled,
+        owner=record.owner,
+        shares=[
+            pipeline_pb2.PipelineShare(
+                user=share.user,
+                role=share.role.value,
+                shared_by=share.shared_by,
+                shared_at=share.shared_at,
+            )
+            for share in shares
+        ],
     )
 
 
@@ -53,6 +67,7 @@ def run_message(record: RunRecord) -> run_pb2.Run:
         started_at=record.started_at or 0.0,
         finished_at=record.finished_at or 0.0,
         trigger=record.trigger,
+        started_by=record.started_by,
         nodes=[
             run_pb2.NodeResult(
                 node_id=n.node_id,

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from omnix.agent.api import convert
+from omnix.agent.api import access, convert
 from omnix.agent.api.errors import streaming, unary
 from omnix.agent.api.params import decode_params
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
+from omnix.agent.security.sharing import Action
 from omnix.shared.outputs import KeepOutputs
 from omnix.v1 import run_pb2
 
@@ -57,13 +58,16 @@ class RunServicer:
         params = decode_params(request.params)
         keep = _keep_outputs(request.keep_outputs)
         which = request.WhichOneof("pipeline")
+        caller = access.caller()
         if which == "pipeline_name" and request.pipeline_name:
+            access.pipeline(self._daemon, request.pipeline_name, Action.RUN)
             run = await self._daemon.start_deployed(
                 request.pipeline_name,
                 request.version,
                 params,
                 keep_outputs=keep,
                 output_nodes=list(request.output_nodes),
+                started_by=caller.user,
             )
         elif which == "pipeline_source" and request.pipeline_source.strip():
             run = await self._daemon.start_inline(
@@ -73,6 +77,8 @@ class RunServicer:
                 dict(request.files),
                 keep_outputs=keep,
                 output_nodes=list(request.output_nodes),
+                started_by=caller.user,
+                scope=caller.pipelines,
             )
         else:
             raise BadRequest("set pipeline_name (a deployed pipeline) or pipeline_source")
@@ -82,9 +88,8 @@ class RunServicer:
     async def GetRun(
         self, request: run_pb2.GetRunRequest, context: Context
     ) -> run_pb2.GetRunResponse:
-        run = await self._daemon.get_run(
-            _run_id(request.run_id), with_outputs=request.include_outputs
-        )
+        run_id = await access.run(self._daemon, _run_id(request.run_id), Action.VIEW)
+        run = await self._daemon.get_run(run_id, with_outputs=request.include_outputs)
         return run_pb2.GetRunResponse(run=convert.run_message(run))
 
     @unary
@@ -93,14 +98,17 @@ class RunServicer:
     ) -> run_pb2.ListRunsResponse:
         if request.page_size < 0 or request.page_size > MAX_PAGE:
             raise BadRequest(f"page_size must be between 0 and {MAX_PAGE}, not {request.page_size}")
-        runs = await self._daemon.list_runs(request.pipeline_name, request.page_size or 100)
+        runs = await self._daemon.list_runs(
+            request.pipeline_name, request.page_size or 100, access.run_scope(self._daemon)
+        )
         return run_pb2.ListRunsResponse(runs=[convert.run_message(r) for r in runs])
 
     @unary
     async def CancelRun(
         self, request: run_pb2.CancelRunRequest, context: Context
     ) -> run_pb2.CancelRunResponse:
-        run = await self._daemon.cancel_run(_run_id(request.run_id))
+        run_id = await access.run(self._daemon, _run_id(request.run_id), Action.RUN)
+        run = await self._daemon.cancel_run(run_id)
         return run_pb2.CancelRunResponse(run=convert.run_message(run))
 
     @streaming
@@ -109,8 +117,9 @@ class RunServicer:
     ) -> AsyncIterator[run_pb2.ReadOutputsResponse]:
         if len(request.node_ids) > MAX_NODE_IDS:
             raise BadRequest(f"at most {MAX_NODE_IDS} node ids, not {len(request.node_ids)}")
+        run_id = await access.run(self._daemon, _run_id(request.run_id), Action.VIEW)
         async for node_id, data, last, total in self._daemon.read_outputs(
-            _run_id(request.run_id), list(request.node_ids)
+            run_id, list(request.node_ids)
         ):
             yield run_pb2.ReadOutputsResponse(
                 node_id=node_id, data=data, last=last, total_bytes=total
@@ -120,7 +129,6 @@ class RunServicer:
     async def WatchRun(
         self, request: run_pb2.WatchRunRequest, context: Context
     ) -> AsyncIterator[run_pb2.WatchRunResponse]:
-        async for item in self._daemon.watch_run(
-            _run_id(request.run_id), follow=not request.history_only
-        ):
+        run_id = await access.run(self._daemon, _run_id(request.run_id), Action.VIEW)
+        async for item in self._daemon.watch_run(run_id, follow=not request.history_only):
             yield convert.event_message(item)

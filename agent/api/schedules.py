@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import grpc
+from omnix.agent.api import access
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
 from omnix.agent.schedule.scheduler import ScheduledPipeline
+from omnix.agent.security.sharing import Action
 from omnix.v1 import schedule_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -42,6 +44,12 @@ def _name(value: str) -> str:
     return value
 
 
+def _pipeline(daemon: Daemon, value: str, action: Action) -> str:
+    name = _name(value)
+    access.pipeline(daemon, name, action)
+    return name
+
+
 _SHIFTS = {
     None: schedule_pb2.DST_SHIFT_NONE,
     "spring-forward": schedule_pb2.DST_SHIFT_SPRING_FORWARD,
@@ -59,8 +67,10 @@ class ScheduleServicer:
     async def ListSchedules(
         self, request: schedule_pb2.ListSchedulesRequest, context: Context
     ) -> schedule_pb2.ListSchedulesResponse:
+        schedules = self._daemon.schedules()
+        seen = access.visible(self._daemon, [s.pipeline for s in schedules])
         return schedule_pb2.ListSchedulesResponse(
-            schedules=[schedule_message(s) for s in self._daemon.schedules()]
+            schedules=[schedule_message(s) for s in schedules if s.pipeline in seen]
         )
 
     @unary
@@ -69,7 +79,8 @@ class ScheduleServicer:
     ) -> schedule_pb2.PreviewScheduleResponse:
         if not 0 <= request.count <= MAX_PREVIEW:
             raise BadRequest(f"count must be between 0 and {MAX_PREVIEW}, not {request.count}")
-        fires = self._daemon.preview_schedule(_name(request.pipeline_name), request.count or 5)
+        name = _pipeline(self._daemon, request.pipeline_name, Action.VIEW)
+        fires = self._daemon.preview_schedule(name, request.count or 5)
         return schedule_pb2.PreviewScheduleResponse(
             fire_times=[fire.at.timestamp() for fire in fires],
             fires=[
@@ -86,7 +97,11 @@ class ScheduleServicer:
             raise BadRequest(
                 f"page_size must be between 0 and {MAX_PREVIEW}, not {request.page_size}"
             )
+        if request.pipeline_name:
+            access.pipeline(self._daemon, request.pipeline_name, Action.VIEW)
         fires = await self._daemon.unfired_fires(request.pipeline_name, request.page_size or 100)
+        seen = access.visible(self._daemon, sorted({f.pipeline for f in fires}))
+        fires = [f for f in fires if f.pipeline in seen]
         return schedule_pb2.ListUnfiredFiresResponse(
             fires=[
                 schedule_pb2.UnfiredFire(
@@ -104,8 +119,12 @@ class ScheduleServicer:
     async def Backfill(
         self, request: schedule_pb2.BackfillRequest, context: Context
     ) -> schedule_pb2.BackfillResponse:
+        name = _pipeline(self._daemon, request.pipeline_name, Action.RUN)
         runs, skipped = await self._daemon.backfill(
-            _name(request.pipeline_name), _moment(request.from_time), _moment(request.to_time)
+            name,
+            _moment(request.from_time),
+            _moment(request.to_time),
+            started_by=access.caller().user,
         )
         return schedule_pb2.BackfillResponse(
             runs=[
@@ -119,12 +138,14 @@ class ScheduleServicer:
     async def PauseSchedule(
         self, request: schedule_pb2.PauseScheduleRequest, context: Context
     ) -> schedule_pb2.PauseScheduleResponse:
-        scheduled = await self._daemon.set_schedule_paused(_name(request.pipeline_name), True)
+        name = _pipeline(self._daemon, request.pipeline_name, Action.RUN)
+        scheduled = await self._daemon.set_schedule_paused(name, True)
         return schedule_pb2.PauseScheduleResponse(schedule=schedule_message(scheduled))
 
     @unary
     async def ResumeSchedule(
         self, request: schedule_pb2.ResumeScheduleRequest, context: Context
     ) -> schedule_pb2.ResumeScheduleResponse:
-        scheduled = await self._daemon.set_schedule_paused(_name(request.pipeline_name), False)
+        name = _pipeline(self._daemon, request.pipeline_name, Action.RUN)
+        scheduled = await self._daemon.set_schedule_paused(name, False)
         return schedule_pb2.ResumeScheduleResponse(schedule=schedule_message(scheduled))

@@ -66,6 +66,7 @@ def credential_message(credential: Credential) -> security_pb2.Credential:
         revoked_at=credential.revoked_at or 0.0,
         revoked_by=credential.revoked_by,
         peer=credential.peer,
+        pipelines=list(credential.pipelines),
     )
 
 
@@ -106,6 +107,33 @@ class SecurityServicer:
         )
 
     @unary
+    async def GetSsoConfig(
+        self, request: security_pb2.GetSsoConfigRequest, context: Context
+    ) -> security_pb2.GetSsoConfigResponse:
+        provider = await self._security.sso()
+        document = await provider.discovery()
+        return security_pb2.GetSsoConfigResponse(
+            issuer=provider.settings.issuer,
+            client_id=provider.settings.client_id,
+            scopes=provider.settings.scopes,
+            device_authorization_endpoint=document["device_authorization_endpoint"],
+            token_endpoint=document["token_endpoint"],
+        )
+
+    @unary
+    async def LoginSso(
+        self, request: security_pb2.LoginSsoRequest, context: Context
+    ) -> security_pb2.LoginSsoResponse:
+        if not request.id_token:
+            raise BadRequest("id_token is empty: send the ID token of the device flow")
+        token, session, user = await self._security.login_sso(
+            request.id_token, peer=context.peer() or ""
+        )
+        return security_pb2.LoginSsoResponse(
+            token=token, session=credential_message(session), user=user_message(user)
+        )
+
+    @unary
     async def Logout(
         self, request: security_pb2.LogoutRequest, context: Context
     ) -> security_pb2.LogoutResponse:
@@ -128,6 +156,7 @@ class SecurityServicer:
             via=caller.via,
             credential=caller.credential,
             tier=tier.title,
+            pipelines=sorted(caller.pipelines),
         )
 
     @unary
@@ -157,7 +186,12 @@ class SecurityServicer:
             raise BadRequest("expires_in_s is negative: give a duration such as 30d")
         expires = time.time() + request.expires_in_s if request.expires_in_s else None
         token, credential = await directory.create_token(
-            user, request.name, role, expires, peer=context.peer() or ""
+            user,
+            request.name,
+            role,
+            expires,
+            peer=context.peer() or "",
+            pipelines=_token_scope(caller, list(request.pipelines)),
         )
         return security_pb2.CreateTokenResponse(
             token=token, credential=credential_message(credential)
@@ -210,7 +244,7 @@ class SecurityServicer:
         directory = self._security.accounts
         target = directory.user(request.name)
         self._security.check_role_change(caller, target.role, target)
-        revoked = await directory.remove_user(request.name, by=caller.user)
+        revoked = await self._security.remove_user(request.name, by=caller.user)
         return security_pb2.RemoveUserResponse(revoked=revoked)
 
     @unary
@@ -280,6 +314,21 @@ class SecurityServicer:
             first_bad_seq=verdict.first_bad_seq,
             problem=verdict.problem,
         )
+
+
+def _token_scope(caller: Principal, pipelines: list[str]) -> tuple[str, ...]:
+    """A new token's pipelines: within the caller's own scope, when the caller has one."""
+    if not caller.pipelines:
+        return tuple(pipelines)
+    if not pipelines:
+        return tuple(sorted(caller.pipelines))
+    outside = sorted(set(pipelines) - caller.pipelines)
+    if outside:
+        raise Forbidden(
+            f"this call's token is limited to {', '.join(sorted(caller.pipelines))}: a token "
+            f"made with it cannot reach {', '.join(outside)}"
+        )
+    return tuple(pipelines)
 
 
 def _check_password(password: str) -> None:

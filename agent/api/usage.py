@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+from omnix.agent.api import access
 from omnix.agent.api.errors import unary
 from omnix.agent.daemon import Daemon
 from omnix.agent.errors import BadRequest
@@ -49,7 +50,12 @@ class UsageServicer:
             raise BadRequest(f"group_by {request.group_by} is not a UsageGrouping") from None
         if request.since and request.until and request.until < request.since:
             raise BadRequest("the range ends before it starts: give --since before --until")
-        totals = await self._daemon.usage(grouping, request.since or None, request.until or None)
+        totals = await self._daemon.usage(
+            grouping,
+            request.since or None,
+            request.until or None,
+            access.pipelines(self._daemon),
+        )
         prices = self._daemon.config.price_table()
         return usage_pb2.GetUsageResponse(
             key_names=KEY_NAMES[grouping],

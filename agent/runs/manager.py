@@ -179,6 +179,7 @@ class RunManager:
         files: Mapping[str, str] | None = None,
         keep_outputs: KeepOutputs = KeepOutputs.FINAL,
         output_nodes: Sequence[str] = (),
+        started_by: str = "",
     ) -> RunRecord:
         """Queue a run; returns once the queued run is durable. `files` are those the
         pipeline's `file:` nodes name, kept so a queued run can be validated again;
@@ -202,6 +203,7 @@ class RunManager:
             files=dict(files or {}),
             keep_outputs=keep_outputs,
             output_nodes=tuple(output_nodes),
+            started_by=started_by,
         )
         active = _ActiveRun(
             record.run_id,

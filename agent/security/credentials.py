@@ -98,6 +98,15 @@ class Principal:
     """'socket' (the agent's unix socket), 'session', 'token' or 'admin-token'."""
     credential: str = ""
     """The id of the token or session used (empty for the socket and the admin token)."""
+    pipelines: frozenset[str] = frozenset()
+    """The pipelines a scoped token is limited to (empty: every one its role reaches)."""
+    user_role: Role | None = None
+    """The user's own role when the call holds less (a token made with a weaker role)."""
+
+    @property
+    def reach(self) -> Role:
+        """The role that decides which pipelines the call reaches (the user's)."""
+        return self.user_role or self.role
 
     @property
     def label(self) -> str:

@@ -7,6 +7,7 @@ lookup, never a query.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, replace
@@ -57,6 +58,8 @@ class Credential:
     revoked_at: float | None = None
     revoked_by: str = ""
     peer: str = ""
+    pipelines: tuple[str, ...] = ()
+    """The pipelines a token is limited to (empty: all its role reaches)."""
 
     def problem(self, now: float, idle_s: float | None) -> str:
         """Why the credential no longer works ('' while it does)."""
@@ -104,7 +107,7 @@ class Directory:
             )
         for row in await store.fetch_all(
             "SELECT id, kind, user, name, role, sha256, created_at, expires_at, last_used_at, "
-            "revoked_at, revoked_by, peer FROM credentials"
+            "revoked_at, revoked_by, peer, pipelines_json FROM credentials"
         ):
             directory.credentials[row["id"]] = Credential(
                 row["id"],
@@ -119,6 +122,7 @@ class Directory:
                 row["revoked_at"],
                 row["revoked_by"],
                 row["peer"],
+                tuple(json.loads(row["pipelines_json"])),
             )
         if not directory.users:
             name = _user_name_for(owner)
@@ -155,7 +159,12 @@ class Directory:
             raise AuthFailure(f"the user {credential.user!r} of this token was removed")
         self._touch(credential, moment)
         return Principal(
-            user.name, credential.role.at_most(user.role), credential.kind, credential.id
+            user.name,
+            credential.role.at_most(user.role),
+            credential.kind,
+            credential.id,
+            frozenset(credential.pipelines),
+            user.role,
         )
 
     def _touch(self, credential: Credential, now: float) -> None:
@@ -173,9 +182,12 @@ class Directory:
         if not check_password(password, user.password_hash if user else ""):
             raise AuthFailure("wrong user name or password")
         assert user is not None
-        now = time.time()
+        return await self.open_session(user, "login", peer=peer)
+
+    async def open_session(self, user: User, how: str, *, peer: str) -> tuple[str, Credential]:
+        """A new session of `user` (`how`: 'login' or 'sso'), for the absolute limit."""
         return await self._issue(
-            "session", user, "login", user.role, now + self.session_max_s, peer=peer
+            "session", user, how, user.role, time.time() + self.session_max_s, peer=peer
         )
 
     # -- users ---------------------------------------------------------------------------
@@ -221,6 +233,7 @@ class Directory:
         live = [c for c in self.credentials.values() if c.user == name and c.revoked_at is None]
         await self._store.write(
             ("DELETE FROM users WHERE name = ?", (name,)),
+            ("DELETE FROM pipeline_shares WHERE user = ?", (name,)),
             (
                 "UPDATE credentials SET revoked_at = ?, revoked_by = ? "
                 "WHERE user = ? AND revoked_at IS NULL",
@@ -261,10 +274,17 @@ class Directory:
     # -- tokens and sessions -------------------------------------------------------------
 
     async def create_token(
-        self, user: User, name: str, role: Role, expires_at: float | None, *, peer: str
+        self,
+        user: User,
+        name: str,
+        role: Role,
+        expires_at: float | None,
+        *,
+        peer: str,
+        pipelines: tuple[str, ...] = (),
     ) -> tuple[str, Credential]:
-        """A new API token of `user`, at most as strong as their role; the text is returned
-        once and never stored."""
+        """A new API token of `user`, at most as strong as their role and limited to
+        `pipelines` when given; the text is returned once and never stored."""
         if role.rank > user.role.rank:
             raise BadRequest(
                 f"a token cannot hold more than its user: {user.name} is {user.role}, "
@@ -272,10 +292,20 @@ class Directory:
             )
         if not name.strip():
             raise BadRequest("a token needs a name (--name ci) to tell it apart in lists")
-        return await self._issue("token", user, name.strip(), role, expires_at, peer=peer)
+        return await self._issue(
+            "token", user, name.strip(), role, expires_at, peer=peer, pipelines=pipelines
+        )
 
     async def _issue(
-        self, kind: str, user: User, name: str, role: Role, expires_at: float | None, *, peer: str
+        self,
+        kind: str,
+        user: User,
+        name: str,
+        role: Role,
+        expires_at: float | None,
+        *,
+        peer: str,
+        pipelines: tuple[str, ...] = (),
     ) -> tuple[str, Credential]:
         text, token_id = new_token(kind)
         parsed = parse_token(text)
@@ -291,11 +321,12 @@ class Directory:
             expires_at,
             None,
             peer=peer,
+            pipelines=tuple(sorted(set(pipelines))),
         )
         await self._store.write(
             (
                 "INSERT INTO credentials (id, kind, user, name, role, sha256, created_at, "
-                "expires_at, peer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "expires_at, peer, pipelines_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     credential.id,
                     kind,
@@ -306,6 +337,7 @@ class Directory:
                     credential.created_at,
                     expires_at,
                     peer,
+                    json.dumps(list(credential.pipelines)),
                 ),
             )
         )

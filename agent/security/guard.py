@@ -9,12 +9,18 @@ import getpass
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from omnix.agent.errors import Forbidden, TooManyAttempts, Unauthenticated
+from omnix.agent.errors import (
+    EntitlementError,
+    Forbidden,
+    TooManyAttempts,
+    Unauthenticated,
+    Unavailable,
+)
 from omnix.agent.security.audit import AuditLog
 from omnix.agent.security.credentials import Principal
 from omnix.agent.security.directory import AuthFailure, Credential, Directory, User
@@ -27,9 +33,13 @@ from omnix.agent.security.roles import (
     rule_for,
     weakest_role_with,
 )
+from omnix.agent.security.sharing import Sharing
 from omnix.agent.security.vault import SecretInfo, Vault
 from omnix.agent.store.db import Store
 from omnix.shared.tiers import Feature
+
+if TYPE_CHECKING:
+    from omnix.agent.security.sso import OidcProvider
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +80,8 @@ class Security:
         master_key_file: str = "",
         session_idle_s: float = 8 * 3600.0,
         session_max_s: float = 7 * 86400.0,
+        sso: Mapping[str, Any] | None = None,
+        source: str = "",
     ) -> None:
         self._store = store
         self._state_dir = state_dir
@@ -81,8 +93,15 @@ class Security:
         self.os_user = getpass.getuser()
         self.directory: Directory | None = None
         self.audit: AuditLog | None = None
+        self._sharing: Sharing | None = None
         self._vault: Vault | None = None
         self._failed_logins: dict[str, list[float]] = {}
+        self._sso: OidcProvider | None = None
+        if sso:
+            # Imported only when configured: JOSE stays out of an agent that needs none.
+            from omnix.agent.security.sso import OidcProvider, SsoSettings
+
+            self._sso = OidcProvider(SsoSettings.parse(sso, f"{source or 'config'}: [sso]"))
 
     async def open(self) -> None:
         """Load users, credentials and the audit chain (the vault opens on first use, or now
@@ -93,6 +112,7 @@ class Security:
             session_idle_s=self._session_idle_s,
             session_max_s=self._session_max_s,
         )
+        self._sharing = await Sharing.open(self._store, default_owner=self.directory.owner().name)
         self.audit = await AuditLog.open(self._store, self._state_dir)
         row = await self._store.fetch_one("SELECT COUNT(*) AS n FROM secret_keys")
         if row is not None and row["n"]:
@@ -206,8 +226,20 @@ class Security:
         assert self.directory is not None
         return self.directory
 
+    @property
+    def sharing(self) -> Sharing:
+        """Pipeline owners and shares (once `open` has run)."""
+        assert self._sharing is not None
+        return self._sharing
+
     def _directory(self) -> Directory:
         return self.accounts
+
+    async def remove_user(self, name: str, *, by: str) -> int:
+        """Remove a user, their shares, and revoke their credentials (how many)."""
+        revoked = await self._directory().remove_user(name, by=by)
+        self.sharing.user_removed(name)
+        return revoked
 
     async def login(self, user: str, password: str, *, peer: str) -> tuple[str, Credential, User]:
         """A session token for a correct password; Unauthenticated otherwise."""
@@ -222,6 +254,33 @@ class Security:
             self.login_failed(user)
             raise Unauthenticated(str(exc)) from None
         return token, session, self._directory().user(user)
+
+    async def sso(self) -> OidcProvider:
+        """The SSO provider; Unavailable (the agent is not set up for it, whoever asks)
+        below Business or when none is configured."""
+        try:
+            (await self.entitlements()).require(Feature.SSO)
+        except EntitlementError as exc:
+            raise Unavailable(f"SSO is not available on this agent: {exc}") from None
+        if self._sso is None:
+            raise Unavailable(
+                "SSO is not set up on this agent: add an [sso] table (issuer, client_id, "
+                "roles) to agent.toml, see docs/security.md"
+            )
+        return self._sso
+
+    async def login_sso(self, id_token: str, *, peer: str) -> tuple[str, Credential, User]:
+        """A session for the user an ID token proves, made or updated with the role its
+        claims map to (a new user counts against the seats)."""
+        identity = await (await self.sso()).verify(id_token)
+        directory = self._directory()
+        user = directory.users.get(identity.user)
+        if user is None:
+            user = await self.add_user(identity.user, identity.role, "", by="sso")
+        elif user.role is not identity.role and user.role is not Role.OWNER:
+            user = await directory.set_role(user.name, identity.role)
+        token, session = await directory.open_session(user, "sso", peer=peer)
+        return token, session, user
 
     async def add_user(self, name: str, role: Role, password: str, *, by: str) -> User:
         """Add a user within the license's users and seats."""

@@ -9,6 +9,7 @@ milliseconds as integers, so totals match the rows to the last unit.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -108,19 +109,27 @@ class UsageTotal:
 
 
 async def usage_totals(
-    store: Store, by: Grouping, since: float | None = None, until: float | None = None
+    store: Store,
+    by: Grouping,
+    since: float | None = None,
+    until: float | None = None,
+    pipelines: Collection[str] | None = None,
 ) -> list[UsageTotal]:
-    """Usage records summed per `by`, from `since` up to `until` (attempt start times),
-    largest CPU first."""
+    """Usage records (of `pipelines`, when given) summed per `by`, from `since` up to
+    `until` (attempt start times), largest CPU first."""
     columns = _GROUPS[by]
     keys = [column.rsplit(" AS ", 1)[-1] for column in columns]
-    where, params = [], []
+    where: list[str] = []
+    params: list[float | str] = []
     if since is not None:
         where.append("started_at >= ?")
         params.append(since)
     if until is not None:
         where.append("started_at < ?")
         params.append(until)
+    if pipelines is not None:
+        where.append(f"pipeline IN ({','.join('?' * len(pipelines))})")
+        params.extend(sorted(pipelines))
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = await store.fetch_all(
         f"SELECT {', '.join(columns)}, COUNT(DISTINCT run_id) AS runs, COUNT(*) AS attempts,"

@@ -23,6 +23,8 @@ class PipelineRecord:
     created_at: float
     updated_at: float
     schedule_paused: bool
+    owner: str = ""
+    """The user who first deployed it ('' for a pipeline deployed before there were users)."""
 
 
 @dataclass(slots=True)
@@ -42,11 +44,17 @@ class VersionRecord:
 # -- pipelines -----------------------------------------------------------------------------
 
 
+def not_deployed(name: str) -> NotFound:
+    """The error for a pipeline name that is not deployed (or that the caller may not see:
+    the same words, so that names do not leak)."""
+    return NotFound(f"no pipeline named {name!r} is deployed (omnix deploy FILE deploys one)")
+
+
 async def get_pipeline(store: Store, name: str) -> PipelineRecord:
     """A deployed pipeline; NotFound when there is none."""
     row = await store.fetch_one("SELECT * FROM pipelines WHERE name = ?", (name,))
     if row is None:
-        raise NotFound(f"no pipeline named {name!r} is deployed (omnix deploy FILE deploys one)")
+        raise not_deployed(name)
     return _pipeline(row)
 
 
@@ -87,17 +95,19 @@ def deploy_ops(
     path: str,
     version: int,
     files: dict[str, str] | None = None,
+    owner: str = "",
 ) -> list[Op]:
-    """Store `source` as `version` of pipeline `name` (the caller picks version = latest + 1)."""
+    """Store `source` as `version` of pipeline `name` (the caller picks version = latest + 1);
+    `owner` becomes its owner when this is its first version."""
     now = time.time()
     digest = hashlib.sha256(source.encode()).hexdigest()
     return [
         (
-            "INSERT INTO pipelines (name, description, latest_version, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+            "INSERT INTO pipelines (name, description, latest_version, created_at, updated_at,"
+            " owner) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
             " description = excluded.description, latest_version = excluded.latest_version,"
             " updated_at = excluded.updated_at",
-            (name, description, version, now, now),
+            (name, description, version, now, now, owner),
         ),
         (
             "INSERT INTO pipeline_versions (pipeline, version, source, source_sha256, path,"
@@ -111,6 +121,7 @@ def delete_pipeline_ops(name: str) -> list[Op]:
     """Remove a pipeline and its versions (its runs keep their own copy of the text)."""
     return [
         ("DELETE FROM pipeline_versions WHERE pipeline = ?", (name,)),
+        ("DELETE FROM pipeline_shares WHERE pipeline = ?", (name,)),
         ("DELETE FROM pipelines WHERE name = ?", (name,)),
     ]
 
@@ -128,6 +139,7 @@ def _pipeline(row: sqlite3.Row) -> PipelineRecord:
         row["created_at"],
         row["updated_at"],
         bool(row["schedule_paused"]),
+        row["owner"],
     )
 
 

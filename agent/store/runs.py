@@ -56,6 +56,8 @@ class RunRecord:
     files: dict[str, str] = field(default_factory=dict)
     keep_outputs: KeepOutputs = KeepOutputs.FINAL
     output_nodes: tuple[str, ...] = ()
+    started_by: str = ""
+    """The user who started it ('' for the scheduler, a backfill's user otherwise)."""
 
 
 SequencedEvent = tuple[int, RunEvent]
@@ -71,7 +73,7 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
         (
             "INSERT INTO runs (run_id, pipeline, version, source, source_path, status, reason,"
             " params_json, trigger, scheduled_for, created_at, files_json, keep_outputs,"
-            " output_nodes_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " output_nodes_json, started_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run.run_id,
                 run.pipeline,
@@ -87,6 +89,7 @@ def insert_run_ops(run: RunRecord) -> list[Op]:
                 json.dumps(run.files),
                 str(run.keep_outputs),
                 json.dumps(list(run.output_nodes)),
+                run.started_by,
             ),
         )
     ]
@@ -196,6 +199,16 @@ async def resolve_run_id(store: Store, prefix: str) -> str:
     raise BadRequest(
         f"run id {prefix!r} is ambiguous: {count} runs start with it: {shown}; give more of the id"
     )
+
+
+async def run_origin(store: Store, run_id: str) -> tuple[str, int, str]:
+    """A run's pipeline, version and the user who started it; NotFound when none."""
+    row = await store.fetch_one(
+        "SELECT pipeline, version, started_by FROM runs WHERE run_id = ?", (run_id,)
+    )
+    if row is None:
+        raise NotFound(f"no run with id {run_id!r} (omnix runs lists them)")
+    return str(row["pipeline"]), int(row["version"]), str(row["started_by"])
 
 
 FINAL_STATUSES = ("succeeded", "failed", "cancelled")
@@ -353,11 +366,31 @@ async def get_run(store: Store, run_id: str, *, with_outputs: bool = True) -> Ru
     return run
 
 
-async def list_runs(store: Store, pipeline: str = "", limit: int = 100) -> list[RunRecord]:
-    """Runs newest first, with their nodes but without outputs (two queries in all)."""
-    where, params = ("WHERE pipeline = ?", (pipeline,)) if pipeline else ("", ())
+@dataclass(frozen=True, slots=True)
+class RunScope:
+    """The runs one caller may see: those of deployed `pipelines`, and those `user` started."""
+
+    pipelines: frozenset[str]
+    user: str
+
+
+async def list_runs(
+    store: Store, pipeline: str = "", limit: int = 100, scope: RunScope | None = None
+) -> list[RunRecord]:
+    """Runs newest first (within `scope`, when given), with their nodes but without outputs
+    (two queries in all)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if pipeline:
+        where.append("pipeline = ?")
+        params.append(pipeline)
+    if scope is not None:
+        marks = ",".join("?" * len(scope.pipelines))
+        where.append(f"((version > 0 AND pipeline IN ({marks})) OR started_by = ?)")
+        params.extend((*sorted(scope.pipelines), scope.user))
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = await store.fetch_all(
-        f"SELECT * FROM runs {where} ORDER BY seq DESC LIMIT ?", (*params, limit)
+        f"SELECT * FROM runs {clause} ORDER BY seq DESC LIMIT ?", (*params, limit)
     )
     runs = [_run(row) for row in rows]
     if not runs:
@@ -448,4 +481,5 @@ def _run(row: sqlite3.Row) -> RunRecord:
         files=json.loads(row["files_json"]),
         keep_outputs=KeepOutputs(row["keep_outputs"]),
         output_nodes=tuple(json.loads(row["output_nodes_json"])),
+        started_by=row["started_by"],
     )

@@ -223,6 +223,21 @@ MIGRATIONS: tuple[str, ...] = (
         signature TEXT NOT NULL
     );
     """,
+    # 11: who owns each pipeline and with whom it is shared, who started each run, and the
+    # pipelines a token is limited to (JSON list; empty: every pipeline its role reaches).
+    """
+    ALTER TABLE pipelines ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    CREATE TABLE pipeline_shares (
+        pipeline TEXT NOT NULL,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        shared_by TEXT NOT NULL,
+        shared_at REAL NOT NULL,
+        PRIMARY KEY (pipeline, user)
+    ) WITHOUT ROWID;
+    ALTER TABLE runs ADD COLUMN started_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE credentials ADD COLUMN pipelines_json TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,6 +17,8 @@ COMMANDS = {
     "show": "omnix.tui.cli.show:command",
     "pipelines": "omnix.tui.cli.pipelines:command",
     "undeploy": "omnix.tui.cli.undeploy:command",
+    "share": "omnix.tui.cli.share:share",
+    "unshare": "omnix.tui.cli.share:unshare",
     "pause": "omnix.tui.cli.schedule:pause",
     "resume": "omnix.tui.cli.schedule:resume",
     "backfill": "omnix.tui.cli.backfill:command",

@@ -10,9 +10,11 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from typing import Any
 
 import click
 import grpc
+from omnix.shared import device_flow
 from omnix.shared.client import client_config_path, describe_rpc_error, resolve_address
 from omnix.shared.sessions import Session, credentials_path, load_sessions, save_sessions
 from omnix.tui.cli.agent_options import agent_client, agent_option, fail
@@ -29,17 +31,18 @@ def read_secret(prompt: str) -> str:
 
 @click.command()
 @click.option("--user", "-u", "user", help="User name (default: asked, or your login name).")
+@click.option(
+    "--sso",
+    is_flag=True,
+    help="Sign in at the agent's identity provider instead (a code to enter in a browser).",
+)
 @agent_option
-def login(user: str | None, agent: str | None) -> None:
+def login(user: str | None, sso: bool, agent: str | None) -> None:
     """Log in to the agent; the session is kept for later commands to that agent."""
-    name = user or click.prompt("user", default=getpass.getuser())
-    password = read_secret("password")
     address = resolve_address(agent)
     with agent_client(agent) as client:
         try:
-            reply = client.call(
-                client.security.Login, security_pb2.LoginRequest(user=name, password=password)
-            )
+            reply = _sign_in_sso(client) if sso else _sign_in(client, user)
         except grpc.RpcError as exc:
             fail(f"login failed: {describe_rpc_error(exc)}")
     path = credentials_path(client_config_path())
@@ -51,6 +54,35 @@ def login(user: str | None, agent: str | None) -> None:
     click.echo(
         f"logged in to {address.target} as {reply.user.name} ({reply.user.role}); "
         f"the session ends by {local_time(reply.session.expires_at)}"
+    )
+
+
+def _sign_in(client: Any, user: str | None) -> Any:
+    name = user or click.prompt("user", default=getpass.getuser())
+    password = read_secret("password")
+    return client.call(
+        client.security.Login, security_pb2.LoginRequest(user=name, password=password)
+    )
+
+
+def _sign_in_sso(client: Any) -> Any:
+    """The device flow against the provider the agent names, then the agent's session."""
+    config = client.call(client.security.GetSsoConfig, security_pb2.GetSsoConfigRequest())
+    try:
+        grant = device_flow.authorize(
+            config.device_authorization_endpoint, config.client_id, config.scopes
+        )
+        click.echo(
+            f"To sign in, open {grant.verification_uri} and enter the code {grant.user_code}",
+            err=True,
+        )
+        if grant.verification_uri_complete:
+            click.echo(f"(or open {grant.verification_uri_complete})", err=True)
+        tokens = device_flow.poll(config.token_endpoint, config.client_id, grant)
+    except device_flow.DeviceFlowError as exc:
+        fail(f"login failed: {exc}")
+    return client.call(
+        client.security.LoginSso, security_pb2.LoginSsoRequest(id_token=tokens["id_token"])
     )
 
 

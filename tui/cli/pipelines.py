@@ -39,6 +39,8 @@ def command(as_json: bool, agent: str | None) -> None:
                     "name": pipeline.name,
                     "version": pipeline.latest_version,
                     "description": pipeline.description,
+                    "owner": pipeline.owner,
+                    "shared_with": {s.user: s.role for s in pipeline.shares},
                     "schedule": _schedule_text(schedule),
                     "paused": bool(schedule and schedule.paused),
                     "next_fire_at": schedule.next_fire_at or None if schedule else None,
@@ -52,12 +54,15 @@ def command(as_json: bool, agent: str | None) -> None:
     if not rows:
         click.echo("no pipelines deployed (omnix deploy FILE deploys one)", err=True)
         return
-    click.echo(f"{'NAME':<24} {'VER':>3}  {'SCHEDULE':<22} {'NEXT FIRE':<19}  LAST RUN")
+    click.echo(
+        f"{'NAME':<24} {'VER':>3}  {'OWNER':<12} {'SCHEDULE':<22} {'NEXT FIRE':<19}  LAST RUN"
+    )
     for row in rows:
         next_fire = "paused" if row["paused"] else local_time(row["next_fire_at"] or 0)
         last = f"{row['last_status']} ({row['last_run'][:12]})" if row["last_run"] else "-"
         click.echo(
-            f"{row['name']:<24} {row['version']:>3}  {row['schedule'] or '-':<22} "
+            f"{row['name']:<24} {row['version']:>3}  {row['owner'] or '-':<12} "
+            f"{row['schedule'] or '-':<22} "
             f"{next_fire:<19}  {last}"
         )
 

@@ -26,8 +26,21 @@ def command() -> None:
     help="At most your own role (default: your role).",
 )
 @click.option("--expires", metavar="DURATION", help="e.g. 30d, 12h (default: never).")
+@click.option(
+    "--pipeline",
+    "pipelines",
+    multiple=True,
+    metavar="NAME",
+    help="Limit the token to this pipeline (repeat for more; default: every one you reach).",
+)
 @agent_option
-def create(name: str, role: str | None, expires: str | None, agent: str | None) -> None:
+def create(
+    name: str,
+    role: str | None,
+    expires: str | None,
+    pipelines: tuple[str, ...],
+    agent: str | None,
+) -> None:
     """Create a token; it is printed once, on stdout, and never again."""
     try:
         seconds = parse_duration(expires) if expires else 0.0
@@ -36,11 +49,15 @@ def create(name: str, role: str | None, expires: str | None, agent: str | None) 
     with agent_client(agent) as client:
         reply = client.call(
             client.security.CreateToken,
-            security_pb2.CreateTokenRequest(name=name, role=role or "", expires_in_s=seconds),
+            security_pb2.CreateTokenRequest(
+                name=name, role=role or "", expires_in_s=seconds, pipelines=list(pipelines)
+            ),
         )
     until = local_time(reply.credential.expires_at) if reply.credential.expires_at else "never"
+    scope = reply.credential.pipelines
+    only = f", only {', '.join(scope)}" if scope else ""
     click.echo(
-        f"token {reply.credential.id} ({reply.credential.role}, expires {until}); "
+        f"token {reply.credential.id} ({reply.credential.role}{only}, expires {until}); "
         "store it now, it is not shown again:",
         err=True,
     )

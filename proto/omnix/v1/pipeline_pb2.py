@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17omnix/v1/pipeline.proto\x12\x08omnix.v1\"\x80\x01\n\x08Pipeline\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x16\n\x0elatest_version\x18\x03 \x01(\x05\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x12\n\nupdated_at\x18\x05 \x01(\x01\x12\x11\n\tscheduled\x18\x06 \x01(\x08\"^\n\x0fPipelineVersion\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x13\n\x0b\x64\x65ployed_at\x18\x02 \x01(\x01\x12\x15\n\rsource_sha256\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\"\x9e\x01\n\x15\x44\x65ployPipelineRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x39\n\x05\x66iles\x18\x03 \x03(\x0b\x32*.omnix.v1.DeployPipelineRequest.FilesEntry\x1a,\n\nFilesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"O\n\x16\x44\x65ployPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Pipeline\x12\x0f\n\x07version\x18\x02 \x01(\x05\"\x16\n\x14ListPipelinesRequest\">\n\x15ListPipelinesResponse\x12%\n\tpipelines\x18\x01 \x03(\x0b\x32\x12.omnix.v1.Pipeline\"\"\n\x12GetPipelineRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"h\n\x13GetPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Pipeline\x12+\n\x08versions\x18\x02 \x03(\x0b\x32\x19.omnix.v1.PipelineVersion\"%\n\x15\x44\x65letePipelineRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x18\n\x16\x44\x65letePipelineResponse2\xd9\x02\n\x0fPipelineService\x12S\n\x0e\x44\x65ployPipeline\x12\x1f.omnix.v1.DeployPipelineRequest\x1a .omnix.v1.DeployPipelineResponse\x12P\n\rListPipelines\x12\x1e.omnix.v1.ListPipelinesRequest\x1a\x1f.omnix.v1.ListPipelinesResponse\x12J\n\x0bGetPipeline\x12\x1c.omnix.v1.GetPipelineRequest\x1a\x1d.omnix.v1.GetPipelineResponse\x12S\n\x0e\x44\x65letePipeline\x12\x1f.omnix.v1.DeletePipelineRequest\x1a .omnix.v1.DeletePipelineResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17omnix/v1/pipeline.proto\x12\x08omnix.v1\"Q\n\rPipelineShare\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x11\n\tshared_by\x18\x03 \x01(\t\x12\x11\n\tshared_at\x18\x04 \x01(\x01\"\xb8\x01\n\x08Pipeline\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x16\n\x0elatest_version\x18\x03 \x01(\x05\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x12\n\nupdated_at\x18\x05 \x01(\x01\x12\x11\n\tscheduled\x18\x06 \x01(\x08\x12\r\n\x05owner\x18\x07 \x01(\t\x12\'\n\x06shares\x18\x08 \x03(\x0b\x32\x17.omnix.v1.PipelineShare\"^\n\x0fPipelineVersion\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x13\n\x0b\x64\x65ployed_at\x18\x02 \x01(\x01\x12\x15\n\rsource_sha256\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\"\x9e\x01\n\x15\x44\x65ployPipelineRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x39\n\x05\x66iles\x18\x03 \x03(\x0b\x32*.omnix.v1.DeployPipelineRequest.FilesEntry\x1a,\n\nFilesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"O\n\x16\x44\x65ployPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Pipeline\x12\x0f\n\x07version\x18\x02 \x01(\x05\"\x16\n\x14ListPipelinesRequest\">\n\x15ListPipelinesResponse\x12%\n\tpipelines\x18\x01 \x03(\x0b\x32\x12.omnix.v1.Pipeline\"\"\n\x12GetPipelineRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"h\n\x13GetPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Pipeline\x12+\n\x08versions\x18\x02 \x03(\x0b\x32\x19.omnix.v1.PipelineVersion\"%\n\x15\x44\x65letePipelineRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x18\n\x16\x44\x65letePipelineResponse\"@\n\x14SharePipelineRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\"=\n\x15SharePipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Pipeline\"4\n\x16UnsharePipelineRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\"?\n\x17UnsharePipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.omnix.v1.Pipeline2\x83\x04\n\x0fPipelineService\x12S\n\x0e\x44\x65ployPipeline\x12\x1f.omnix.v1.DeployPipelineRequest\x1a .omnix.v1.DeployPipelineResponse\x12P\n\rListPipelines\x12\x1e.omnix.v1.ListPipelinesRequest\x1a\x1f.omnix.v1.ListPipelinesResponse\x12J\n\x0bGetPipeline\x12\x1c.omnix.v1.GetPipelineRequest\x1a\x1d.omnix.v1.GetPipelineResponse\x12S\n\x0e\x44\x65letePipeline\x12\x1f.omnix.v1.DeletePipelineRequest\x1a .omnix.v1.DeletePipelineResponse\x12P\n\rSharePipeline\x12\x1e.omnix.v1.SharePipelineRequest\x1a\x1f.omnix.v1.SharePipelineResponse\x12V\n\x0fUnsharePipeline\x12 .omnix.v1.UnsharePipelineRequest\x1a!.omnix.v1.UnsharePipelineResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,28 +33,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_DEPLOYPIPELINEREQUEST_FILESENTRY']._loaded_options = None
   _globals['_DEPLOYPIPELINEREQUEST_FILESENTRY']._serialized_options = b'8\001'
-  _globals['_PIPELINE']._serialized_start=38
-  _globals['_PIPELINE']._serialized_end=166
-  _globals['_PIPELINEVERSION']._serialized_start=168
-  _globals['_PIPELINEVERSION']._serialized_end=262
-  _globals['_DEPLOYPIPELINEREQUEST']._serialized_start=265
-  _globals['_DEPLOYPIPELINEREQUEST']._serialized_end=423
-  _globals['_DEPLOYPIPELINEREQUEST_FILESENTRY']._serialized_start=379
-  _globals['_DEPLOYPIPELINEREQUEST_FILESENTRY']._serialized_end=423
-  _globals['_DEPLOYPIPELINERESPONSE']._serialized_start=425
-  _globals['_DEPLOYPIPELINERESPONSE']._serialized_end=504
-  _globals['_LISTPIPELINESREQUEST']._serialized_start=506
-  _globals['_LISTPIPELINESREQUEST']._serialized_end=528
-  _globals['_LISTPIPELINESRESPONSE']._serialized_start=530
-  _globals['_LISTPIPELINESRESPONSE']._serialized_end=592
-  _globals['_GETPIPELINEREQUEST']._serialized_start=594
-  _globals['_GETPIPELINEREQUEST']._serialized_end=628
-  _globals['_GETPIPELINERESPONSE']._serialized_start=630
-  _globals['_GETPIPELINERESPONSE']._serialized_end=734
-  _globals['_DELETEPIPELINEREQUEST']._serialized_start=736
-  _globals['_DELETEPIPELINEREQUEST']._serialized_end=773
-  _globals['_DELETEPIPELINERESPONSE']._serialized_start=775
-  _globals['_DELETEPIPELINERESPONSE']._serialized_end=799
-  _globals['_PIPELINESERVICE']._serialized_start=802
-  _globals['_PIPELINESERVICE']._serialized_end=1147
+  _globals['_PIPELINESHARE']._serialized_start=37
+  _globals['_PIPELINESHARE']._serialized_end=118
+  _globals['_PIPELINE']._serialized_start=121
+  _globals['_PIPELINE']._serialized_end=305
+  _globals['_PIPELINEVERSION']._serialized_start=307
+  _globals['_PIPELINEVERSION']._serialized_end=401
+  _globals['_DEPLOYPIPELINEREQUEST']._serialized_start=404
+  _globals['_DEPLOYPIPELINEREQUEST']._serialized_end=562
+  _globals['_DEPLOYPIPELINEREQUEST_FILESENTRY']._serialized_start=518
+  _globals['_DEPLOYPIPELINEREQUEST_FILESENTRY']._serialized_end=562
+  _globals['_DEPLOYPIPELINERESPONSE']._serialized_start=564
+  _globals['_DEPLOYPIPELINERESPONSE']._serialized_end=643
+  _globals['_LISTPIPELINESREQUEST']._serialized_start=645
+  _globals['_LISTPIPELINESREQUEST']._serialized_end=667
+  _globals['_LISTPIPELINESRESPONSE']._serialized_start=669
+  _globals['_LISTPIPELINESRESPONSE']._serialized_end=731
+  _globals['_GETPIPELINEREQUEST']._serialized_start=733
+  _globals['_GETPIPELINEREQUEST']._serialized_end=767
+  _globals['_GETPIPELINERESPONSE']._serialized_start=769
+  _globals['_GETPIPELINERESPONSE']._serialized_end=873
+  _globals['_DELETEPIPELINEREQUEST']._serialized_start=875
+  _globals['_DELETEPIPELINEREQUEST']._serialized_end=912
+  _globals['_DELETEPIPELINERESPONSE']._serialized_start=914
+  _globals['_DELETEPIPELINERESPONSE']._serialized_end=938
+  _globals['_SHAREPIPELINEREQUEST']._serialized_start=940
+  _globals['_SHAREPIPELINEREQUEST']._serialized_end=1004
+  _globals['_SHAREPIPELINERESPONSE']._serialized_start=1006
+  _globals['_SHAREPIPELINERESPONSE']._serialized_end=1067
+  _globals['_UNSHAREPIPELINEREQUEST']._serialized_start=1069
+  _globals['_UNSHAREPIPELINEREQUEST']._serialized_end=1121
+  _globals['_UNSHAREPIPELINERESPONSE']._serialized_start=1123
+  _globals['_UNSHAREPIPELINERESPONSE']._serialized_end=1186
+  _globals['_PIPELINESERVICE']._serialized_start=1189
+  _globals['_PIPELINESERVICE']._serialized_end=1704
 # @@protoc_insertion_point(module_scope)

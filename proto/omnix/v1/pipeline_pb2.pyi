@@ -6,21 +6,37 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PipelineShare(_message.Message):
+    __slots__ = ("user", "role", "shared_by", "shared_at")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SHARED_BY_FIELD_NUMBER: _ClassVar[int]
+    SHARED_AT_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    role: str
+    shared_by: str
+    shared_at: float
+    def __init__(self, user: _Optional[str] = ..., role: _Optional[str] = ..., shared_by: _Optional[str] = ..., shared_at: _Optional[float] = ...) -> None: ...
+
 class Pipeline(_message.Message):
-    __slots__ = ("name", "description", "latest_version", "created_at", "updated_at", "scheduled")
+    __slots__ = ("name", "description", "latest_version", "created_at", "updated_at", "scheduled", "owner", "shares")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     LATEST_VERSION_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     SCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    SHARES_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     latest_version: int
     created_at: float
     updated_at: float
     scheduled: bool
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., latest_version: _Optional[int] = ..., created_at: _Optional[float] = ..., updated_at: _Optional[float] = ..., scheduled: _Optional[bool] = ...) -> None: ...
+    owner: str
+    shares: _containers.RepeatedCompositeFieldContainer[PipelineShare]
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., latest_version: _Optional[int] = ..., created_at: _Optional[float] = ..., updated_at: _Optional[float] = ..., scheduled: _Optional[bool] = ..., owner: _Optional[str] = ..., shares: _Optional[_Iterable[_Union[PipelineShare, _Mapping]]] = ...) -> None: ...
 
 class PipelineVersion(_message.Message):
     __slots__ = ("version", "deployed_at", "source_sha256", "source")
@@ -92,3 +108,33 @@ class DeletePipelineRequest(_message.Message):
 class DeletePipelineResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class SharePipelineRequest(_message.Message):
+    __slots__ = ("name", "user", "role")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    user: str
+    role: str
+    def __init__(self, name: _Optional[str] = ..., user: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+
+class SharePipelineResponse(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: Pipeline
+    def __init__(self, pipeline: _Optional[_Union[Pipeline, _Mapping]] = ...) -> None: ...
+
+class UnsharePipelineRequest(_message.Message):
+    __slots__ = ("name", "user")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    user: str
+    def __init__(self, name: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
+
+class UnsharePipelineResponse(_message.Message):
+    __slots__ = ("pipeline",)
+    PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    pipeline: Pipeline
+    def __init__(self, pipeline: _Optional[_Union[Pipeline, _Mapping]] = ...) -> None: ...

@@ -55,6 +55,16 @@ class PipelineServiceStub:
                 request_serializer=omnix_dot_v1_dot_pipeline__pb2.DeletePipelineRequest.SerializeToString,
                 response_deserializer=omnix_dot_v1_dot_pipeline__pb2.DeletePipelineResponse.FromString,
                 _registered_method=True)
+        self.SharePipeline = channel.unary_unary(
+                '/omnix.v1.PipelineService/SharePipeline',
+                request_serializer=omnix_dot_v1_dot_pipeline__pb2.SharePipelineRequest.SerializeToString,
+                response_deserializer=omnix_dot_v1_dot_pipeline__pb2.SharePipelineResponse.FromString,
+                _registered_method=True)
+        self.UnsharePipeline = channel.unary_unary(
+                '/omnix.v1.PipelineService/UnsharePipeline',
+                request_serializer=omnix_dot_v1_dot_pipeline__pb2.UnsharePipelineRequest.SerializeToString,
+                response_deserializer=omnix_dot_v1_dot_pipeline__pb2.UnsharePipelineResponse.FromString,
+                _registered_method=True)
 
 
 class PipelineServiceServicer:
@@ -89,6 +99,21 @@ class PipelineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SharePipeline(self, request, context):
+        """Let a user see (viewer) or also run and deploy (developer) a pipeline; by its owner
+        or an admin. Sharing again changes the role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnsharePipeline(self, request, context):
+        """Stop sharing a pipeline with a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PipelineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +136,16 @@ def add_PipelineServiceServicer_to_server(servicer, server):
                     servicer.DeletePipeline,
                     request_deserializer=omnix_dot_v1_dot_pipeline__pb2.DeletePipelineRequest.FromString,
                     response_serializer=omnix_dot_v1_dot_pipeline__pb2.DeletePipelineResponse.SerializeToString,
+            ),
+            'SharePipeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.SharePipeline,
+                    request_deserializer=omnix_dot_v1_dot_pipeline__pb2.SharePipelineRequest.FromString,
+                    response_serializer=omnix_dot_v1_dot_pipeline__pb2.SharePipelineResponse.SerializeToString,
+            ),
+            'UnsharePipeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnsharePipeline,
+                    request_deserializer=omnix_dot_v1_dot_pipeline__pb2.UnsharePipelineRequest.FromString,
+                    response_serializer=omnix_dot_v1_dot_pipeline__pb2.UnsharePipelineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +257,60 @@ class PipelineService:
             '/omnix.v1.PipelineService/DeletePipeline',
             omnix_dot_v1_dot_pipeline__pb2.DeletePipelineRequest.SerializeToString,
             omnix_dot_v1_dot_pipeline__pb2.DeletePipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SharePipeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omnix.v1.PipelineService/SharePipeline',
+            omnix_dot_v1_dot_pipeline__pb2.SharePipelineRequest.SerializeToString,
+            omnix_dot_v1_dot_pipeline__pb2.SharePipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnsharePipeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omnix.v1.PipelineService/UnsharePipeline',
+            omnix_dot_v1_dot_pipeline__pb2.UnsharePipelineRequest.SerializeToString,
+            omnix_dot_v1_dot_pipeline__pb2.UnsharePipelineResponse.FromString,
             options,
             channel_credentials,
             insecure,

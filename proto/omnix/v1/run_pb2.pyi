@@ -38,7 +38,7 @@ class NodeResult(_message.Message):
     def __init__(self, node_id: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.NodeStatus, str]] = ..., attempts: _Optional[int] = ..., duration_s: _Optional[float] = ..., output_json: _Optional[str] = ..., error: _Optional[str] = ..., queue_wait_s: _Optional[float] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "pipeline", "version", "status", "reason", "params_json", "created_at", "started_at", "finished_at", "nodes", "trigger")
+    __slots__ = ("run_id", "pipeline", "version", "status", "reason", "params_json", "created_at", "started_at", "finished_at", "nodes", "trigger", "started_by")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +50,7 @@ class Run(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     NODES_FIELD_NUMBER: _ClassVar[int]
     TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    STARTED_BY_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     pipeline: str
     version: int
@@ -61,7 +62,8 @@ class Run(_message.Message):
     finished_at: float
     nodes: _containers.RepeatedCompositeFieldContainer[NodeResult]
     trigger: str
-    def __init__(self, run_id: _Optional[str] = ..., pipeline: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_status_pb2.RunStatus, str]] = ..., reason: _Optional[str] = ..., params_json: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., nodes: _Optional[_Iterable[_Union[NodeResult, _Mapping]]] = ..., trigger: _Optional[str] = ...) -> None: ...
+    started_by: str
+    def __init__(self, run_id: _Optional[str] = ..., pipeline: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_status_pb2.RunStatus, str]] = ..., reason: _Optional[str] = ..., params_json: _Optional[str] = ..., created_at: _Optional[float] = ..., started_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., nodes: _Optional[_Iterable[_Union[NodeResult, _Mapping]]] = ..., trigger: _Optional[str] = ..., started_by: _Optional[str] = ...) -> None: ...
 
 class StartRunRequest(_message.Message):
     __slots__ = ("pipeline_name", "pipeline_source", "version", "source_path", "params", "files", "keep_outputs", "output_nodes")

@@ -21,7 +21,7 @@ class User(_message.Message):
     def __init__(self, name: _Optional[str] = ..., role: _Optional[str] = ..., has_password: _Optional[bool] = ..., created_at: _Optional[float] = ..., created_by: _Optional[str] = ...) -> None: ...
 
 class Credential(_message.Message):
-    __slots__ = ("id", "kind", "user", "name", "role", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_by", "peer")
+    __slots__ = ("id", "kind", "user", "name", "role", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_by", "peer", "pipelines")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class Credential(_message.Message):
     REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
     REVOKED_BY_FIELD_NUMBER: _ClassVar[int]
     PEER_FIELD_NUMBER: _ClassVar[int]
+    PIPELINES_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: str
     user: str
@@ -44,7 +45,8 @@ class Credential(_message.Message):
     revoked_at: float
     revoked_by: str
     peer: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., user: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[str] = ..., created_at: _Optional[float] = ..., expires_at: _Optional[float] = ..., last_used_at: _Optional[float] = ..., revoked_at: _Optional[float] = ..., revoked_by: _Optional[str] = ..., peer: _Optional[str] = ...) -> None: ...
+    pipelines: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., user: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[str] = ..., created_at: _Optional[float] = ..., expires_at: _Optional[float] = ..., last_used_at: _Optional[float] = ..., revoked_at: _Optional[float] = ..., revoked_by: _Optional[str] = ..., peer: _Optional[str] = ..., pipelines: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LoginRequest(_message.Message):
     __slots__ = ("user", "password")
@@ -55,6 +57,40 @@ class LoginRequest(_message.Message):
     def __init__(self, user: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
 
 class LoginResponse(_message.Message):
+    __slots__ = ("token", "session", "user")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    session: Credential
+    user: User
+    def __init__(self, token: _Optional[str] = ..., session: _Optional[_Union[Credential, _Mapping]] = ..., user: _Optional[_Union[User, _Mapping]] = ...) -> None: ...
+
+class GetSsoConfigRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetSsoConfigResponse(_message.Message):
+    __slots__ = ("issuer", "client_id", "scopes", "device_authorization_endpoint", "token_endpoint")
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_AUTHORIZATION_ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    issuer: str
+    client_id: str
+    scopes: str
+    device_authorization_endpoint: str
+    token_endpoint: str
+    def __init__(self, issuer: _Optional[str] = ..., client_id: _Optional[str] = ..., scopes: _Optional[str] = ..., device_authorization_endpoint: _Optional[str] = ..., token_endpoint: _Optional[str] = ...) -> None: ...
+
+class LoginSsoRequest(_message.Message):
+    __slots__ = ("id_token",)
+    ID_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    id_token: str
+    def __init__(self, id_token: _Optional[str] = ...) -> None: ...
+
+class LoginSsoResponse(_message.Message):
     __slots__ = ("token", "session", "user")
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
@@ -79,18 +115,20 @@ class WhoAmIRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class WhoAmIResponse(_message.Message):
-    __slots__ = ("user", "role", "via", "credential", "tier")
+    __slots__ = ("user", "role", "via", "credential", "tier", "pipelines")
     USER_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     VIA_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
+    PIPELINES_FIELD_NUMBER: _ClassVar[int]
     user: str
     role: str
     via: str
     credential: str
     tier: str
-    def __init__(self, user: _Optional[str] = ..., role: _Optional[str] = ..., via: _Optional[str] = ..., credential: _Optional[str] = ..., tier: _Optional[str] = ...) -> None: ...
+    pipelines: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user: _Optional[str] = ..., role: _Optional[str] = ..., via: _Optional[str] = ..., credential: _Optional[str] = ..., tier: _Optional[str] = ..., pipelines: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ChangePasswordRequest(_message.Message):
     __slots__ = ("current_password", "new_password")
@@ -105,14 +143,16 @@ class ChangePasswordResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class CreateTokenRequest(_message.Message):
-    __slots__ = ("name", "role", "expires_in_s")
+    __slots__ = ("name", "role", "expires_in_s", "pipelines")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_IN_S_FIELD_NUMBER: _ClassVar[int]
+    PIPELINES_FIELD_NUMBER: _ClassVar[int]
     name: str
     role: str
     expires_in_s: float
-    def __init__(self, name: _Optional[str] = ..., role: _Optional[str] = ..., expires_in_s: _Optional[float] = ...) -> None: ...
+    pipelines: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., role: _Optional[str] = ..., expires_in_s: _Optional[float] = ..., pipelines: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateTokenResponse(_message.Message):
     __slots__ = ("token", "credential")

@@ -41,6 +41,16 @@ class SecurityServiceStub:
                 request_serializer=omnix_dot_v1_dot_security__pb2.LoginRequest.SerializeToString,
                 response_deserializer=omnix_dot_v1_dot_security__pb2.LoginResponse.FromString,
                 _registered_method=True)
+        self.GetSsoConfig = channel.unary_unary(
+                '/omnix.v1.SecurityService/GetSsoConfig',
+                request_serializer=omnix_dot_v1_dot_security__pb2.GetSsoConfigRequest.SerializeToString,
+                response_deserializer=omnix_dot_v1_dot_security__pb2.GetSsoConfigResponse.FromString,
+                _registered_method=True)
+        self.LoginSso = channel.unary_unary(
+                '/omnix.v1.SecurityService/LoginSso',
+                request_serializer=omnix_dot_v1_dot_security__pb2.LoginSsoRequest.SerializeToString,
+                response_deserializer=omnix_dot_v1_dot_security__pb2.LoginSsoResponse.FromString,
+                _registered_method=True)
         self.Logout = channel.unary_unary(
                 '/omnix.v1.SecurityService/Logout',
                 request_serializer=omnix_dot_v1_dot_security__pb2.LogoutRequest.SerializeToString,
@@ -125,6 +135,22 @@ class SecurityServiceServicer:
 
     def Login(self, request, context):
         """A session token for a user name and password (the only call that needs no identity).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSsoConfig(self, request, context):
+        """Where to sign in with SSO: the provider's device authorization and token endpoints
+        (needs no identity; Business and up, with an [sso] table in agent.toml).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LoginSso(self, request, context):
+        """A session for the user an OpenID Connect ID token proves (needs no identity; the
+        token's signature, issuer, audience and expiry are checked, a claim maps to a role).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -237,6 +263,16 @@ def add_SecurityServiceServicer_to_server(servicer, server):
                     request_deserializer=omnix_dot_v1_dot_security__pb2.LoginRequest.FromString,
                     response_serializer=omnix_dot_v1_dot_security__pb2.LoginResponse.SerializeToString,
             ),
+            'GetSsoConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSsoConfig,
+                    request_deserializer=omnix_dot_v1_dot_security__pb2.GetSsoConfigRequest.FromString,
+                    response_serializer=omnix_dot_v1_dot_security__pb2.GetSsoConfigResponse.SerializeToString,
+            ),
+            'LoginSso': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoginSso,
+                    request_deserializer=omnix_dot_v1_dot_security__pb2.LoginSsoRequest.FromString,
+                    response_serializer=omnix_dot_v1_dot_security__pb2.LoginSsoResponse.SerializeToString,
+            ),
             'Logout': grpc.unary_unary_rpc_method_handler(
                     servicer.Logout,
                     request_deserializer=omnix_dot_v1_dot_security__pb2.LogoutRequest.FromString,
@@ -342,6 +378,60 @@ class SecurityService:
             '/omnix.v1.SecurityService/Login',
             omnix_dot_v1_dot_security__pb2.LoginRequest.SerializeToString,
             omnix_dot_v1_dot_security__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSsoConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omnix.v1.SecurityService/GetSsoConfig',
+            omnix_dot_v1_dot_security__pb2.GetSsoConfigRequest.SerializeToString,
+            omnix_dot_v1_dot_security__pb2.GetSsoConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoginSso(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/omnix.v1.SecurityService/LoginSso',
+            omnix_dot_v1_dot_security__pb2.LoginSsoRequest.SerializeToString,
+            omnix_dot_v1_dot_security__pb2.LoginSsoResponse.FromString,
             options,
             channel_credentials,
             insecure,
