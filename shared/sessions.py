@@ -72,3 +72,10 @@ def save_sessions(path: Path, sessions: dict[str, Session]) -> None:
 def session_for(path: Path, agent: str) -> Session | None:
     """The stored session of `agent`, if any."""
     return load_sessions(path).get(agent)
+
+
+def remember(path: Path, session: Session) -> None:
+    """Keep `session` in `path` for its agent, beside the others (mode 0600)."""
+    sessions = load_sessions(path)
+    sessions[session.agent] = session
+    save_sessions(path, sessions)

@@ -15,17 +15,27 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
-from omnix.shared.client import AgentClient, AgentUnreachable, connect, describe_rpc_error
+from omnix.shared.client import (
+    AgentClient,
+    AgentUnreachable,
+    client_config_path,
+    connect,
+    describe_rpc_error,
+)
 from omnix.shared.events import RunEvent
 from omnix.shared.pipeline import PipelineInvalid, parse_pipeline
+from omnix.shared.sessions import Session, credentials_path, remember
 from omnix.tui.summaries import (
+    AccessSummary,
     AgentError,
     AgentSummary,
     AlertSummary,
+    Identity,
     LicenseSummary,
     LimitUsage,
     NodeOutput,
     NodeSummary,
+    NotSignedIn,
     PipelineSummary,
     PipelineUsage,
     RunSummary,
@@ -39,7 +49,15 @@ from omnix.tui.wire import (
     node_status,
     run_status,
 )
-from omnix.v1 import agent_pb2, license_pb2, pipeline_pb2, run_pb2, schedule_pb2, usage_pb2
+from omnix.v1 import (
+    agent_pb2,
+    license_pb2,
+    pipeline_pb2,
+    run_pb2,
+    schedule_pb2,
+    security_pb2,
+    usage_pb2,
+)
 
 if TYPE_CHECKING:
     from omnix.shared.cron import DstShift
@@ -266,6 +284,80 @@ class AgentSession:
         reply = self._call(self.client.license.GetLicense, license_pb2.GetLicenseRequest())
         return _license_summary(reply.license)
 
+    # -- who, and who may ---------------------------------------------------------------
+
+    def whoami(self) -> Identity:
+        """Who the agent takes these calls for; NotSignedIn when it needs a login."""
+        reply = self._call(self.client.security.WhoAmI, security_pb2.WhoAmIRequest())
+        return Identity(reply.user, reply.role, reply.via, reply.tier)
+
+    def login(self, user: str, password: str) -> Identity:
+        """Log in with a password and keep the session for this agent's address (in
+        `credentials.toml`, as `omnix login` does); later sessions send it."""
+        request = security_pb2.LoginRequest(user=user, password=password)
+        reply = self._call(self.client.security.Login, request)
+        target = self.client.address.target
+        remember(
+            credentials_path(client_config_path()),
+            Session(target, reply.user.name, reply.token, reply.session.expires_at),
+        )
+        return Identity(reply.user.name, reply.user.role, "session", "")
+
+    def access(self, audit_since: float) -> AccessSummary:
+        """Users, the caller's tokens, secret names and recent audit rows: each table the
+        caller's role allows (the others say why not)."""
+        refused: dict[str, str] = {}
+
+        def table(name: str, fetch: Callable[[], list[tuple[str, ...]]]) -> list[tuple[str, ...]]:
+            try:
+                return fetch()
+            except NotSignedIn:
+                raise
+            except AgentError as exc:
+                refused[name] = str(exc)
+                return []
+
+        security, secrets = self.client.security, self.client.secrets
+        users = table(
+            "users",
+            lambda: [
+                (u.name, u.role, "yes" if u.has_password else "no", u.created_by)
+                for u in self._call(security.ListUsers, security_pb2.ListUsersRequest()).users
+            ],
+        )
+        tokens = table(
+            "tokens",
+            lambda: [
+                (
+                    t.id,
+                    t.name,
+                    t.role,
+                    ",".join(t.pipelines) or "all",
+                    "revoked" if t.revoked_at else "active",
+                )
+                for t in self._call(security.ListTokens, security_pb2.ListTokensRequest()).tokens
+            ],
+        )
+        names = table(
+            "secrets",
+            lambda: [
+                (s.name, s.updated_by)
+                for s in self._call(secrets.ListSecrets, security_pb2.ListSecretsRequest()).secrets
+            ],
+        )
+        audit = table(
+            "audit",
+            lambda: [
+                (str(e.seq), e.actor, e.action, e.target, e.result)
+                for e in reversed(
+                    self._call(
+                        security.ListAudit, security_pb2.ListAuditRequest(since=audit_since)
+                    ).entries
+                )
+            ],
+        )
+        return AccessSummary(self.whoami(), users, tokens, names, audit, refused)
+
 
 LICENSE_STATES = {
     license_pb2.LICENSE_STATE_VALID: "valid",
@@ -315,6 +407,8 @@ def _translated(call: Callable[[], T]) -> T:
     except AgentUnreachable as exc:
         raise AgentError(str(exc)) from None
     except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+            raise NotSignedIn(f"the agent wants a login: {describe_rpc_error(exc)}") from None
         raise AgentError(f"the agent refused: {describe_rpc_error(exc)}") from None
 
 

@@ -222,3 +222,30 @@ def _leading_rows(text: str, limit: int) -> list[dict[str, object]]:
             return []
         rows.append(row)
     return rows
+
+
+class NotSignedIn(AgentError):
+    """The agent wants an identity the client did not send (or one that expired)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the agent takes the TUI's calls for."""
+
+    user: str
+    role: str
+    via: str
+    tier: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessSummary:
+    """The access view's tables, each a list of rows of text; a table the caller may not
+    read holds the agent's reason instead (`refused`)."""
+
+    identity: Identity
+    users: list[tuple[str, ...]]
+    tokens: list[tuple[str, ...]]
+    secrets: list[tuple[str, ...]]
+    audit: list[tuple[str, ...]]
+    refused: dict[str, str]

@@ -260,7 +260,7 @@ async def test_the_header_names_the_license_tier_in_force(agent: Agent) -> None:
     app = HomeApp(agent.address)
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
-        assert app.title == "omnix · Free"
+        assert app.title.startswith("omnix · Free")
 
 
 async def test_the_license_view_shows_the_license_and_todays_usage(agent: Agent) -> None:

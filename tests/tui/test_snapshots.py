@@ -14,6 +14,7 @@ import pytest
 from omnix.shared.events import NodeLog, NodeStateChanged, RunEvent, RunStateChanged
 from omnix.shared.status import NodeStatus, RunStatus
 from omnix.tui.app import EditorApp
+from omnix.tui.components.access_screen import AccessScreen, LoginDialog
 from omnix.tui.components.dashboard_screen import DashboardScreen, build
 from omnix.tui.components.license_screen import LicenseScreen
 from omnix.tui.components.output_screen import OutputScreen
@@ -22,7 +23,9 @@ from omnix.tui.document import PipelineDocument
 from omnix.tui.home import HomeApp
 from omnix.tui.session import RunSummary
 from omnix.tui.summaries import (
+    AccessSummary,
     AlertSummary,
+    Identity,
     LicenseSummary,
     LimitUsage,
     NodeOutput,
@@ -31,9 +34,17 @@ from omnix.tui.summaries import (
 )
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
 SnapCompare = Callable[..., bool]
+
+DANA = Identity("dana", "owner", "socket", "Team")
+"""Who the header names: the agent's OS user differs between machines, so it is pinned."""
+
+
+def signed_in_as_dana(app: App[None]) -> None:
+    assert isinstance(app, HomeApp)
+    app.show_identity(DANA)
 
 
 class Agent(Protocol):
@@ -185,6 +196,7 @@ class TestRunsViewSnapshots:
         async def recorded_runs(pilot: Pilot[None]) -> None:
             await pilot.press("2")
             await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+            signed_in_as_dana(pilot.app)
             screen = pilot.app.screen
             assert isinstance(screen, RunsScreen)
             # The agent's own runs have random ids and times: hold the refresh and show
@@ -228,6 +240,7 @@ class TestLicenseViewSnapshots:
         async def recorded_license(pilot: Pilot[None]) -> None:
             await pilot.press("5")
             await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+            signed_in_as_dana(pilot.app)
             screen = pilot.app.screen
             assert isinstance(screen, LicenseScreen) and screen.refresh_timer is not None
             # The test agent runs unlicensed: show a licensed agent's answer instead.
@@ -319,6 +332,7 @@ class TestDashboardSnapshots:
         async def recorded_day(pilot: Pilot[None]) -> None:
             await pilot.press("6")
             await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+            signed_in_as_dana(pilot.app)
             screen = pilot.app.screen
             assert isinstance(screen, DashboardScreen) and screen.refresh_timer is not None
             screen.refresh_timer.pause()
@@ -326,3 +340,53 @@ class TestDashboardSnapshots:
             await pilot.pause()
 
         assert snap_compare(HomeApp(agent.address), terminal_size=size, run_before=recorded_day)
+
+
+RECORDED_ACCESS = AccessSummary(
+    DANA,
+    users=[("dana", "owner", "no", "agent"), ("li", "developer", "yes", "dana")],
+    tokens=[("5c0f3a9e21b7", "ci", "developer", "sales", "active")],
+    secrets=[("DB_PASSWORD", "dana")],
+    audit=[
+        ("12", "li", "StartRun", "pipeline_name=sales", "allowed"),
+        ("11", "dana", "SharePipeline", "name=sales user=li role=developer", "allowed"),
+        ("10", "li", "DeletePipeline", "name=sales", "denied"),
+    ],
+    refused={},
+)
+"""An owner's access view: two users, one scoped token, one secret, the audit's tail."""
+
+
+class TestAccessSnapshots:
+    """The access view of `omnix` (7) and the login prompt."""
+
+    @pytest.mark.parametrize("tab", ["users", "audit"])
+    def test_access_view_at_80x24(self, snap_compare: SnapCompare, agent: Agent, tab: str) -> None:
+        async def recorded_access(pilot: Pilot[None]) -> None:
+            await pilot.press("7")
+            await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=60)
+            signed_in_as_dana(pilot.app)
+            screen = pilot.app.screen
+            assert isinstance(screen, AccessScreen) and screen.refresh_timer is not None
+            screen.refresh_timer.pause()
+            screen.post_message(AccessScreen.Loaded(RECORDED_ACCESS))
+            await pilot.pause()
+            screen.query_one(TabbedContent).active = f"tab-{tab}"
+            await pilot.pause()
+
+        assert snap_compare(
+            HomeApp(agent.address), terminal_size=(80, 24), run_before=recorded_access
+        )
+
+    def test_login_prompt_at_80x24(self, snap_compare: SnapCompare) -> None:
+        assert snap_compare(LoginApp(), terminal_size=(80, 24))
+
+
+class LoginApp(App[None]):
+    """The login prompt on its own, as the app shows it for a TCP agent."""
+
+    CSS_PATH = Path(omnix.tui.__file__).with_name("omnix.tcss")
+
+    def on_mount(self) -> None:
+        reason = "the agent wants a login: no token sent (UNAUTHENTICATED)"
+        self.push_screen(LoginDialog("db1.internal:7443", reason, "li"))

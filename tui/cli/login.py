@@ -16,7 +16,13 @@ import click
 import grpc
 from omnix.shared import device_flow
 from omnix.shared.client import client_config_path, describe_rpc_error, resolve_address
-from omnix.shared.sessions import Session, credentials_path, load_sessions, save_sessions
+from omnix.shared.sessions import (
+    Session,
+    credentials_path,
+    load_sessions,
+    remember,
+    save_sessions,
+)
 from omnix.tui.cli.agent_options import agent_client, agent_option, fail
 from omnix.tui.cli.times import local_time
 from omnix.v1 import security_pb2
@@ -45,12 +51,10 @@ def login(user: str | None, sso: bool, agent: str | None) -> None:
             reply = _sign_in_sso(client) if sso else _sign_in(client, user)
         except grpc.RpcError as exc:
             fail(f"login failed: {describe_rpc_error(exc)}")
-    path = credentials_path(client_config_path())
-    sessions = load_sessions(path)
-    sessions[address.target] = Session(
-        address.target, reply.user.name, reply.token, reply.session.expires_at
+    remember(
+        credentials_path(client_config_path()),
+        Session(address.target, reply.user.name, reply.token, reply.session.expires_at),
     )
-    save_sessions(path, sessions)
     click.echo(
         f"logged in to {address.target} as {reply.user.name} ({reply.user.role}); "
         f"the session ends by {local_time(reply.session.expires_at)}"

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from omnix.tui.summaries import AgentError
+from omnix.tui.summaries import AgentError, NotSignedIn
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -44,11 +44,12 @@ class AgentView(Screen[None], Generic[T]):
             self.data = data
 
     class Failed(Message):
-        """Why fetching failed, in one sentence."""
+        """Why fetching failed, in one sentence; `signed_out` when the agent wants a login."""
 
-        def __init__(self, error: str) -> None:
+        def __init__(self, error: str, *, signed_out: bool = False) -> None:
             super().__init__()
             self.error = error
+            self.signed_out = signed_out
 
     @property
     def agent(self) -> str | None:
@@ -95,7 +96,7 @@ class AgentView(Screen[None], Generic[T]):
             with AgentSession(self.agent) as session:
                 data = self.fetch(session)
         except AgentError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(str(exc), signed_out=isinstance(exc, NotSignedIn)))
             return
         self.post_message(self.Loaded(data))
 
